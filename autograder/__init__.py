@@ -1,0 +1,17 @@
+"""gdlab's grading engine.
+
+A submission travels one pipeline, one module per stage:
+
+    load         exercise.py (an exercise as data), submission.py (a student's file as a program)
+    run isolated sandbox.py (parent side) and _sandbox_worker.py (inside the limited process)
+    compare      compare.py (strict, typed comparison of one value against one expectation)
+    diagnose     diagnose.py (error carried forward, named mistakes), reference.py (the oracle)
+    record       gradebook.py
+    report       report.py
+
+grading.py strings the stages together; cli.py is the `gdlab` command. Only plain data crosses the
+boundary between the student's process and ours (values.py, program.py are shared by both sides).
+This module imports nothing heavy on purpose: the sandbox worker imports it too.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,319 @@
+"""The sandbox worker: the only gdlab code that shares a process tree with student code.
+
+It is started once per `Sandbox`, imports numpy once (so every case starts numpy-warm), then for
+each job read from stdin forks a fresh child. The child drops into its own session, working
+directory and resource limits, runs the student's program and writes back *descriptions* of the
+requested values (see `values.describe`). The worker itself never runs student code: it watches
+the child from outside, kills the child's whole tree at the deadline (SIGKILL: nothing to ignore),
+and answers with one JSON line per job. It is a child subreaper, so a grandchild that calls
+setsid() to escape is still ours to find and kill.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import fcntl
+import io
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any
+
+import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
+
+from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
+from autograder.values import describe, given_from_plain
+
+PR_SET_CHILD_SUBREAPER = 36
+RESULT_FD, HIGH_FD = 3, 100
+MAX_RESULT_BYTES = 32 * 2**20
+
+
+def main() -> None:
+    """Serve jobs until stdin closes; the protocol channel is kept away from fds 0-2."""
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    _become_subreaper()
+    for line in sys.stdin.buffer:
+        job = json.loads(line)
+        answer = run_job(job)
+        protocol_out.write(json.dumps(answer).encode() + b"\n")
+        protocol_out.flush()
+
+
+def _become_subreaper() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the group kill still applies
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+# --- the watching side -------------------------------------------------------------------------
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Fork one child for `job`, watch it until it ends or its time is up, then clean up."""
+    limits = job["limits"]
+    workdir = tempfile.mkdtemp(prefix="gdlab-case-")
+    out_r, out_w = os.pipe()
+    res_r, res_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        try:
+            _child(job, workdir, out_w, res_w)
+        finally:
+            os._exit(70)
+    os.close(out_w)
+    os.close(res_w)
+    output, result, timed_out, status = _watch(pid, out_r, res_r, started, limits)
+    _kill_descendants()
+    output += _drain(out_r, limits["output_bytes"] - len(output))[0]
+    os.close(out_r)
+    os.close(res_r)
+    shutil.rmtree(workdir, ignore_errors=True)
+    answer: dict[str, Any] = {
+        "seconds": round(time.monotonic() - started, 4),
+        "output": output[: limits["output_bytes"]].decode("utf-8", "replace"),
+        "output_truncated": len(output) >= limits["output_bytes"],
+    }
+    if timed_out:
+        return {**answer, "status": "timeout"}
+    try:
+        body = json.loads(result) if result else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return {**answer, "status": "no_result", "exit": _exit_text(status)}
+    return {**answer, **body, "exit": _exit_text(status)}
+
+
+def _watch(pid: int, out_r: int, res_r: int, started: float, limits: dict[str, Any]):
+    """Collect output and the result until the child exits or the wall-clock limit passes."""
+    for fd in (out_r, res_r):
+        os.set_blocking(fd, False)
+    pidfd = os.pidfd_open(pid)
+    selector = selectors.DefaultSelector()
+    selector.register(out_r, selectors.EVENT_READ, "out")
+    selector.register(res_r, selectors.EVENT_READ, "res")
+    selector.register(pidfd, selectors.EVENT_READ, "exit")
+    output, result = bytearray(), bytearray()
+    deadline = started + limits["time"]
+    timed_out = exited = False
+    while not exited:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        for key, _ in selector.select(remaining):
+            if key.data == "exit":
+                exited = True
+            elif key.data == "out":
+                chunk, eof = _drain(out_r, limits["output_bytes"] - len(output))
+                output += chunk
+                if eof:
+                    selector.unregister(out_r)
+            else:
+                chunk, eof = _drain(res_r, MAX_RESULT_BYTES - len(result))
+                result += chunk
+                if eof:
+                    selector.unregister(res_r)
+    selector.close()
+    os.close(pidfd)
+    if timed_out:
+        _kill_group(pid)
+    _, status = os.waitpid(pid, 0)
+    result += _drain(res_r, MAX_RESULT_BYTES - len(result))[0]
+    return output, bytes(result), timed_out, status
+
+
+def _drain(fd: int, room: int) -> tuple[bytes, bool]:
+    """Read what is there now; keep at most `room` bytes, discard the rest (output cap)."""
+    kept = bytearray()
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return bytes(kept), False
+        if not chunk:
+            return bytes(kept), True
+        if room - len(kept) > 0:
+            kept += chunk[: room - len(kept)]
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every process left below us (orphans are re-parented to us) and reap them."""
+    me = os.getpid()
+    for _ in range(1000):
+        children = _children_of(me)
+        if not children:
+            return
+        for child in children:
+            _kill_group(child)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        _reap()
+        time.sleep(0.001)
+
+
+def _children_of(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and fields[0] != b"Z":
+            found.append(int(entry))
+    _reap()
+    return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return signal.Signals(os.WTERMSIG(status)).name
+    return f"exit {os.waitstatus_to_exitcode(status)}"
+
+
+# --- the child's side --------------------------------------------------------------------------
+
+def _child(job: dict[str, Any], workdir: str, out_w: int, res_w: int) -> None:
+    """Confine this process, run the program, describe the values, exit without cleanup."""
+    out_w, res_w = (fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FD) for fd in (out_w, res_w))
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    os.dup2(res_w, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 65536)
+    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
+    os.chdir(workdir)
+    os.environ.update(HOME=workdir, TMPDIR=workdir)
+    _set_limits(job["limits"])
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stdout = sys.stderr = io.TextIOWrapper(
+        open(1, "wb", buffering=0, closefd=False), encoding="utf-8",  # noqa: SIM115
+        errors="replace", line_buffering=True, write_through=True)
+    body = _run_program(job)
+    payload = json.dumps(body).encode()
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(RESULT_FD, view):]
+    os._exit(0)
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    mb = 2**20
+    address_space = _vm_size() + limits["memory_mb"] * mb
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    cpu = int(limits["time"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    files = limits["files_mb"] * mb
+    resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _run_program(job: dict[str, Any]) -> dict[str, Any]:
+    """Compile with the given values injected, run, and describe the requested quantities."""
+    filename = job["filename"]
+    given = job["given"]
+    try:
+        names = None if given is None else list(given)
+        code = compile_program(job["source"], filename, names)
+    except SyntaxError as error:
+        return {"status": "syntax_error", "error": _error_info(error, filename, error.lineno)}
+    except GivenNotFound as error:
+        return {"status": "given_missing", "error": {"type": "GivenNotFound",
+                                                     "message": str(error), "line": None}}
+    except (ValueError, RecursionError, MemoryError) as error:
+        return {"status": "syntax_error", "error": _error_info(error, filename, None)}
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__file__": filename,
+        "__builtins__": dict(builtins.__dict__),
+    }
+    if given is not None:
+        namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
+    status, error = "finished", None
+    try:
+        exec(code, namespace)
+    except SystemExit as stop:
+        status = "exited"
+        error = {"type": "SystemExit", "message": f"sys.exit({stop.code!r})",
+                 "line": _line_in(stop, filename)}
+    except BaseException as failure:
+        status = "raised"
+        error = _error_info(failure, filename, _line_in(failure, filename))
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+    values = {name: _describe_quantity(namespace, expr) for name, expr in job["quantities"].items()}
+    return {"status": status, "error": error, "values": values}
+
+
+def _describe_quantity(namespace: dict[str, Any], expr: str) -> dict[str, Any]:
+    try:
+        if expr.isidentifier():
+            if expr not in namespace:
+                return {"kind": "missing", "type": "-"}
+            return describe(namespace[expr])
+        return describe(eval(expr, namespace))
+    except BaseException as failure:
+        return {"kind": "object", "type": f"error: {type(failure).__name__}"}
+
+
+def _line_in(failure: BaseException, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(failure.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def _error_info(failure: BaseException, filename: str, line: int | None) -> dict[str, Any]:
+    message = str(failure)
+    if isinstance(failure, MemoryError):
+        message = "memory limit exceeded"
+    if isinstance(failure, SyntaxError):
+        message = failure.msg
+    return {"type": type(failure).__name__, "message": message[:300], "line": line}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The `gdlab` command: list, run (TEST RUN), submit (SUBMIT), build.
+
+Every user error ends in one line on stderr and exit status 2; nothing a student or instructor
+types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder import exercise as exercises
+from autograder.submission import SubmissionError
+
+USAGE_ERROR, INTERNAL_ERROR = 2, 3
+
+
+class UsageError(Exception):
+    """A mistake in how gdlab was called."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gdlab", description="Gradient descent lab: TEST RUN and SUBMIT your answers.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="list the exercises")
+
+    run = commands.add_parser("run", help="TEST RUN: your output and the visible checks")
+    run.add_argument("exercise")
+    run.add_argument("file", nargs="?", type=Path, help="your .py or .ipynb answer")
+    run.add_argument("--solution", action="store_true",
+                     help="run the hidden reference instead (instructors: preview a full answer)")
+
+    submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
+    submit.add_argument("exercise")
+    submit.add_argument("file", type=Path)
+    submit.add_argument("--student", default="", help="who submits (default: your user name)")
+    submit.add_argument("--json", action="store_true", help="print one JSON object")
+    submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
+
+    build = commands.add_parser("build", help="regenerate release/ and solutions/ from source/")
+    build.add_argument("--check", action="store_true",
+                       help="only check that release/ and solutions/ are up to date")
+    build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (UsageError, SubmissionError, exercises.ExerciseError) as error:
+        print(f"gdlab: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("gdlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("GDLAB_DEBUG"):
+            raise
+        print(f"gdlab: internal error: {type(error).__name__}: {error} "
+              "(set GDLAB_DEBUG=1 for details)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "list":
+        return _list()
+    if args.command == "build":
+        return _build(args.repo, args.check)
+    if args.command == "run":
+        return _run(args.exercise, args.file, args.solution)
+    return _submit(args.exercise, args.file, args.student, args.json, args.seed)
+
+
+def _list() -> int:
+    for exercise_id in exercises.available():
+        exercise = exercises.get(exercise_id)
+        print(f"{exercise_id:16} {exercise.title}")
+    return 0
+
+
+def _load(exercise_id: str, file: Path | None, solution: bool = False):
+    from autograder import submission
+
+    exercise = exercises.get(exercise_id)
+    if solution:
+        file = exercise.folder / exercise.script
+    if file is None:
+        raise UsageError(f"give the file to run (gdlab run {exercise_id} FILE)")
+    return exercise, submission.load(file)
+
+
+def _run(exercise_id: str, file: Path | None, solution: bool) -> int:
+    from autograder.grading import grade
+    from autograder.report import test_run_text
+    from autograder.sandbox import Sandbox
+
+    if file is not None and solution:
+        raise UsageError("give either a FILE or --solution, not both")
+    exercise, program = _load(exercise_id, file, solution)
+    with Sandbox() as sandbox:
+        result = grade(exercise, program, hidden=False, sandbox=sandbox)
+    print(test_run_text(result, exercise.hidden_cases))
+    return 0 if result.full_marks else 1
+
+
+def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int | None) -> int:
+    from autograder.gradebook import Gradebook
+    from autograder.grading import grade, new_seed
+    from autograder.report import submit_text, to_json
+    from autograder.sandbox import Sandbox
+
+    exercise, program = _load(exercise_id, file)
+    student = student or _user()
+    seed = new_seed() if seed is None else seed
+    with Sandbox() as sandbox:
+        book = Gradebook()
+        with book.opened():
+            submission_id = book.add_submission(exercise.id, student, program, seed)
+            result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox)
+            book.add_grade(submission_id, result)
+    print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
+    return 0
+
+
+def _build(repo: Path, check: bool) -> int:
+    from autograder.build import BuildError, build, stale
+
+    if not (repo / "source").is_dir():
+        raise UsageError(f"{repo.resolve()} has no source/ folder (use --repo)")
+    try:
+        if check:
+            problems = stale(repo)
+            for problem in problems:
+                print(f"stale: {problem}")
+            if problems:
+                print("release/ or solutions/ is out of date: run `gdlab build`", file=sys.stderr)
+                return 1
+            print("release/ and solutions/ are up to date")
+            return 0
+        for path in build(repo):
+            print(f"wrote {path}")
+    except BuildError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
+def _user() -> str:
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER", "student")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

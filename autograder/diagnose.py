@@ -1,0 +1,141 @@
+"""Say what went wrong, not just that it did: error carried forward and named mistakes.
+
+For each case an `Oracle` holds the reference's values. A wrong value is then looked at twice:
+
+* carried forward: recompute the quantity's step from the student's own upstream values; if the
+  student's value matches that, the step itself is right and the slip was earlier;
+* named mistakes: recompute it with each catalogued mistake made (locally, from the student's
+  upstream values, and globally, from the given values); a match names the mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from autograder import reference
+from autograder.compare import as_real, close, compare
+from autograder.exercise import Case, Exercise, ExerciseError, Mistake
+from autograder.values import Value
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the diagnosis found for one wrong value."""
+
+    carried_forward: bool = False
+    #: With `carried_forward`: the upstream quantities whose wrong values this one was built on.
+    upstream: tuple[str, ...] = ()
+    mistake: Mistake | None = None
+
+
+def expected_array(exercise: Exercise, name: str, value: Any) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ExerciseError(f"{exercise.id}: the reference's {name} is not a real number "
+                            f"({type(value).__name__})") from None
+
+
+@dataclass
+class Oracle:
+    """The reference's view of one case; mistaken variants are computed only when needed."""
+
+    exercise: Exercise
+    case: Case
+    _mutant_runs: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+    @cached_property
+    def namespace(self) -> dict[str, Any]:
+        return reference.run(self.exercise.reference, self.case.given)
+
+    @cached_property
+    def expected(self) -> dict[str, np.ndarray]:
+        names = self.exercise.quantity_exprs
+        return {q: expected_array(self.exercise, q, eval(expr, dict(self.namespace)))
+                for q, expr in names.items()}
+
+    def diagnose(self, name: str, received: Value, student: dict[str, Value]) -> Diagnosis:
+        """Explain why `received` (the student's `name`) is not the expected value."""
+        if isinstance(as_real(received), str):
+            return Diagnosis()
+        scope = self._scope_with(student, name)
+        steps = _steps(self.exercise, self.exercise.reference)
+        local = _as_array(steps.evaluate(name, scope))
+        tol = self.exercise.rtol, self.exercise.atol
+        expected = self.expected[name]
+        if (local is not None and not close(local, expected, *tol)
+                and compare(local, received, *tol).ok):
+            wrong = tuple(q for q in steps.reads.get(name, ())
+                          if not compare(self.expected[q], student[q], *tol).ok)
+            return Diagnosis(carried_forward=True, upstream=wrong)
+        return Diagnosis(mistake=self._named_mistake(name, received, student))
+
+    def _named_mistake(self, name: str, received: Value,
+                       student: dict[str, Value]) -> Mistake | None:
+        tol = self.exercise.rtol, self.exercise.atol
+        expected = self.expected[name]
+        scope = self._scope_with(student, name)
+        for mistake in self.exercise.mistakes:
+            if mistake.quantity != name:
+                continue
+            source = mistake.apply(self.exercise.reference)
+            candidates = [_as_array(_steps(self.exercise, source).evaluate(name, scope)),
+                          self._mutant_value(mistake, source, name)]
+            for candidate in candidates:
+                if candidate is None or close(candidate, expected, *tol):
+                    continue
+                if _same_kind(candidate, received) and compare(candidate, received, *tol).ok:
+                    return mistake
+        return None
+
+    def _mutant_value(self, mistake: Mistake, source: str, name: str) -> np.ndarray | None:
+        if mistake.name not in self._mutant_runs:
+            try:
+                self._mutant_runs[mistake.name] = reference.run(source, self.case.given)
+            except Exception:
+                self._mutant_runs[mistake.name] = None
+        scope = self._mutant_runs[mistake.name]
+        if scope is None:
+            return None
+        try:
+            return _as_array(eval(self.exercise.quantity_exprs[name], dict(scope)))
+        except Exception:
+            return None
+
+    def _scope_with(self, student: dict[str, Value], skip: str) -> dict[str, Any]:
+        """The reference's namespace with the student's valid values for the other quantities."""
+        scope = dict(self.namespace)
+        for q, value in student.items():
+            actual = as_real(value)
+            if q != skip and not isinstance(actual, str) and q.isidentifier():
+                scope[q] = actual[()] if actual.ndim == 0 else actual
+        return scope
+
+
+def _same_kind(candidate: np.ndarray, received: Value) -> bool:
+    return received.kind == "real" and received.shape == candidate.shape
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    if value is None:
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if np.all(np.isfinite(array)) else None
+
+
+_STEPS: dict[tuple[str, int], reference.Steps] = {}
+
+
+def _steps(exercise: Exercise, source: str) -> reference.Steps:
+    """Parsed steps of a (possibly mistaken) reference, cached for the life of the process."""
+    key = (exercise.id, hash(source))
+    if key not in _STEPS:
+        _STEPS[key] = reference.Steps(source, list(exercise.quantity_exprs))
+    return _STEPS[key]

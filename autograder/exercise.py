@@ -1,0 +1,230 @@
+"""An exercise is data: given values, quantities, a reference program and a catalogue of mistakes.
+
+Each exercise is a folder holding ``exercise.toml`` and the solved quiz script (the reference).
+The engine knows no exercise by name; it reads these folders from the installed `solutions`
+package (built from ``source/`` by ``gdlab build``). See ``source/gradient_basic/exercise.toml``
+for a commented example of every field.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.sandbox import Limits
+from autograder.values import given_to_plain
+
+
+class ExerciseError(Exception):
+    """An exercise folder is missing or malformed (a course author's mistake, said in one line)."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A value the student computes and we check, e.g. ``error_term``."""
+
+    name: str
+    points: float
+    about: str
+    #: What to evaluate in the student's namespace; usually just the variable's name.
+    expr: str
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong step, written as an edit of the reference program.
+
+    Running the edited reference gives the value a student who makes this mistake would get, so
+    the same entry both recognises the mistake and builds a submission that makes it (tests).
+    """
+
+    quantity: str
+    name: str
+    hint: str
+    old: str
+    new: str
+
+    def apply(self, reference: str) -> str:
+        """The reference program with this mistake made."""
+        if reference.count(self.old) != 1:
+            raise ExerciseError(f"mistake {self.name!r}: {self.old!r} must occur exactly once "
+                                "in the reference")
+        return reference.replace(self.old, self.new)
+
+
+@dataclass(frozen=True)
+class GivenRule:
+    """How to draw one given value for a hidden case.
+
+    ``uniform = [low, high]``, ``normal = [mean, sd]`` or ``integers = [low, high]`` (inclusive);
+    ``shape`` lists sizes or size names (absent: a plain Python number, ``[]``: a 0-d array);
+    ``round`` keeps hidden values readable in feedback.
+    """
+
+    name: str
+    dist: str
+    params: tuple[float, float]
+    shape: tuple[str | int, ...] | None
+    round: int | None
+
+    def draw(self, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
+        shape = None if self.shape is None else tuple(
+            sizes[s] if isinstance(s, str) else s for s in self.shape)
+        low, high = self.params
+        if self.dist == "integers":
+            value: Any = rng.integers(int(low), int(high), size=shape, endpoint=True)
+        elif self.dist == "normal":
+            value = rng.normal(low, high, size=shape)
+        else:
+            value = rng.uniform(low, high, size=shape)
+        if self.round is not None and self.dist != "integers":
+            value = np.round(value, self.round)
+        if shape is None:
+            return value.item()
+        return np.asarray(value)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of given values. ``given is None`` means the published values, as in the file."""
+
+    name: str
+    visible: bool
+    given: dict[str, Any] | None
+
+    def given_plain(self) -> dict[str, Any] | None:
+        if self.given is None:
+            return None
+        return {name: given_to_plain(value) for name, value in self.given.items()}
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """Everything the engine needs to grade one exercise."""
+
+    id: str
+    title: str
+    folder: Path
+    script: str
+    notebook: str
+    reference: str
+    quantities: tuple[Quantity, ...]
+    mistakes: tuple[Mistake, ...]
+    given_rules: tuple[GivenRule, ...]
+    sizes: dict[str, tuple[int, int]]
+    hidden_cases: int
+    rtol: float
+    atol: float
+    limits: Limits
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.points for q in self.quantities)
+
+    @property
+    def given_names(self) -> list[str]:
+        return [rule.name for rule in self.given_rules]
+
+    @cached_property
+    def quantity_exprs(self) -> dict[str, str]:
+        return {q.name: q.expr for q in self.quantities}
+
+    def quantity(self, name: str) -> Quantity:
+        return next(q for q in self.quantities if q.name == name)
+
+    def cases(self, seed: int | None, hidden: bool = True) -> list[Case]:
+        """The published case, then `hidden_cases` drawn from `seed` (same seed, same cases)."""
+        cases = [Case("published", visible=True, given=None)]
+        if not hidden:
+            return cases
+        rng = np.random.default_rng(seed)
+        for number in range(1, self.hidden_cases + 1):
+            sizes = {name: int(rng.integers(lo, hi, endpoint=True))
+                     for name, (lo, hi) in self.sizes.items()}
+            given = {rule.name: rule.draw(rng, sizes) for rule in self.given_rules}
+            cases.append(Case(f"hidden {number}", visible=False, given=given))
+        return cases
+
+
+def load(folder: Path, reference: str | None = None) -> Exercise:
+    """Read an exercise folder; `reference` overrides the script found there (used by build)."""
+    spec_path = folder / "exercise.toml"
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExerciseError(f"{spec_path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ExerciseError(f"{spec_path}: {error}") from None
+    try:
+        return _from_spec(folder, spec, reference)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ExerciseError(f"{spec_path}: bad or missing field {error}") from None
+
+
+def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exercise:
+    script = spec["script"]
+    if reference is None:
+        reference = (folder / script).read_text(encoding="utf-8")
+    quantities = tuple(
+        Quantity(name, float(q["points"]), q.get("about", ""), q.get("expr", name))
+        for name, q in spec["quantities"].items())
+    mistakes = tuple(
+        Mistake(m["quantity"], m["name"], m["hint"], m["replace"][0], m["replace"][1])
+        for m in spec.get("mistakes", []))
+    unknown = {m.quantity for m in mistakes} - {q.name for q in quantities}
+    if unknown:
+        raise ValueError(f"mistakes name unknown quantities {sorted(unknown)}")
+    cases = spec["cases"]
+    rules = tuple(_given_rule(name, rule) for name, rule in cases["given"].items())
+    limits = spec.get("limits", {})
+    return Exercise(
+        id=folder.name, title=spec["title"], folder=folder, script=script,
+        notebook=spec.get("notebook", f"{folder.name}.ipynb"), reference=reference,
+        quantities=quantities, mistakes=mistakes, given_rules=rules,
+        sizes={k: (int(v[0]), int(v[1])) for k, v in cases.get("sizes", {}).items()},
+        hidden_cases=int(cases.get("hidden", 4)),
+        rtol=float(spec.get("rtol", 1e-5)), atol=float(spec.get("atol", 1e-8)),
+        limits=Limits(**limits))
+
+
+def _given_rule(name: str, rule: dict[str, Any]) -> GivenRule:
+    dist = next(d for d in ("uniform", "normal", "integers") if d in rule)
+    low, high = (float(v) for v in rule[dist])
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"given {name}: bounds must be finite")
+    shape = rule.get("shape")
+    return GivenRule(name, dist, (low, high), None if shape is None else tuple(shape),
+                     rule.get("round"))
+
+
+def solutions_root() -> Path:
+    """Where the built exercises live: the `solutions` package (instructor side only)."""
+    import solutions
+
+    return Path(solutions.__file__).parent
+
+
+def available() -> list[str]:
+    """Exercise ids, in the course's order (``order`` in exercise.toml, then by name)."""
+    root = solutions_root()
+    folders = [p for p in root.iterdir() if (p / "exercise.toml").is_file()]
+
+    def order(folder: Path) -> tuple[int, str]:
+        spec = tomllib.loads((folder / "exercise.toml").read_text(encoding="utf-8"))
+        return int(spec.get("order", 99)), folder.name
+
+    return [p.name for p in sorted(folders, key=order)]
+
+
+def get(exercise_id: str) -> Exercise:
+    """Load an exercise by id, with a one-line error that lists the known ones."""
+    known = available()
+    if exercise_id not in known:
+        raise ExerciseError(f"unknown exercise {exercise_id!r}; known: {', '.join(known)}")
+    return load(solutions_root() / exercise_id)

@@ -1,0 +1,194 @@
+"""The grading pipeline for one submission: run each case isolated, compare, diagnose.
+
+One check per quantity per case; each check is worth the quantity's points divided by the
+number of cases. A run that cannot say anything about the later cases (it does not compile, its
+given block is gone, it hangs) stops the grading early instead of repeating the same failure.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from autograder.compare import NOT_DONE, compare
+from autograder.diagnose import Oracle
+from autograder.exercise import Case, Exercise
+from autograder.sandbox import Job, RunResult, Sandbox
+from autograder.submission import Program
+from autograder.values import Value, format_value
+
+FULL_MARKS = "Nice job! That's right!"
+_STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One quantity in one case: what was expected, what arrived, and what we make of it."""
+
+    quantity: str
+    case: str
+    visible: bool
+    passed: bool
+    score: float
+    max_score: float
+    expected: str
+    received: str
+    message: str
+    mistake: str | None = None
+    hint: str | None = None
+    carried_forward: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """How the program ran on one case."""
+
+    case: str
+    visible: bool
+    status: str
+    seconds: float
+    output: str
+    output_truncated: bool
+    problem: str | None
+
+
+@dataclass
+class Grade:
+    """The result of grading one submission."""
+
+    exercise: str
+    student: str
+    file: str
+    seed: int | None
+    checks: list[Check] = field(default_factory=list)
+    runs: list[CaseRun] = field(default_factory=list)
+    max_score: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 2)
+
+    @property
+    def full_marks(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def mistakes(self) -> list[str]:
+        """Named mistakes, each once, in the order the quantities come."""
+        return list(dict.fromkeys(c.mistake for c in self.checks if c.mistake))
+
+    @property
+    def verdict(self) -> str:
+        if self.full_marks:
+            return FULL_MARKS
+        passed = sum(c.passed for c in self.checks)
+        return f"Not there yet: {passed} of {len(self.checks)} checks passed."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exercise": self.exercise, "student": self.student, "file": self.file,
+                "seed": self.seed, "score": self.score, "max_score": self.max_score,
+                "verdict": self.verdict, "mistakes": self.mistakes,
+                "checks": [asdict(c) for c in self.checks], "runs": [asdict(r) for r in self.runs]}
+
+
+def new_seed() -> int:
+    """A fresh seed for a SUBMIT's hidden cases; it is recorded so a grade can be reproduced."""
+    return secrets.randbits(32)
+
+
+def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int | None = None,
+          hidden: bool = True, sandbox: Sandbox | None = None) -> Grade:
+    """Grade `program`: the published case, then (with `hidden`) the hidden ones from `seed`."""
+    cases = exercise.cases(seed, hidden=hidden)
+    result = Grade(exercise.id, student, program.path.name, seed if hidden else None,
+                   max_score=exercise.max_score)
+    own_sandbox = sandbox is None
+    sandbox = sandbox or Sandbox()
+    try:
+        stopped: RunResult | None = None
+        for case in cases:
+            run = stopped or sandbox.run(Job(program.source, program.path.name, case.given_plain(),
+                                             exercise.quantity_exprs, exercise.limits))
+            problem = _problem(run, program, exercise.limits.time)
+            result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
+                                       run.output, run.output_truncated, problem))
+            result.checks.extend(check_case(exercise, case, run, problem, len(cases)))
+            if run.status in _STOP_STATUSES:
+                stopped = run
+    finally:
+        if own_sandbox:
+            sandbox.close()
+    return result
+
+
+def check_case(exercise: Exercise, case: Case, run: RunResult, problem: str | None,
+               n_cases: int) -> list[Check]:
+    """Compare and diagnose every quantity of one case."""
+    oracle = Oracle(exercise, case)
+    checks = []
+    for quantity in exercise.quantities:
+        worth = quantity.points / n_cases
+        expected = oracle.expected[quantity.name]
+        received = run.values.get(quantity.name, Value.missing())
+        base = {"quantity": quantity.name, "case": case.name, "visible": case.visible,
+                "max_score": worth, "expected": format_value(expected),
+                "received": received.describe()}
+        outcome = compare(expected, received, exercise.rtol, exercise.atol)
+        if outcome.ok:
+            checks.append(Check(**base, passed=True, score=worth, message="correct"))
+            continue
+        if run.status in _STOP_STATUSES:
+            checks.append(Check(**base, passed=False, score=0.0, message=f"not run: {problem}"))
+            continue
+        if received.kind == "missing" and run.status != "finished":
+            checks.append(Check(**base, passed=False, score=0.0,
+                                message=f"not computed: {problem}"))
+            continue
+        diagnosis = oracle.diagnose(quantity.name, received, run.values)
+        if diagnosis.carried_forward:
+            built_on = ", ".join(diagnosis.upstream) or "earlier values"
+            checks.append(Check(**base, passed=True, score=worth, carried_forward=True,
+                                message=f"right given your {built_on} (error carried forward)"))
+            continue
+        mistake = diagnosis.mistake
+        checks.append(Check(**base, passed=False, score=0.0, message=outcome.problem,
+                            mistake=mistake.name if mistake else None,
+                            hint=mistake.hint if mistake else None))
+    return checks
+
+
+def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
+    """One sentence on how the run went wrong, or None when it finished normally."""
+    error = run.error or {}
+    where = program.where(error.get("line"))
+    kind, message = error.get("type", ""), error.get("message", "")
+    match run.status:
+        case "finished":
+            return None
+        case "syntax_error":
+            return f"your file does not compile: {kind} at {where}: {message}"
+        case "given_missing":
+            return str(message)
+        case "timeout":
+            return (f"your program did not finish within {time_limit:g} s and was stopped "
+                    "(an endless loop?)")
+        case "raised":
+            return f"your program stopped at {where} with {kind}: {message}"
+        case "exited":
+            return f"your program called {message} at {where}"
+        case "no_result":
+            return _ended_early(run.exit)
+        case _:
+            return "the sandbox failed while running your program; please submit again"
+
+
+def _ended_early(exit_text: str | None) -> str:
+    signals = {"SIGSEGV": "crashed (segmentation fault)", "SIGXCPU": "used up its CPU time",
+               "SIGKILL": "was killed (memory or process limit)", "SIGABRT": "aborted"}
+    if exit_text in signals:
+        return f"your program {signals[exit_text]}"
+    return f"your program ended before it finished ({exit_text}; os._exit?)"
+
+
+__all__ = ["FULL_MARKS", "NOT_DONE", "Check", "Grade", "grade", "new_seed"]

@@ -1,0 +1,75 @@
+"""The reference program as an oracle, run in the grader's own process (it is our code).
+
+`run` executes the reference (or a mistaken edit of it) on a case's given values and returns its
+final namespace. `Steps` keeps, for each quantity, the reference's own top-level statements that
+compute it, so the grader can recompute one step from the *student's* upstream values: that is
+what error carried forward means here, with no formula written twice.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import io
+from typing import Any
+
+from autograder.program import GIVEN_NAME, assigned_names, compile_program
+
+
+def run(source: str, given: dict[str, Any] | None, filename: str = "<reference>") -> dict[str, Any]:
+    """Run `source` quietly with `given` injected (None: as published); return its namespace."""
+    code = compile_program(source, filename, None if given is None else list(given))
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    if given is not None:
+        namespace[GIVEN_NAME] = copy.deepcopy(given)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(code, namespace)
+    return namespace
+
+
+class Steps:
+    """Per quantity: the code that computes it from upstream names, and which quantities it reads.
+
+    Only a quantity computed by plain module-level assignments has a step; one that is (also)
+    changed inside a loop or a block depends on the whole history and has none.
+    """
+
+    def __init__(self, source: str, quantities: list[str]) -> None:
+        tree = ast.parse(source)
+        self.code: dict[str, Any] = {}
+        self.reads: dict[str, list[str]] = {}
+        nested = _names_bound_in_blocks(tree)
+        for name in quantities:
+            statements = [s for s in tree.body if name in assigned_names(s)]
+            if not statements or name in nested:
+                continue
+            module = ast.Module(body=statements, type_ignores=[])
+            self.code[name] = compile(module, f"<step {name}>", "exec")
+            loaded = {n.id for s in statements for n in ast.walk(s)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            self.reads[name] = [q for q in quantities if q in loaded and q != name]
+
+    def evaluate(self, name: str, namespace: dict[str, Any]) -> Any | None:
+        """The step's result in a copy of `namespace`, or None when it has no step or fails."""
+        if name not in self.code:
+            return None
+        scope = dict(namespace)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(self.code[name], scope)
+        except Exception:
+            return None
+        return scope.get(name)
+
+
+def _names_bound_in_blocks(tree: ast.Module) -> set[str]:
+    """Names bound anywhere other than a plain module-level assignment (loops, ifs, withs)."""
+    names: set[str] = set()
+    for statement in tree.body:
+        if assigned_names(statement) or isinstance(statement, ast.FunctionDef | ast.ClassDef):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names

@@ -1,0 +1,163 @@
+"""Run a program in a separate, limited process and get back only descriptions of its values.
+
+The grader's process never imports, unpickles or executes anything from a submission. It starts a
+worker (`_sandbox_worker`) in a new session with a scrubbed environment and talks to it in JSON
+lines; the worker forks one confined child per case. If the worker itself stops answering, we kill
+its whole session and start another, so one broken submission cannot stall a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.values import Value
+
+#: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
+_WORKER_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+_BOOT = ("import sys; sys.path.insert(0, {root!r}); "
+         "from autograder._sandbox_worker import main; main()")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one case may use. Time is wall-clock seconds; the child is killed, not asked."""
+
+    time: float = 2.0
+    memory_mb: int = 512
+    output_bytes: int = 64_000
+    files_mb: int = 16
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of one program on one case."""
+
+    source: str
+    filename: str
+    given: dict[str, Any] | None
+    quantities: dict[str, str]
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What came back: how the run ended, its output, and the values as the grader reads them.
+
+    status is one of: finished, exited (sys.exit), raised, syntax_error, given_missing, timeout,
+    no_result (the process died or ended without reporting), sandbox_failure.
+    """
+
+    status: str
+    values: dict[str, Value]
+    output: str = ""
+    output_truncated: bool = False
+    error: dict[str, Any] | None = None
+    exit: str | None = None
+    seconds: float = 0.0
+
+
+class Sandbox:
+    """A worker process that runs jobs one after another; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self._start()
+
+    def _start(self) -> None:
+        root = str(Path(__file__).resolve().parent.parent)
+        self._home = tempfile.mkdtemp(prefix="gdlab-sandbox-")
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT.format(root=root)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home},
+            cwd=self._home, start_new_session=True)
+        self._buffer = b""
+
+    def run(self, job: Job) -> RunResult:
+        """Run one job; never raises for anything the program does."""
+        if self._process is None or self._process.poll() is not None:
+            self._start()
+        assert self._process is not None and self._process.stdin is not None
+        request = {**asdict(job), "limits": asdict(job.limits)}
+        try:
+            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.flush()
+            line = self._read_line(deadline=time.monotonic() + job.limits.time + 15)
+        except (BrokenPipeError, TimeoutError, EOFError):
+            self._kill()
+            return RunResult(status="sandbox_failure", values={},
+                             error={"type": "SandboxFailure", "message":
+                                    "the sandbox stopped answering", "line": None})
+        return _result_from(json.loads(line), job)
+
+    def _read_line(self, deadline: float) -> bytes:
+        assert self._process is not None and self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    raise TimeoutError
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise EOFError
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+            self._process = None
+
+    def close(self) -> None:
+        """Let the worker finish (closing its stdin ends its loop), then make sure it is gone."""
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=2)
+            self._kill()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _result_from(answer: dict[str, Any], job: Job) -> RunResult:
+    """Turn the worker's answer into a RunResult, reading every value through `Value`."""
+    raw = answer.get("values") if isinstance(answer.get("values"), dict) else {}
+    values = {name: Value.from_plain(raw[name]) if name in raw else Value.missing()
+              for name in job.quantities}
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else None
+    return RunResult(status=str(answer.get("status", "no_result")), values=values,
+                     output=str(answer.get("output", "")),
+                     output_truncated=bool(answer.get("output_truncated")),
+                     error=error, exit=answer.get("exit"),
+                     seconds=float(answer.get("seconds", 0.0)))

@@ -1,0 +1,144 @@
+"""Values as plain data, so that nothing a submission made is ever unpickled or imported by us.
+
+The worker *describes* each value it finds (`describe`), the grader *reads* the description
+(`Value.from_plain`) and decides what it is allowed to be. A description never carries behaviour:
+an object with a lying ``__eq__`` or an ndarray subclass arrives as a name, not as an object.
+
+Given values travel the other way (`given_to_plain` / `given_from_plain`); those are ours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Arrays larger than this are reported as too large rather than shipped back.
+MAX_ELEMENTS = 200_000
+
+
+# --- the worker's side -------------------------------------------------------------------------
+
+def describe(value: Any) -> dict[str, Any]:
+    """Describe `value` as JSON-able plain data, without trusting any of its methods."""
+    kind = type(value)
+    if value is None:
+        return {"kind": "none", "type": "NoneType"}
+    if kind is np.ndarray or isinstance(value, np.generic) or kind in (int, float, bool, complex):
+        return _describe_numeric(value)
+    if isinstance(value, np.ndarray):
+        return {"kind": "subclass", "type": f"{kind.__module__}.{kind.__qualname__}"}
+    if kind in (list, tuple):
+        return {"kind": "sequence", "type": kind.__name__, "length": len(value)}
+    if kind is str:
+        return {"kind": "str", "type": "str", "text": value[:60]}
+    return {"kind": "object", "type": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def _describe_numeric(value: Any) -> dict[str, Any]:
+    array = np.asarray(value)
+    type_name = type(value).__name__ if type(value) is not np.ndarray else "ndarray"
+    head = {"type": type_name, "dtype": str(array.dtype), "shape": list(array.shape)}
+    if array.size > MAX_ELEMENTS:
+        return {"kind": "too_large", **head}
+    if array.dtype.kind == "c":
+        return {"kind": "complex", **head}
+    if array.dtype.kind not in "biuf":
+        return {"kind": "non_numeric", **head}
+    flat = array.astype(np.float64).ravel().tolist()
+    return {"kind": "real", **head, "data": [_finite_or_name(v) for v in flat]}
+
+
+def _finite_or_name(v: float) -> float | str:
+    """JSON has no NaN or infinity: send those as names."""
+    return v if math.isfinite(v) else repr(v)
+
+
+# --- the grader's side -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Value:
+    """What the submission's variable turned out to be, as far as the grader will believe."""
+
+    kind: str
+    type: str
+    dtype: str | None = None
+    shape: tuple[int, ...] | None = None
+    array: np.ndarray | None = None
+    text: str | None = None
+
+    @classmethod
+    def missing(cls) -> Value:
+        return cls(kind="missing", type="-")
+
+    @classmethod
+    def from_plain(cls, plain: Any) -> Value:
+        """Read a worker's description; anything malformed is an 'object' of unknown type."""
+        if not isinstance(plain, dict) or not isinstance(plain.get("kind"), str):
+            return cls(kind="object", type="unreadable")
+        kind, type_name = plain["kind"], str(plain.get("type", "?"))[:80]
+        shape = plain.get("shape")
+        shape_t = tuple(int(n) for n in shape) if isinstance(shape, list) else None
+        dtype = str(plain["dtype"])[:20] if "dtype" in plain else None
+        if kind == "real":
+            try:
+                data = np.array([float(v) for v in plain["data"]], dtype=np.float64)
+                array = data.reshape(shape_t if shape_t is not None else ())
+            except (KeyError, TypeError, ValueError):
+                return cls(kind="object", type="unreadable")
+            return cls(kind, type_name, dtype, shape_t, array)
+        text = str(plain.get("text"))[:60] if kind == "str" else None
+        length = plain.get("length")
+        if kind == "sequence" and isinstance(length, int):
+            text = f"length {length}"
+        return cls(kind, type_name, dtype, shape_t, None, text)
+
+    def describe(self) -> str:
+        """A short human phrase for what arrived, used in feedback."""
+        match self.kind:
+            case "real":
+                return format_value(self.array)
+            case "missing":
+                return "(not defined)"
+            case "none":
+                return "None"
+            case "str":
+                return f"the string {self.text!r}"
+            case "sequence":
+                return f"a {self.type} ({self.text})"
+            case "complex":
+                return f"a complex {self.dtype} value"
+            case "too_large":
+                return f"an array of shape {self.shape} (too large to check)"
+            case "subclass":
+                return f"an object of ndarray subclass {self.type}"
+            case _:
+                return f"an object of type {self.type}"
+
+
+def format_value(array: np.ndarray | None, digits: int = 8) -> str:
+    """Numbers as a student would write them: scalars plain, arrays numpy-style, short."""
+    if array is None:
+        return "-"
+    if array.ndim == 0:
+        return f"{float(array):.{digits}g}"
+    return np.array2string(array, precision=digits, separator=" ", threshold=12, edgeitems=3,
+                           max_line_width=10_000, floatmode="maxprec")
+
+
+# --- given values, grader to worker ------------------------------------------------------------
+
+def given_to_plain(value: Any) -> dict[str, Any]:
+    """Encode one of *our* given values (float, int or real ndarray) for the worker."""
+    if isinstance(value, np.ndarray):
+        return {"array": value.ravel().tolist(), "dtype": str(value.dtype), "shape": value.shape}
+    return {"scalar": value}
+
+
+def given_from_plain(plain: dict[str, Any]) -> Any:
+    """Rebuild a given value inside the worker (or the reference run)."""
+    if "array" in plain:
+        return np.array(plain["array"], dtype=plain["dtype"]).reshape(plain["shape"])
+    return plain["scalar"]
