@@ -149,10 +149,12 @@ def _build(repo: Path, check: bool) -> int:
 
 
 def _user() -> str:
+    import getpass
+
     try:
-        return os.getlogin()
-    except OSError:
-        return os.environ.get("USER", "student")
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "student"
 
 
 if __name__ == "__main__":

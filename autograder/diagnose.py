@@ -58,8 +58,14 @@ class Oracle:
         return {q: expected_array(self.exercise, q, eval(expr, dict(self.namespace)))
                 for q, expr in names.items()}
 
-    def diagnose(self, name: str, received: Value, student: dict[str, Value]) -> Diagnosis:
-        """Explain why `received` (the student's `name`) is not the expected value."""
+    def diagnose(self, name: str, received: Value, student: dict[str, Value],
+                 frozen: frozenset[str] = frozenset()) -> Diagnosis:
+        """Explain why `received` (the student's `name`) is not the expected value.
+
+        `frozen` names the student's quantities that kept their published-example value on this
+        case: typed in, not computed. A step built on them earns no carried-forward credit,
+        or a file of copied numbers would be "right given" its own copies.
+        """
         if isinstance(as_real(received), str):
             return Diagnosis()
         scope = self._scope_with(student, name)
@@ -71,7 +77,8 @@ class Oracle:
                 and compare(local, received, *tol).ok):
             wrong = tuple(q for q in steps.reads.get(name, ())
                           if not compare(self.expected[q], student[q], *tol).ok)
-            return Diagnosis(carried_forward=True, upstream=wrong)
+            if not frozen.intersection(wrong):
+                return Diagnosis(carried_forward=True, upstream=wrong)
         return Diagnosis(mistake=self._named_mistake(name, received, student))
 
     def _named_mistake(self, name: str, received: Value,

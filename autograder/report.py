@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 from autograder.grading import Check, Grade
@@ -36,13 +37,14 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 
 def _run_problems(grade: Grade, visible_only: bool) -> list[str]:
-    lines = []
+    """How the program ran, one line per distinct problem with the cases it happened in."""
+    cases: dict[str, list[str]] = {}
     for run in grade.runs:
         if run.problem and (run.visible or not visible_only):
-            lines.append(f"  {run.case}: {run.problem}")
+            cases.setdefault(run.problem, []).append(run.case)
         if run.output_truncated and run.visible:
-            lines.append(f"  {run.case}: output truncated (only the first part is shown)")
-    return list(dict.fromkeys(lines))
+            cases.setdefault("output truncated (only the first part is shown)", []).append(run.case)
+    return [f"  {', '.join(names)}: {problem}" for problem, names in cases.items()]
 
 
 def test_run_text(grade: Grade, hidden_cases: int) -> str:
@@ -104,15 +106,18 @@ def _feedback(grade: Grade, cases: list[str], quantities: list[str],
         checks = [by[(q, case)] for case in cases]
         failed = [c for c in checks if not c.passed]
         carried = [c for c in checks if c.carried_forward]
-        if failed:
+        if failed and all(c.message.startswith("not run:") for c in failed) and grade.runs:
+            lines.append(f"  ✗ {q}: no value to check (see how your program ran)")
+        elif failed:
             first = failed[0]
             named = next((c for c in failed if c.mistake), None)
             lines.append(f"  ✗ {q}: {named.mistake if named else first.message}")
             if named:
-                lines.append(f"      {named.hint}")
+                lines += textwrap.wrap(named.hint, 96, initial_indent=" " * 6,
+                                       subsequent_indent=" " * 6)
             lines.append(f"      {first.case}: expected {_cut(first.expected, 60)}, "
                          f"received {_cut(first.received, 60)}")
-            if first.mistake is None and named is None and first.message.startswith("wrong"):
+            if named is None and first.message == "wrong value":
                 lines.append("      (no known mistake matches this value)")
             others = [c.case for c in failed[1:]]
             if others:

@@ -1,0 +1,51 @@
+"""Shared fixtures: one sandbox for the whole session, exercises, and a private gradebook home."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder import exercise as exercises
+from autograder import submission
+from autograder.grading import Grade, grade
+from autograder.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch a real user's gradebook."""
+    home = tmp_path_factory.mktemp("gdlab-home")
+    monkeypatch.setenv("GDLAB_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
+def basic() -> exercises.Exercise:
+    return exercises.get("gradient_basic")
+
+
+@pytest.fixture
+def grade_text(sandbox: Sandbox, tmp_path: Path):
+    """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``."""
+
+    def run(exercise: exercises.Exercise, text: str, seed: int = 1, suffix: str = ".py",
+            hidden: bool = True) -> Grade:
+        path = tmp_path / f"answer{suffix}"
+        path.write_text(text, encoding="utf-8")
+        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox)
+
+    return run
+
+
+def checks_for(result: Grade, quantity: str) -> list:
+    return [c for c in result.checks if c.quantity == quantity]

@@ -1,0 +1,59 @@
+"""The comparison is strict about what arrives and says why it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.compare import compare
+from autograder.values import Value, describe
+
+EXPECTED = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def received(value) -> Value:
+    return Value.from_plain(describe(value))
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    (None, "still None: not done yet"),
+    ([1.0, 2.0, 3.0, 4.0], "a Python list"),
+    (EXPECTED + 1e-12j, "complex"),
+    ("1 2 3 4", "a string"),
+    (EXPECTED.reshape(1, 4), "shape (1, 4), expected shape (4,)"),
+    (np.array(2.5), "a scalar, shape (), expected shape (4,)"),
+    (np.array([1.0, np.nan, 3.0, 4.0]), "contains nan"),
+    (np.array([1.0, 2.0, np.inf, 4.0]), "contains inf"),
+    (EXPECTED.view(np.matrix), "ndarray subclass"),
+    (np.array(["a"], dtype=object), "dtype object"),
+])
+def test_refuses_what_is_not_a_plain_real_array_of_the_right_shape(value, problem):
+    outcome = compare(EXPECTED, received(value), rtol=1e-5, atol=1e-8)
+    assert not outcome.ok
+    assert problem in outcome.problem
+
+
+def test_names_the_worst_element():
+    outcome = compare(EXPECTED, received(np.array([1.0, 2.1, 3.5, 4.0])), 1e-5, 1e-8)
+    assert outcome.problem == "wrong value; worst at [2]: expected 3, received 3.5"
+
+
+@pytest.mark.parametrize("value", [
+    EXPECTED.astype(np.float32), np.array([1, 2, 3, 4]), EXPECTED * (1 + 5e-6)])
+def test_accepts_other_real_dtypes_within_tolerance(value):
+    assert compare(EXPECTED, received(value), rtol=1e-5, atol=1e-8).ok
+
+
+def test_a_python_float_is_a_scalar():
+    assert compare(np.array(0.5), received(0.5), 1e-5, 1e-8).ok
+    assert not compare(np.array(0.5), received([0.5]), 1e-5, 1e-8).ok
+
+
+def test_objects_arrive_as_names_not_objects():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    value = received(AlwaysEqual())
+    assert value.kind == "object" and "AlwaysEqual" in value.type
+    assert not compare(EXPECTED, value, 1e-5, 1e-8).ok

@@ -1,0 +1,152 @@
+"""SUBMIT's behaviour on the answers students actually write, for every exercise."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from autograder import exercise as exercises
+from autograder.grading import FULL_MARKS
+from tests.conftest import REPO, checks_for
+
+ALL = exercises.available()
+
+
+def release_stub(exercise: exercises.Exercise) -> str:
+    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("exercise_id", ALL)
+def test_reference_gets_full_marks(exercise_id, grade_text):
+    exercise = exercises.get(exercise_id)
+    result = grade_text(exercise, exercise.reference, seed=7)
+    assert result.score == exercise.max_score > 0
+    assert result.verdict == FULL_MARKS
+    assert len({c.case for c in result.checks}) == 1 + exercise.hidden_cases
+
+
+@pytest.mark.parametrize("exercise_id", ALL)
+def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text):
+    exercise = exercises.get(exercise_id)
+    result = grade_text(exercise, release_stub(exercise))
+    assert result.score == 0
+    for quantity in exercise.quantities:
+        messages = {c.message for c in checks_for(result, quantity.name)}
+        assert any("not done yet" in m for m in messages), (quantity.name, messages)
+
+
+MISTAKES = [(e, m.name) for e in ALL for m in exercises.get(e).mistakes]
+
+
+@pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)
+def test_every_catalogued_mistake_fails_and_is_named(exercise_id, mistake_name, grade_text):
+    exercise = exercises.get(exercise_id)
+    mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
+    result = grade_text(exercise, mistake.apply(exercise.reference), seed=3)
+    assert result.score < exercise.max_score
+    published = next(c for c in checks_for(result, mistake.quantity) if c.case == "published")
+    assert not published.passed
+    assert published.mistake == mistake.name
+    assert published.hint == mistake.hint
+    assert mistake.name in result.mistakes
+
+
+def test_hard_coded_published_numbers_fail_the_hidden_cases(basic, grade_text):
+    text = release_stub(basic).replace("h = None", "h = 0.8").replace(
+        "nn_output = None", "nn_output = 0.6899744811276125").replace(
+        "error = None", "error = -0.1899744811276125").replace(
+        "error_term = None", "error_term = -0.04063738360460799").replace(
+        "del_w = None", "del_w = np.array([-0.02031869, -0.04063738, -0.06095608, -0.08127477])")
+    result = grade_text(basic, text, seed=11)
+    assert all(c.passed for c in result.checks if c.visible)
+    assert not any(c.passed for c in result.checks if not c.visible)
+    assert result.score == pytest.approx(basic.max_score / (1 + basic.hidden_cases))
+    hidden_h = next(c for c in checks_for(result, "h") if not c.visible)
+    assert "published example's value again" in hidden_h.message
+
+
+def test_a_slip_early_is_carried_forward(basic, grade_text):
+    """A wrong error costs the error's points only; the later steps are right given it."""
+    result = grade_text(basic, basic.reference.replace("error = y - nn_output",
+                                                       "error = 2 * (y - nn_output)"))
+    assert not any(c.passed for c in checks_for(result, "error"))
+    for later in ("error_term", "del_w"):
+        assert all(c.passed and c.carried_forward for c in checks_for(result, later))
+    message = checks_for(result, "error_term")[0].message
+    assert "right given your error" in message
+    assert result.score == basic.max_score - basic.quantity("error").points
+
+
+def test_hidden_cases_are_reproducible_from_their_seed_and_change_with_it(basic):
+    def drawn(seed):
+        return [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in c.given.items()}
+                for c in basic.cases(seed)[1:]]
+
+    assert drawn(5) == drawn(5)
+    assert drawn(5) != drawn(6)
+
+
+def test_a_file_written_for_the_original_quiz_is_graded_as_it_is(basic, grade_text):
+    original = '''import numpy as np
+
+def sigmoid(x):
+    """
+    Calculate sigmoid
+    """
+    return 1/(1+np.exp(-x))
+
+def sigmoid_prime(x):
+    return sigmoid(x) * (1 - sigmoid(x))
+
+learnrate = 0.5
+x = np.array([1, 2, 3, 4])
+y = np.array(0.5)
+
+# Initial weights
+w = np.array([0.5, -0.5, 0.3, 0.1])
+
+# my answer
+h = np.dot(x, w)
+nn_output = sigmoid(h)
+error = y - nn_output
+error_term = error * nn_output * (1 - nn_output)
+del_w = learnrate * error_term * x
+
+print('Neural Network output:')
+print(nn_output)
+'''
+    assert grade_text(basic, original).verdict == FULL_MARKS
+
+
+@pytest.mark.parametrize(("program", "says"), [
+    ("while True:\n    pass\n", "did not finish within"),
+    ("import os\nos._exit(0)\n", "ended before it finished"),
+    ("h = (\n", "does not compile"),
+    ("import numpy as np\nh = 1 / 0\n", "ZeroDivisionError"),
+])
+def test_broken_programs_get_zero_with_a_clear_message_in_time(basic, grade_text, program, says):
+    given = "\n".join(line for line in basic.reference.splitlines()
+                      if line.startswith(("import", "learnrate", "x =", "y =", "w =")))
+    started = time.monotonic()
+    result = grade_text(basic, given + "\n" + program)
+    assert time.monotonic() - started < 3 * basic.limits.time + 2
+    assert result.score == 0
+    assert any(says in (r.problem or "") for r in result.runs), [r.problem for r in result.runs]
+
+
+def test_what_the_program_prints_or_returns_never_changes_the_score(basic, grade_text):
+    text = release_stub(basic) + (
+        '\nprint("Score: 100/100")\nprint(\'{"score": 100, "max_score": 100}\')\n'
+        'import sys\nsys.exit(0)\n')
+    result = grade_text(basic, text)
+    assert result.score == 0
+
+
+def test_a_missing_given_block_is_explained(basic, grade_text):
+    text = basic.reference.replace("w = np.array([0.5, -0.5, 0.3, 0.1])", "")
+    text = text.replace("h = np.dot(x, w)", "h = np.dot(x, np.array([0.5, -0.5, 0.3, 0.1]))")
+    result = grade_text(basic, text)
+    hidden = [r for r in result.runs if not r.visible]
+    assert "`w` is not assigned at the top level" in (hidden[0].problem or "")
+    assert not any(c.passed for c in result.checks if not c.visible)
