@@ -86,12 +86,23 @@ def build_exercise(source_dir: Path, release_root: Path, solutions_root: Path) -
         solutions_root / exercise.id / "exercise.toml":
             (source_dir / "exercise.toml").read_text(encoding="utf-8"),
     }
+    for name in exercise.files:  # given files: the same for students and for the grader
+        given = _read(source_dir / name)
+        targets[release_root / exercise.id / name] = given
+        targets[solutions_root / exercise.id / name] = given
     for path, text in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     notebook = release_root / exercise.id / exercise.notebook
     _generate_notebook(source_dir / exercise.notebook, exercise.id, notebook)
     return [*targets, notebook]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(f"{path} is listed in files but does not exist") from None
 
 
 def _generate_notebook(source: Path, assignment: str, target: Path) -> None:
@@ -118,11 +129,16 @@ def _generate_notebook(source: Path, assignment: str, target: Path) -> None:
         shutil.copy(built, target)
 
 
-def build(repo: Path, out: Path | None = None) -> list[Path]:
-    """Build every exercise under ``repo/source`` into ``release/`` and ``solutions/`` of `out`
-    (default: `repo` itself)."""
+def build(repo: Path, out: Path | None = None, only: list[str] | None = None) -> list[Path]:
+    """Build the exercises under ``repo/source`` (all, or `only` these) into ``release/`` and
+    ``solutions/`` of `out` (default: `repo` itself)."""
     out = out or repo
     sources = sorted(p for p in (repo / "source").iterdir() if (p / "exercise.toml").is_file())
+    if only:
+        unknown = set(only) - {p.name for p in sources}
+        if unknown:
+            raise BuildError(f"no source for {', '.join(sorted(unknown))} under {repo / 'source'}")
+        sources = [p for p in sources if p.name in only]
     if not sources:
         raise BuildError(f"no exercises under {repo / 'source'}")
     written = []
@@ -131,11 +147,11 @@ def build(repo: Path, out: Path | None = None) -> list[Path]:
     return written
 
 
-def stale(repo: Path) -> list[str]:
+def stale(repo: Path, only: list[str] | None = None) -> list[str]:
     """Files under release/ and solutions/ that differ from a fresh build (empty: in sync)."""
     with tempfile.TemporaryDirectory(prefix="gdlab-check-") as scratch:
         fresh = Path(scratch)
-        written = build(repo, out=fresh)
+        written = build(repo, out=fresh, only=only)
         problems = []
         for path in written:
             relative = path.relative_to(fresh)

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("file", nargs="?", type=Path, help="your .py or .ipynb answer")
     run.add_argument("--solution", action="store_true",
                      help="run the hidden reference instead (instructors: preview a full answer)")
+    run.add_argument("--data", type=Path, help="a data file for the published case "
+                     "(exercises that read one, e.g. the admissions data binary.csv)")
 
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
@@ -39,8 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--student", default="", help="who submits (default: your user name)")
     submit.add_argument("--json", action="store_true", help="print one JSON object")
     submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
+    submit.add_argument("--data", type=Path, help="a data file for the published case")
 
     build = commands.add_parser("build", help="regenerate release/ and solutions/ from source/")
+    build.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                       help="only these exercises (default: all)")
     build.add_argument("--check", action="store_true",
                        help="only check that release/ and solutions/ are up to date")
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
@@ -69,10 +74,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "list":
         return _list()
     if args.command == "build":
-        return _build(args.repo, args.check)
+        return _build(args.repo, args.check, args.exercises)
     if args.command == "run":
-        return _run(args.exercise, args.file, args.solution)
-    return _submit(args.exercise, args.file, args.student, args.json, args.seed)
+        return _run(args.exercise, args.file, args.solution, args.data)
+    return _submit(args.exercise, args.file, args.student, args.json, args.seed, args.data)
 
 
 def _list() -> int:
@@ -93,7 +98,7 @@ def _load(exercise_id: str, file: Path | None, solution: bool = False):
     return exercise, submission.load(file)
 
 
-def _run(exercise_id: str, file: Path | None, solution: bool) -> int:
+def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None) -> int:
     from autograder.grading import grade
     from autograder.report import test_run_text
     from autograder.sandbox import Sandbox
@@ -102,12 +107,19 @@ def _run(exercise_id: str, file: Path | None, solution: bool) -> int:
         raise UsageError("give either a FILE or --solution, not both")
     exercise, program = _load(exercise_id, file, solution)
     with Sandbox() as sandbox:
-        result = grade(exercise, program, hidden=False, sandbox=sandbox)
-    print(test_run_text(result, exercise.hidden_cases))
+        result = grade(exercise, program, hidden=False, sandbox=sandbox, data=data)
+    print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
     return 0 if result.full_marks else 1
 
 
-def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int | None) -> int:
+def _data_label(exercise: exercises.Exercise, data: Path | None) -> str | None:
+    if exercise.published is None:
+        return None
+    return f"data: {data}" if data else f"data: {exercise.published.label or 'the default'}"
+
+
+def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int | None,
+            data: Path | None) -> int:
     from autograder.gradebook import Gradebook
     from autograder.grading import grade, new_seed
     from autograder.report import submit_text, to_json
@@ -120,20 +132,21 @@ def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int
         book = Gradebook()
         with book.opened():
             submission_id = book.add_submission(exercise.id, student, program, seed)
-            result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox)
+            result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox,
+                           data=data)
             book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
     return 0
 
 
-def _build(repo: Path, check: bool) -> int:
+def _build(repo: Path, check: bool, only: list[str]) -> int:
     from autograder.build import BuildError, build, stale
 
     if not (repo / "source").is_dir():
         raise UsageError(f"{repo.resolve()} has no source/ folder (use --repo)")
     try:
         if check:
-            problems = stale(repo)
+            problems = stale(repo, only)
             for problem in problems:
                 print(f"stale: {problem}")
             if problems:
@@ -141,7 +154,7 @@ def _build(repo: Path, check: bool) -> int:
                 return 1
             print("release/ and solutions/ are up to date")
             return 0
-        for path in build(repo):
+        for path in build(repo, only=only):
             print(f"wrote {path}")
     except BuildError as error:
         raise UsageError(str(error)) from None

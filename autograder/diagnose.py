@@ -42,11 +42,16 @@ def expected_array(exercise: Exercise, name: str, value: Any) -> np.ndarray:
 
 @dataclass
 class Oracle:
-    """The reference's view of one case; mistaken variants are computed only when needed."""
+    """The reference's view of one case; mistaken variants are computed only when needed.
+
+    Build it with `oracle_for`, which reuses the oracle of a case already seen (the same seed,
+    the same data file): a class graded with one seed runs the reference once per case.
+    """
 
     exercise: Exercise
     case: Case
-    _mutant_runs: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Per mistake: the edited reference's final namespace, or the exception it raised.
+    _mutant_runs: dict[str, dict[str, Any] | BaseException] = field(default_factory=dict)
 
     @cached_property
     def namespace(self) -> dict[str, Any]:
@@ -91,7 +96,7 @@ class Oracle:
                 continue
             source = mistake.apply(self.exercise.reference)
             candidates = [_as_array(_steps(self.exercise, source).evaluate(name, scope)),
-                          self._mutant_value(mistake, source, name)]
+                          self._mutant_value(mistake, name)]
             for candidate in candidates:
                 if candidate is None or close(candidate, expected, *tol):
                     continue
@@ -99,14 +104,29 @@ class Oracle:
                     return mistake
         return None
 
-    def _mutant_value(self, mistake: Mistake, source: str, name: str) -> np.ndarray | None:
+    def mistake_raising(self, name: str, error_type: str, message: str) -> Mistake | None:
+        """The catalogued mistake at `name` whose edited reference fails exactly like this."""
+        for mistake in self.exercise.mistakes:
+            if mistake.quantity != name:
+                continue
+            outcome = self._mutant_run(mistake)
+            if (isinstance(outcome, BaseException) and type(outcome).__name__ == error_type
+                    and str(outcome)[:300] == message):
+                return mistake
+        return None
+
+    def _mutant_run(self, mistake: Mistake) -> dict[str, Any] | BaseException:
         if mistake.name not in self._mutant_runs:
             try:
+                source = mistake.apply(self.exercise.reference)
                 self._mutant_runs[mistake.name] = reference.run(source, self.case.given)
-            except Exception:
-                self._mutant_runs[mistake.name] = None
-        scope = self._mutant_runs[mistake.name]
-        if scope is None:
+            except Exception as error:  # a mistake may make the program fail outright
+                self._mutant_runs[mistake.name] = error
+        return self._mutant_runs[mistake.name]
+
+    def _mutant_value(self, mistake: Mistake, name: str) -> np.ndarray | None:
+        scope = self._mutant_run(mistake)
+        if isinstance(scope, BaseException):
             return None
         try:
             return _as_array(eval(self.exercise.quantity_exprs[name], dict(scope)))
@@ -135,6 +155,22 @@ def _as_array(value: Any) -> np.ndarray | None:
     except (TypeError, ValueError):
         return None
     return array if np.all(np.isfinite(array)) else None
+
+
+_ORACLES: dict[tuple[Any, ...], Oracle] = {}
+_MAX_ORACLES = 256
+
+
+def oracle_for(exercise: Exercise, case: Case) -> Oracle:
+    """The oracle for `case`, shared by every submission graded on the same case values."""
+    if not case.key:
+        return Oracle(exercise, case)
+    key = (exercise.id, hash(exercise.reference), *case.key)
+    if key not in _ORACLES:
+        if len(_ORACLES) >= _MAX_ORACLES:
+            _ORACLES.pop(next(iter(_ORACLES)))
+        _ORACLES[key] = Oracle(exercise, case)
+    return _ORACLES[key]
 
 
 _STEPS: dict[tuple[str, int], reference.Steps] = {}

@@ -8,7 +8,12 @@ for a commented example of every field.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import math
+import shutil
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,24 +43,43 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A known wrong step, written as an edit of the reference program.
+    """A known wrong step, written as edits of the reference program.
 
-    Running the edited reference gives the value a student who makes this mistake would get, so
-    the same entry both recognises the mistake and builds a submission that makes it (tests).
+    Running the edited reference gives the value a student who makes this mistake would get (or
+    the exception they would see), so the same entry both recognises the mistake and builds a
+    submission that makes it (tests).
     """
 
     quantity: str
     name: str
     hint: str
-    old: str
-    new: str
+    #: (old, new) text replacements, applied in order; each `old` occurs exactly once.
+    edits: tuple[tuple[str, str], ...]
 
     def apply(self, reference: str) -> str:
         """The reference program with this mistake made."""
-        if reference.count(self.old) != 1:
-            raise ExerciseError(f"mistake {self.name!r}: {self.old!r} must occur exactly once "
-                                "in the reference")
-        return reference.replace(self.old, self.new)
+        for old, new in self.edits:
+            if reference.count(old) != 1:
+                raise ExerciseError(f"mistake {self.name!r}: {old!r} must occur exactly once "
+                                    "in the reference")
+            reference = reference.replace(old, new)
+        return reference
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where the published case's data comes from, when it is not written in the quiz itself.
+
+    ``prepare`` is a given script shipped beside the quiz (as the original ``data_prep.py``);
+    running it defines ``names``. It reads ``data`` from its own folder when that file exists,
+    so ``--data PATH`` swaps in another data file without touching any code.
+    """
+
+    prepare: str
+    names: tuple[str, ...]
+    data: str
+    #: Says what the default data is, shown on every TEST RUN that uses it.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,11 +116,15 @@ class GivenRule:
 
 @dataclass(frozen=True)
 class Case:
-    """One set of given values. ``given is None`` means the published values, as in the file."""
+    """One set of given values. ``given is None`` means the published values, as in the file.
+
+    ``key`` identifies the case's values (seed or data file) so its oracle can be reused.
+    """
 
     name: str
     visible: bool
     given: dict[str, Any] | None
+    key: tuple[Any, ...] = ()
 
     def given_plain(self) -> dict[str, Any] | None:
         if self.given is None:
@@ -122,6 +150,9 @@ class Exercise:
     rtol: float
     atol: float
     limits: Limits
+    published: Published | None = None
+    #: Given files shipped beside the quiz (release/) and the reference (solutions/).
+    files: tuple[str, ...] = ()
 
     @property
     def max_score(self) -> float:
@@ -138,9 +169,12 @@ class Exercise:
     def quantity(self, name: str) -> Quantity:
         return next(q for q in self.quantities if q.name == name)
 
-    def cases(self, seed: int | None, hidden: bool = True) -> list[Case]:
-        """The published case, then `hidden_cases` drawn from `seed` (same seed, same cases)."""
-        cases = [Case("published", visible=True, given=None)]
+    def cases(self, seed: int | None, hidden: bool = True, data: Path | None = None) -> list[Case]:
+        """The published case, then `hidden_cases` drawn from `seed` (same seed, same cases).
+
+        `data` replaces the published data file (only for exercises that have one).
+        """
+        cases = [self.published_case(data)]
         if not hidden:
             return cases
         rng = np.random.default_rng(seed)
@@ -148,8 +182,18 @@ class Exercise:
             sizes = {name: int(rng.integers(lo, hi, endpoint=True))
                      for name, (lo, hi) in self.sizes.items()}
             given = {rule.name: rule.draw(rng, sizes) for rule in self.given_rules}
-            cases.append(Case(f"hidden {number}", visible=False, given=given))
+            cases.append(Case(f"hidden {number}", visible=False, given=given,
+                              key=("hidden", seed, number)))
         return cases
+
+    def published_case(self, data: Path | None = None) -> Case:
+        """The published values: as written in the quiz, or prepared from its data file."""
+        if self.published is None:
+            if data is not None:
+                raise ExerciseError(f"{self.id} reads no data file; --data does not apply")
+            return Case("published", visible=True, given=None, key=("published",))
+        given, digest = _prepare(self.folder, self.published, data)
+        return Case("published", visible=True, given=given, key=("published", digest))
 
 
 def load(folder: Path, reference: str | None = None) -> Exercise:
@@ -174,15 +218,15 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
     quantities = tuple(
         Quantity(name, float(q["points"]), q.get("about", ""), q.get("expr", name))
         for name, q in spec["quantities"].items())
-    mistakes = tuple(
-        Mistake(m["quantity"], m["name"], m["hint"], m["replace"][0], m["replace"][1])
-        for m in spec.get("mistakes", []))
+    mistakes = tuple(Mistake(m["quantity"], m["name"], m["hint"], _edits(m["replace"]))
+                     for m in spec.get("mistakes", []))
     unknown = {m.quantity for m in mistakes} - {q.name for q in quantities}
     if unknown:
         raise ValueError(f"mistakes name unknown quantities {sorted(unknown)}")
     cases = spec["cases"]
     rules = tuple(_given_rule(name, rule) for name, rule in cases["given"].items())
     limits = spec.get("limits", {})
+    published = spec.get("published")
     return Exercise(
         id=folder.name, title=spec["title"], folder=folder, script=script,
         notebook=spec.get("notebook", f"{folder.name}.ipynb"), reference=reference,
@@ -190,7 +234,45 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
         sizes={k: (int(v[0]), int(v[1])) for k, v in cases.get("sizes", {}).items()},
         hidden_cases=int(cases.get("hidden", 4)),
         rtol=float(spec.get("rtol", 1e-5)), atol=float(spec.get("atol", 1e-8)),
-        limits=Limits(**limits))
+        limits=Limits(**limits),
+        published=Published(published["prepare"], tuple(published["names"]),
+                             published["data"], published.get("label", ""))
+        if published else None,
+        files=tuple(spec.get("files", [])))
+
+
+def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:
+    """``[old, new]`` or ``[[old, new], ...]``."""
+    pairs = [replace] if isinstance(replace[0], str) else replace
+    return tuple((str(old), str(new)) for old, new in pairs)
+
+
+_PREPARED: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+
+
+def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dict[str, Any], str]:
+    """Run the given preparation script (ours, trusted) in a scratch folder holding `data`."""
+    script = folder / published.prepare
+    if data is not None and not data.is_file():
+        raise ExerciseError(f"{data}: no such data file")
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()[:16] if data else "default"
+    cache_key = (str(script), digest)
+    if cache_key not in _PREPARED:
+        with tempfile.TemporaryDirectory(prefix="gdlab-data-") as scratch:
+            copy = Path(scratch) / script.name
+            shutil.copy(script, copy)
+            if data is not None:
+                shutil.copy(data, Path(scratch) / published.data)
+            namespace: dict[str, Any] = {"__name__": copy.stem, "__file__": str(copy)}
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(copy.read_text(encoding="utf-8"), str(copy), "exec"), namespace)
+            except Exception as error:
+                raise ExerciseError(f"{data or script}: cannot prepare the data "
+                                    f"({type(error).__name__}: {error})") from None
+        given = {name: namespace[name] for name in published.names}
+        _PREPARED[cache_key] = (given, digest)
+    return _PREPARED[cache_key]
 
 
 def _given_rule(name: str, rule: dict[str, Any]) -> GivenRule:

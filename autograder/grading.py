@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autograder.compare import NOT_DONE, close, compare
-from autograder.diagnose import Oracle
-from autograder.exercise import Exercise
+from autograder.diagnose import Oracle, oracle_for
+from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
 from autograder.submission import Program
 from autograder.values import Value, format_value
@@ -98,9 +99,10 @@ def new_seed() -> int:
 
 
 def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int | None = None,
-          hidden: bool = True, sandbox: Sandbox | None = None) -> Grade:
-    """Grade `program`: the published case, then (with `hidden`) the hidden ones from `seed`."""
-    cases = exercise.cases(seed, hidden=hidden)
+          hidden: bool = True, sandbox: Sandbox | None = None, data: Path | None = None) -> Grade:
+    """Grade `program`: the published case (on `data` if given), then (with `hidden`) the
+    hidden ones drawn from `seed`."""
+    cases = exercise.cases(seed, hidden=hidden, data=data)
     result = Grade(exercise.id, student, program.path.name, seed if hidden else None,
                    max_score=exercise.max_score)
     own_sandbox = sandbox is None
@@ -109,7 +111,7 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         for case in cases:
-            oracle = Oracle(exercise, case)
+            oracle = oracle_for(exercise, case)
             oracle.expected  # noqa: B018  (the reference runs while the worker starts up)
             if stopped:
                 result.checks.extend(_not_run(oracle, len(cases), stopped))
@@ -173,8 +175,11 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
             checks.append(Check(**base, passed=False, score=0.0, message=f"not run: {problem}"))
             continue
         if received.kind == "missing" and run.status != "finished":
+            mistake = _mistake_behind_failure(oracle, quantity.name, run, checks)
             checks.append(Check(**base, passed=False, score=0.0,
-                                message=f"not computed: {problem}"))
+                                message=f"not computed: {problem}",
+                                mistake=mistake.name if mistake else None,
+                                hint=mistake.hint if mistake else None))
             continue
         diagnosis = oracle.diagnose(quantity.name, received, run.values, frozen)
         if diagnosis.carried_forward:
@@ -191,6 +196,15 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
                             mistake=mistake.name if mistake else None,
                             hint=mistake.hint if mistake else None))
     return checks
+
+
+def _mistake_behind_failure(oracle: Oracle, name: str, run: RunResult,
+                            earlier: list[Check]) -> Mistake | None:
+    """For the first quantity a crash left uncomputed: a catalogued mistake that crashes alike."""
+    if run.status != "raised" or not run.error or any(
+            c.message.startswith("not computed") for c in earlier):
+        return None
+    return oracle.mistake_raising(name, str(run.error.get("type")), str(run.error.get("message")))
 
 
 def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:

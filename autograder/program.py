@@ -39,20 +39,43 @@ def assigned_names(statement: ast.stmt) -> set[str]:
 
 
 def inject_given(tree: ast.Module, names: Iterable[str]) -> ast.Module:
-    """Rewrite the first plain assignment of every name in `names` to read the injected value."""
+    """Rewrite the first binding of every name in `names` to read the injected value.
+
+    A binding is a plain ``name = ...`` or a ``from module import name`` (as the original
+    quiz imports its data: ``from data_prep import features, targets``); an import that binds
+    given names is replaced by lookups, so the module need not exist where the program runs.
+    """
     wanted = set(names)
-    for index, statement in enumerate(tree.body):
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+    body: list[ast.stmt] = []
+    for statement in tree.body:
+        bound = _given_bindings(statement) & wanted
+        if not bound:
+            body.append(statement)
             continue
-        target = statement.targets[0]
-        if isinstance(target, ast.Name) and target.id in wanted:
-            wanted.discard(target.id)
-            lookup = ast.parse(f"{target.id} = {GIVEN_NAME}[{target.id!r}]").body[0]
-            tree.body[index] = ast.copy_location(lookup, statement)
+        wanted -= bound
+        if isinstance(statement, ast.ImportFrom):
+            kept = [a for a in statement.names if (a.asname or a.name) not in bound]
+            if kept:
+                body.append(ast.copy_location(
+                    ast.ImportFrom(statement.module, kept, statement.level), statement))
+        for name in sorted(bound):
+            lookup = ast.parse(f"{name} = {GIVEN_NAME}[{name!r}]").body[0]
+            body.append(ast.copy_location(lookup, statement))
     if wanted:
         raise GivenNotFound(sorted(wanted))
+    tree.body = body
     ast.fix_missing_locations(tree)
     return tree
+
+
+def _given_bindings(statement: ast.stmt) -> set[str]:
+    """Names a statement binds in a way the given block may: one plain target, or an import."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0]
+        return {target.id} if isinstance(target, ast.Name) else set()
+    if isinstance(statement, ast.ImportFrom):
+        return {alias.asname or alias.name for alias in statement.names}
+    return set()
 
 
 def compile_program(source: str, filename: str, given_names: Iterable[str] | None):

@@ -47,11 +47,14 @@ def _run_problems(grade: Grade, visible_only: bool) -> list[str]:
     return [f"  {', '.join(names)}: {problem}" for problem, names in cases.items()]
 
 
-def test_run_text(grade: Grade, hidden_cases: int) -> str:
+def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None) -> str:
     """TEST RUN: the program's own output, then the visible checks as a short table."""
     visible = [c for c in grade.checks if c.visible]
     run = next((r for r in grade.runs if r.visible), None)
-    out = [f"TEST RUN  {grade.exercise}  ({grade.file})", "", "--- your program's output ---"]
+    out = [f"TEST RUN  {grade.exercise}  ({grade.file})"]
+    if data_label:
+        out.append(data_label)
+    out += ["", "--- your program's output ---"]
     out.append(run.output.rstrip("\n") if run and run.output else "(no output)")
     problems = _run_problems(grade, visible_only=True)
     if problems:

@@ -46,7 +46,7 @@ def test_the_solved_notebook_gets_full_marks(exercise_id, grade_text):
 def test_notebook_and_script_with_the_same_mistake_get_the_same_grade(exercise_id, grade_text):
     exercise = exercises.get(exercise_id)
     mistake = exercise.mistakes[0]
-    notebook = json.dumps(filled_release(exercise, {mistake.old: mistake.new}))
+    notebook = json.dumps(filled_release(exercise, dict(mistake.edits)))
     as_notebook = grade_text(exercise, notebook, seed=9, suffix=".ipynb")
     as_script = grade_text(exercise, mistake.apply(exercise.reference), seed=9)
     assert as_notebook.score == as_script.score < exercise.max_score
@@ -83,7 +83,7 @@ def test_nbgrader_generates_and_autogrades_the_source_notebook(tmp_path):
     assert released.read_text() == (REPO / "release" / exercise.id / exercise.notebook).read_text()
     flip = exercise.mistakes[2]
     answers = {"alice": filled_release(exercise), "carol": filled_release(
-        exercise, {flip.old: flip.new}), "bob": json.loads(released.read_text())}
+        exercise, dict(flip.edits)), "bob": json.loads(released.read_text())}
     for student, notebook in answers.items():
         folder = course / "submitted" / student / exercise.id
         folder.mkdir(parents=True)
