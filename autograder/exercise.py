@@ -153,6 +153,8 @@ class Exercise:
     published: Published | None = None
     #: Given files shipped beside the quiz (release/) and the reference (solutions/).
     files: tuple[str, ...] = ()
+    #: Does the exercise train a network (so its lab plots a loss curve)?
+    training: bool = False
 
     @property
     def max_score(self) -> float:
@@ -238,7 +240,7 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
         published=Published(published["prepare"], tuple(published["names"]),
                              published["data"], published.get("label", ""))
         if published else None,
-        files=tuple(spec.get("files", [])))
+        files=tuple(spec.get("files", [])), training=bool(spec.get("training", False)))
 
 
 def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:

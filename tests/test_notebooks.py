@@ -62,6 +62,28 @@ def test_the_untouched_release_notebook_gets_zero(exercise_id, grade_text):
     assert "NotImplementedError" in (result.runs[0].problem or "")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise_id", ALL)
+def test_the_solved_lab_runs_top_to_bottom_in_a_real_kernel(exercise_id, tmp_path):
+    """Execute the source notebook in a Jupyter kernel, as a student pressing Run All."""
+    import nbclient
+    import nbformat
+
+    exercise = exercises.get(exercise_id)
+    for name in exercise.files:
+        shutil.copy(exercise.folder / name, tmp_path / name)
+    notebook = nbformat.reads(source_notebook(exercise), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors == []
+    if exercise.training:
+        images = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if "image/png" in o.get("data", {})]
+        assert images, "a training lab plots its loss curve"
+
+
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     # nbgrader runs `alembic` from PATH to create its database: put this Python's bin/ first.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
