@@ -1,12 +1,14 @@
 """The sandbox worker: the only gdlab code that shares a process tree with student code.
 
-It is started once per `Sandbox`, imports numpy once (so every case starts numpy-warm), then for
-each job read from stdin forks a fresh child. The child drops into its own session, working
-directory and resource limits, runs the student's program and writes back *descriptions* of the
-requested values (see `values.describe`). The worker itself never runs student code: it watches
-the child from outside, kills the child's whole tree at the deadline (SIGKILL: nothing to ignore),
-and answers with one JSON line per job. It is a child subreaper, so a grandchild that calls
-setsid() to escape is still ours to find and kill.
+It is started once per `Sandbox`, imports numpy once (so every case starts numpy-warm), learns
+what confinement the machine allows (`confine.probe`, reported in a first JSON line), then for
+each job read from stdin forks a fresh child. The child takes its own namespaces, filesystem view,
+session, resource limits and (as root) an unprivileged uid, runs the student's program and writes
+back *descriptions* of the requested values (see `values.describe`). The worker itself never runs
+student code: it watches the child from outside, kills it at the deadline (SIGKILL: nothing to
+ignore), and answers with one JSON line per job. The child is PID 1 of its own PID namespace where
+the machine allows it, so its death takes every process it started with it; besides, the worker
+is a child subreaper and sweeps /proc for anything left below it.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ from typing import Any
 
 import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
 
+from autograder import confine
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
 from autograder.values import describe, given_from_plain
 
 PR_SET_CHILD_SUBREAPER = 36
 RESULT_FD, HIGH_FD = 3, 100
 MAX_RESULT_BYTES = 32 * 2**20
+#: What the child may say about how the program ended; anything else is not believed.
+CHILD_STATUSES = {"finished", "exited", "raised", "syntax_error", "given_missing",
+                  "sandbox_failure"}
 
 
 def main() -> None:
@@ -45,9 +51,14 @@ def main() -> None:
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     _become_subreaper()
+    pids = confine.PidNamespaces.open()
+    plan = confine.probe(pids.fork if pids else os.fork)
+    hello = {"confinement": plan.summary(pid_namespace=pids is not None)}
+    protocol_out.write(json.dumps(hello).encode() + b"\n")
+    protocol_out.flush()
     for line in sys.stdin.buffer:
         job = json.loads(line)
-        answer = run_job(job)
+        answer = run_job(job, plan, pids)
         protocol_out.write(json.dumps(answer).encode() + b"\n")
         protocol_out.flush()
 
@@ -59,17 +70,18 @@ def _become_subreaper() -> None:
 
 # --- the watching side -------------------------------------------------------------------------
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
+def run_job(job: dict[str, Any], plan: confine.Plan,
+            pids: confine.PidNamespaces | None) -> dict[str, Any]:
     """Fork one child for `job`, watch it until it ends or its time is up, then clean up."""
     limits = job["limits"]
-    workdir = tempfile.mkdtemp(prefix="gdlab-case-")
+    workdir = None if plan.namespaces else _fallback_workdir(plan)
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     started = time.monotonic()
-    pid = os.fork()
+    pid = pids.fork() if pids else os.fork()
     if pid == 0:  # the child: never returns
         try:
-            _child(job, workdir, out_w, res_w)
+            _child(job, plan, pids is not None, workdir, out_w, res_w)
         finally:
             os._exit(70)
     os.close(out_w)
@@ -79,7 +91,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     output += _drain(out_r, limits["output_bytes"] - len(output))[0]
     os.close(out_r)
     os.close(res_r)
-    shutil.rmtree(workdir, ignore_errors=True)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
     answer: dict[str, Any] = {
         "seconds": round(time.monotonic() - started, 4),
         "output": output[: limits["output_bytes"]].decode("utf-8", "replace"),
@@ -91,9 +104,19 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         body = json.loads(result) if result else None
     except ValueError:
         body = None
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or body.get("status") not in CHILD_STATUSES:
         return {**answer, "status": "no_result", "exit": _exit_text(status)}
-    return {**answer, **body, "exit": _exit_text(status)}
+    told = {key: body.get(key) for key in ("status", "error", "values")}
+    return {**answer, **told, "exit": _exit_text(status)}
+
+
+def _fallback_workdir(plan: confine.Plan) -> str:
+    """Without a mount namespace: a fresh directory of the case's own (its uid's, when we
+    switch uid; the sandbox's home above it is traversable for that reason)."""
+    workdir = tempfile.mkdtemp(prefix="gdlab-case-")
+    if plan.uid is not None:
+        os.chown(workdir, plan.uid, plan.uid)
+    return workdir
 
 
 def _watch(pid: int, out_r: int, res_r: int, started: float, limits: dict[str, Any]):
@@ -130,6 +153,8 @@ def _watch(pid: int, out_r: int, res_r: int, started: float, limits: dict[str, A
     os.close(pidfd)
     if timed_out:
         _kill_group(pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: this kills all of it
     _, status = os.waitpid(pid, 0)
     result += _drain(res_r, MAX_RESULT_BYTES - len(result))[0]
     return output, bytes(result), timed_out, status
@@ -170,19 +195,34 @@ def _kill_descendants() -> None:
 
 
 def _children_of(parent: int) -> list[int]:
+    """Live children of `parent`: from /proc/PID/task/*/children where the kernel has it (fast),
+    else by reading every process's parent from /proc."""
+    _reap()
+    try:
+        tasks = os.listdir(f"/proc/{parent}/task")
+        listed = [_read(f"/proc/{parent}/task/{task}/children") for task in tasks]
+    except OSError:
+        return _children_by_scan(parent)
+    return [int(pid) for text in listed for pid in text.split()]
+
+
+def _children_by_scan(parent: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
+            fields = _read(f"/proc/{entry}/stat").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        if int(fields[1]) == parent and fields[0] != b"Z":
+        if int(fields[1]) == parent and fields[0] != "Z":
             found.append(int(entry))
-    _reap()
     return found
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="ascii", errors="replace") as file:
+        return file.read()
 
 
 def _reap() -> None:
@@ -203,7 +243,8 @@ def _exit_text(status: int) -> str:
 
 # --- the child's side --------------------------------------------------------------------------
 
-def _child(job: dict[str, Any], workdir: str, out_w: int, res_w: int) -> None:
+def _child(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
+           workdir: str | None, out_w: int, res_w: int) -> None:
     """Confine this process, run the program, describe the values, exit without cleanup."""
     out_w, res_w = (fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FD) for fd in (out_w, res_w))
     os.setsid()
@@ -216,16 +257,36 @@ def _child(job: dict[str, Any], workdir: str, out_w: int, res_w: int) -> None:
     for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
-    os.chdir(workdir)
-    os.environ.update(HOME=workdir, TMPDIR=workdir)
-    _set_limits(job["limits"])
+    try:
+        _confine(job, plan, own_pid_namespace, workdir)
+    except OSError as error:  # fail closed: an unconfined program is not run at all
+        _report({"status": "sandbox_failure", "error": {
+            "type": "SandboxFailure", "message": f"confinement failed: {error}", "line": None}})
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr = io.TextIOWrapper(
         open(1, "wb", buffering=0, closefd=False), encoding="utf-8",  # noqa: SIM115
         errors="replace", line_buffering=True, write_through=True)
-    body = _run_program(job)
-    payload = json.dumps(body).encode()
-    view = memoryview(payload)
+    _report(_run_program(job))
+
+
+def _confine(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
+             workdir: str | None) -> None:
+    """Namespaces and filesystem view, working directory, limits, then the uid: in that order,
+    because only the privileged process can do the first steps and nothing may come after the
+    last one but the student's program."""
+    limits = job["limits"]
+    workdir = confine.enter(plan, job.get("hide_paths", []), limits["files_mb"],
+                            own_pid_namespace) or workdir
+    assert workdir is not None
+    os.chdir(workdir)
+    os.environ.update(HOME=workdir, TMPDIR=workdir)
+    _set_limits(limits)
+    confine.drop(plan)
+
+
+def _report(body: dict[str, Any]) -> None:
+    """Write the result for the worker and end this process at once (no atexit, no finally)."""
+    view = memoryview(json.dumps(body).encode())
     while view:
         view = view[os.write(RESULT_FD, view):]
     os._exit(0)
@@ -240,6 +301,9 @@ def _set_limits(limits: dict[str, Any]) -> None:
     files = limits["files_mb"] * mb
     resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Counted per uid, not enforced for root: effective once `confine.drop` switched uid.
+    processes = limits.get("processes", 32)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
 def _vm_size() -> int:

@@ -2,14 +2,19 @@
 
 The grader's process never imports, unpickles or executes anything from a submission. It starts a
 worker (`_sandbox_worker`) in a new session with a scrubbed environment and talks to it in JSON
-lines; the worker forks one confined child per case. If the worker itself stops answering, we kill
-its whole session and start another, so one broken submission cannot stall a batch.
+lines; the worker forks one confined child per case (`confine` says how). If the worker itself
+stops answering, we kill its whole session and start another, so one broken submission cannot
+stall a batch. The worker's first line says what confinement this machine allows; whatever is
+missing is logged once (logger ``gdlab.sandbox``), so nobody mistakes a weaker sandbox for the
+real one. SECURITY.md has the threat model.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import logging
 import os
 import selectors
 import signal
@@ -22,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.values import Value
+
+log = logging.getLogger("gdlab.sandbox")
+_warned: set[str] = set()
 
 #: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
 _WORKER_ENV = {
@@ -46,17 +54,23 @@ class Limits:
     memory_mb: int = 512
     output_bytes: int = 64_000
     files_mb: int = 16
+    #: Processes and threads the case's uid may have at once (only holds for a non-root uid).
+    processes: int = 32
 
 
 @dataclass(frozen=True)
 class Job:
-    """One run of one program on one case."""
+    """One run of one program on one case.
+
+    `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`).
+    """
 
     source: str
     filename: str
     given: dict[str, Any] | None
     quantities: dict[str, str]
     limits: Limits = field(default_factory=Limits)
+    hide_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,8 @@ class RunResult:
     """What came back: how the run ended, its output, and the values as the grader reads them.
 
     status is one of: finished, exited (sys.exit), raised, syntax_error, given_missing, timeout,
-    no_result (the process died or ended without reporting), sandbox_failure.
+    no_result (the process died or ended without reporting), sandbox_failure (the worker stopped
+    answering, or the case could not be confined and was therefore not run).
     """
 
     status: str
@@ -76,35 +91,74 @@ class RunResult:
     seconds: float = 0.0
 
 
-class Sandbox:
-    """A worker process that runs jobs one after another; use as a context manager."""
+def default_hidden_paths() -> tuple[str, ...]:
+    """What no submission may read: the references (the `solutions` package), the gradebook and,
+    when gdlab runs from a checkout, the sources and history that hold the references too."""
+    from autograder.gradebook import default_home  # here: gradebook imports grading, which us
 
-    def __init__(self) -> None:
+    paths = [default_home()]
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None and spec.submodule_search_locations:
+        paths += [Path(p) for p in spec.submodule_search_locations]
+    checkout = Path(__file__).resolve().parent.parent
+    paths += [checkout / "source", checkout / ".git"]
+    return tuple(dict.fromkeys(os.path.realpath(p) for p in paths if p.exists()))
+
+
+class Sandbox:
+    """A worker process that runs jobs one after another; use as a context manager.
+
+    `hide_paths` (default: `default_hidden_paths()`) are made unreadable to every job, where the
+    machine allows a mount namespace; `confinement` says what this machine allows.
+    """
+
+    def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._buffer = b""
+        self._hide = default_hidden_paths() if hide_paths is None else tuple(hide_paths)
+        self._confinement: dict[str, Any] | None = None
         self._start()
 
     def _start(self) -> None:
         root = str(Path(__file__).resolve().parent.parent)
         self._home = tempfile.mkdtemp(prefix="gdlab-sandbox-")
+        os.chmod(self._home, 0o711)  # a case running as another uid reaches its workdir below
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-c", _BOOT.format(root=root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home},
             cwd=self._home, start_new_session=True)
         self._buffer = b""
+        self._confinement = None
+
+    @property
+    def confinement(self) -> dict[str, Any]:
+        """What the worker could set up: network_isolated, paths_hidden, pid_namespace, uid."""
+        if self._confinement is None:
+            self._handshake()
+        assert self._confinement is not None
+        return self._confinement
+
+    def _handshake(self) -> None:
+        """Read the worker's first line (it imports numpy first, so this waits for that)."""
+        hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
+        self._confinement = dict(hello["confinement"])
+        _warn_missing(self._confinement)
 
     def run(self, job: Job) -> RunResult:
         """Run one job; never raises for anything the program does."""
         if self._process is None or self._process.poll() is not None:
             self._start()
         assert self._process is not None and self._process.stdin is not None
-        request = {**asdict(job), "limits": asdict(job.limits)}
+        hide = list(dict.fromkeys((*self._hide, *job.hide_paths)))
+        request = {**asdict(job), "limits": asdict(job.limits), "hide_paths": hide}
         try:
+            if self._confinement is None:
+                self._handshake()
             self._process.stdin.write(json.dumps(request).encode() + b"\n")
             self._process.stdin.flush()
             line = self._read_line(deadline=time.monotonic() + job.limits.time + 15)
-        except (BrokenPipeError, TimeoutError, EOFError):
+        except (BrokenPipeError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
             self._kill()
             return RunResult(status="sandbox_failure", values={},
                              error={"type": "SandboxFailure", "message":
@@ -148,6 +202,25 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _warn_missing(confinement: dict[str, Any]) -> None:
+    """Say once per process what this machine's sandbox lacks, and what that means."""
+    missing = []
+    if not confinement.get("network_isolated"):
+        missing.append("no network namespace: submissions can open network connections")
+    if not confinement.get("paths_hidden"):
+        missing.append("no mount namespace: submissions can read whatever their uid can read "
+                       "(the references included, unless their file permissions forbid it)")
+    if not confinement.get("pid_namespace"):
+        missing.append("no PID namespace: a submission's processes are found by a /proc sweep")
+    if confinement.get("uid") == os.getuid():
+        missing.append("submissions run as the grader's own user (run the grader as root in a "
+                       "container to give them an unprivileged one)")
+    for message in missing:
+        if message not in _warned:
+            _warned.add(message)
+            log.warning("sandbox: %s", message)
 
 
 def _result_from(answer: dict[str, Any], job: Job) -> RunResult:

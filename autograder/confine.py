@@ -1,0 +1,256 @@
+"""Confine one sandbox case: its own namespaces, a private view of the files, an unprivileged uid.
+
+Used only by the sandbox worker. It calls `probe` once at start-up to learn what this machine
+allows, then in every case child `enter` (still privileged) and `drop` (the last step before the
+student's code runs). Linux only, through libc (Python 3.11 has no ``os.unshare``). Why each step:
+
+* PID namespace (`PidNamespaces`): the case is PID 1 of a namespace of its own, so when it dies
+  the kernel kills everything it started, however detached (setsid, double fork), and it cannot
+  name, signal or trace any process outside.
+* network namespace: only a loopback interface that is down; no connection goes anywhere.
+* mount namespace: the whole tree read-only; the grader's secrets (references, gradebook) covered
+  by empty, unreadable tmpfs; a /proc that shows only the case's processes; a fresh tmpfs with a
+  size cap on /tmp as the one writable place, the case's working directory.
+* an unprivileged uid (when we are root): RLIMIT_NPROC holds (it does not for root), file
+  permissions hold, and no capability is left to undo the mounts. Without root, a user namespace
+  gives the network and mount steps and then every capability is dropped.
+
+Every step that the machine refuses is left out by `probe` and reported, never failed silently:
+a case whose confinement fails at run time is not run at all (the worker fails closed).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import stat
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+PR_SET_NO_NEW_PRIVS = 38
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 0x1
+NOBODY = 65534
+#: Where an unprivileged process can usually write; covered when the tree cannot be made read-only.
+WORLD_WRITABLE = ("/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
+_NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How cases are confined on this machine (decided once by `probe`)."""
+
+    #: New mount, network and IPC namespaces for every case.
+    namespaces: bool
+    #: Those namespaces belong to a new user namespace (we are not root).
+    user_namespace: bool
+    #: Switch to this uid and gid before running the case (root only); None: stay who we are.
+    uid: int | None
+
+    def summary(self, pid_namespace: bool) -> dict[str, object]:
+        """What the grader is told, so it can say what is missing."""
+        return {"network_isolated": self.namespaces, "paths_hidden": self.namespaces,
+                "pid_namespace": pid_namespace,
+                "uid": os.getuid() if self.uid is None else self.uid}
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       flags, data.encode() or None), f"mount {target}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+class PidNamespaces:
+    """Fork each case as PID 1 of a PID namespace of its own.
+
+    unshare(CLONE_NEWPID) changes where the caller's *next* children go, and works only while
+    that is still the caller's own namespace. So per case: unshare, fork, then point our children
+    back at our own namespace with setns, ready for the next case.
+    """
+
+    def __init__(self) -> None:
+        self._own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+
+    @classmethod
+    def open(cls) -> PidNamespaces | None:
+        """A PidNamespaces if this machine lets us create them, else None."""
+        try:
+            spaces = cls()
+            unshare(CLONE_NEWPID)
+            spaces._restore()
+        except (OSError, AttributeError):
+            return None
+        return spaces
+
+    def fork(self) -> int:
+        """os.fork(), with the child as PID 1 of a new namespace."""
+        unshare(CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        except OSError:
+            self._restore()
+            raise
+        if pid:
+            self._restore()
+        return pid
+
+    def _restore(self) -> None:
+        _check(_libc.setns(self._own, CLONE_NEWPID), "setns")
+
+
+def enter(plan: Plan, hide: Sequence[str], files_mb: int, own_pid_namespace: bool) -> str | None:
+    """Give this (forked, still privileged) process its namespaces and filesystem view.
+
+    Returns the working directory to use (a fresh tmpfs on /tmp), or None without namespaces.
+    """
+    if not plan.namespaces:
+        return None
+    uid, gid = (os.getuid(), os.getgid()) if plan.uid is None else (plan.uid, plan.uid)
+    if plan.user_namespace:
+        unshare(CLONE_NEWUSER | _NAMESPACES)
+        _map_ids(uid, gid)
+    else:
+        unshare(_NAMESPACES)
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
+    _make_read_only()
+    if plan.uid is not None:
+        _expose(_interpreter_dirs())
+    for path in hide:
+        _cover(path)
+    if own_pid_namespace:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount("gdlab-case", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
+    return "/tmp"
+
+
+def _map_ids(uid: int, gid: int) -> None:
+    """Inside a new user namespace, be the same uid and gid as outside (no others exist)."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as control:
+            control.write(text)
+
+
+def _make_read_only() -> None:
+    """Every mount read-only at once (Linux 5.12+); else cover the usual writable places."""
+    attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)  # struct mount_attr
+    long = ctypes.c_long
+    if _libc.syscall(long(SYS_MOUNT_SETATTR), long(AT_FDCWD), ctypes.c_char_p(b"/"),
+                     long(AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(32)) == 0:
+        return
+    for path in WORLD_WRITABLE:
+        _cover(path)
+
+
+def _interpreter_dirs() -> list[str]:
+    """The directories this Python imports from (stdlib, site-packages, ours)."""
+    dirs = [sys.base_prefix, sys.prefix, *sys.path]
+    return [os.path.realpath(d) for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The topmost directory above `path` that others cannot pass through, if any."""
+    parts = path.strip("/").split("/")
+    for depth in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:depth])
+        if not os.stat(ancestor).st_mode & stat.S_IXOTH:
+            return ancestor
+    return None
+
+
+def _expose(needed: Sequence[str]) -> None:
+    """Let the unprivileged uid import what we import, even from a Python installed below a
+    private directory (e.g. pyenv in /root): cover that directory with an empty tmpfs and bind
+    just the interpreter's directories back into it. The rest of it stays out of sight."""
+    closed = {d: a for d in needed if (a := _closed_ancestor(d))}
+    if not closed:
+        return
+    handles = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in closed}  # before covering
+    os.umask(0o022)
+    for ancestor in sorted(set(closed.values())):
+        _mount("gdlab-path", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+    for directory, handle in sorted(handles.items()):
+        os.makedirs(directory, exist_ok=True)
+        _mount(f"/proc/self/fd/{handle}", directory, None, MS_BIND | MS_REC)
+        os.close(handle)
+    for ancestor in set(closed.values()):
+        _mount("none", ancestor, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def _cover(path: str) -> None:
+    """Put an empty, read-only, unreadable filesystem over a directory (/dev/null over a file)."""
+    if os.path.isdir(path):
+        _mount("gdlab-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=4k,nr_inodes=1,mode=000")
+    elif os.path.exists(path):
+        _mount("/dev/null", path, None, MS_BIND)
+
+
+def drop(plan: Plan) -> None:
+    """Give up every privilege; after this, nothing `enter` did can be undone."""
+    if plan.uid is not None:
+        os.setgroups([])
+        os.setgid(plan.uid)
+        os.setuid(plan.uid)
+        if os.getuid() != plan.uid or os.geteuid() != plan.uid:
+            raise OSError(0, "setuid did not take")
+    elif plan.user_namespace:
+        _drop_capabilities()
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _drop_capabilities() -> None:
+    """capset(2) with every set empty: the capabilities a new user namespace gave us are gone."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # two {effective, permitted, inheritable}, all zero
+    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+
+
+def probe(fork: Callable[[], int]) -> Plan:
+    """The strongest plan this machine allows: try each in a throwaway child, strongest first."""
+    if os.geteuid() == 0:
+        candidates = [Plan(True, False, NOBODY), Plan(False, False, NOBODY)]
+    else:
+        candidates = [Plan(True, True, None)]
+    for plan in candidates:
+        if _works(plan, fork):
+            return plan
+    return Plan(False, False, None)
+
+
+def _works(plan: Plan, fork: Callable[[], int]) -> bool:
+    pid = fork()
+    if pid == 0:
+        try:
+            enter(plan, (), 1, own_pid_namespace=os.getpid() == 1)
+            drop(plan)
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
