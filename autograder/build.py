@@ -21,13 +21,14 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from autograder.errors import UserError
 from autograder.exercise import ExerciseError, load
 from autograder.program import assigned_names
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
-class BuildError(Exception):
+class BuildError(UserError):
     """A source cannot be built (said in one line)."""
 
 

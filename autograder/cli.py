@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 from autograder import exercise as exercises
-from autograder.submission import SubmissionError
+from autograder.errors import UserError
 
 USAGE_ERROR, INTERNAL_ERROR = 2, 3
 
 
-class UsageError(Exception):
+class UsageError(UserError):
     """A mistake in how gdlab was called."""
 
 
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--json", action="store_true", help="print one JSON object")
     submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
     submit.add_argument("--data", type=Path, help="a data file for the published case")
+    submit.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
 
     build = commands.add_parser("build", help="regenerate release/ and solutions/ from source/")
     build.add_argument("exercises", nargs="*", metavar="EXERCISE",
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (UsageError, SubmissionError, exercises.ExerciseError) as error:
+    except UserError as error:
         print(f"gdlab: error: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
@@ -77,7 +78,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _build(args.repo, args.check, args.exercises)
     if args.command == "run":
         return _run(args.exercise, args.file, args.solution, args.data)
-    return _submit(args.exercise, args.file, args.student, args.json, args.seed, args.data)
+    return _submit(args.exercise, args.file, args.student, args.json, args.seed, args.data,
+                   args.db)
 
 
 def _list() -> int:
@@ -119,7 +121,7 @@ def _data_label(exercise: exercises.Exercise, data: Path | None) -> str | None:
 
 
 def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int | None,
-            data: Path | None) -> int:
+            data: Path | None, db: str | None) -> int:
     from autograder.gradebook import Gradebook
     from autograder.grading import grade, new_seed
     from autograder.report import submit_text, to_json
@@ -128,36 +130,30 @@ def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int
     exercise, program = _load(exercise_id, file)
     student = student or _user()
     seed = new_seed() if seed is None else seed
-    with Sandbox() as sandbox:
-        book = Gradebook()
-        with book.opened():
-            submission_id = book.add_submission(exercise.id, student, program, seed)
-            result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox,
-                           data=data)
-            book.add_grade(submission_id, result)
+    with Sandbox() as sandbox, Gradebook(db) as book:
+        submission_id = book.add_submission(exercise.id, student, program, seed)
+        result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox, data=data)
+        book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
     return 0
 
 
 def _build(repo: Path, check: bool, only: list[str]) -> int:
-    from autograder.build import BuildError, build, stale
+    from autograder.build import build, stale
 
     if not (repo / "source").is_dir():
         raise UsageError(f"{repo.resolve()} has no source/ folder (use --repo)")
-    try:
-        if check:
-            problems = stale(repo, only)
-            for problem in problems:
-                print(f"stale: {problem}")
-            if problems:
-                print("release/ or solutions/ is out of date: run `gdlab build`", file=sys.stderr)
-                return 1
-            print("release/ and solutions/ are up to date")
-            return 0
-        for path in build(repo, only=only):
-            print(f"wrote {path}")
-    except BuildError as error:
-        raise UsageError(str(error)) from None
+    if check:
+        problems = stale(repo, only)
+        for problem in problems:
+            print(f"stale: {problem}")
+        if problems:
+            print("release/ or solutions/ is out of date: run `gdlab build`", file=sys.stderr)
+            return 1
+        print("release/ and solutions/ are up to date")
+        return 0
+    for path in build(repo, only=only):
+        print(f"wrote {path}")
     return 0
 
 

@@ -8,9 +8,7 @@ for a commented example of every field.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import math
 import shutil
 import tempfile
@@ -22,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from autograder.errors import UserError
+from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
 from autograder.values import given_to_plain
 
 
-class ExerciseError(Exception):
+class ExerciseError(UserError):
     """An exercise folder is missing or malformed (a course author's mistake, said in one line)."""
 
 
@@ -265,10 +265,10 @@ def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dic
             shutil.copy(script, copy)
             if data is not None:
                 shutil.copy(data, Path(scratch) / published.data)
-            namespace: dict[str, Any] = {"__name__": copy.stem, "__file__": str(copy)}
+            namespace = quiet_namespace(__file__=str(copy))
+            namespace["__name__"] = copy.stem
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(copy.read_text(encoding="utf-8"), str(copy), "exec"), namespace)
+                exec(compile(copy.read_text(encoding="utf-8"), str(copy), "exec"), namespace)
             except Exception as error:
                 raise ExerciseError(f"{data or script}: cannot prepare the data "
                                     f"({type(error).__name__}: {error})") from None

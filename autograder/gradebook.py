@@ -1,59 +1,165 @@
 """Record every submission and its grade, so that nothing is ever lost.
 
-A submission's content is written *before* it is graded (status ``pending``); its grade and every
-check are written afterwards in one transaction. A crash in between leaves a pending row that a
-later run can grade again, never a lost file or half a grade. The schema is versioned
-(``PRAGMA user_version``) and upgraded step by step, never dropped.
+A submission's file is stored *before* it is graded (status ``pending``); its grade, every check
+and how each case ran are stored afterwards in one transaction. A crash or a ``kill -9`` in
+between leaves a pending row that the next `gdlab grade` completes, never a lost file, a half
+grade or a duplicate.
+
+Any SQLAlchemy URL works (``--db`` or ``GDLAB_DB``; PostgreSQL needs the ``psycopg`` driver);
+the default is SQLite at ``$GDLAB_HOME/gradebook.db``. The schema is versioned: each migration
+below runs once, in a transaction, and a new gradebook is built by running them all, so the
+upgrade path is the path every test takes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
+
+from autograder.errors import UserError
 from autograder.grading import Grade
 from autograder.submission import Program
 
-_MIGRATIONS = [
-    """
-    CREATE TABLE submissions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        exercise TEXT NOT NULL,
-        student TEXT NOT NULL,
-        filename TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        content BLOB NOT NULL,
-        submitted_at TEXT NOT NULL,
-        seed INTEGER,
-        status TEXT NOT NULL DEFAULT 'pending',
-        graded_at TEXT,
-        score REAL,
-        max_score REAL,
-        verdict TEXT,
-        mistakes TEXT
-    );
-    CREATE INDEX submissions_by_student ON submissions (student, exercise);
-    CREATE TABLE checks (
-        submission_id INTEGER NOT NULL REFERENCES submissions (id),
-        case_name TEXT NOT NULL,
-        quantity TEXT NOT NULL,
-        passed INTEGER NOT NULL,
-        score REAL NOT NULL,
-        max_score REAL NOT NULL,
-        expected TEXT NOT NULL,
-        received TEXT NOT NULL,
-        message TEXT NOT NULL,
-        mistake TEXT
-    );
-    CREATE INDEX checks_by_submission ON checks (submission_id);
-    """,
-]
+SCHEMA_VERSION = 2
+_OUTPUT_KEPT = 20_000
 
+metadata = sa.MetaData()
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("exercise", sa.Text, nullable=False),
+    sa.Column("student", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("submitted_at", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("graded_at", sa.Text),
+    sa.Column("score", sa.Float),
+    sa.Column("max_score", sa.Float),
+    sa.Column("verdict", sa.Text),
+    sa.Column("mistakes", sa.Text),
+    sa.Column("origin", sa.Text, nullable=False, server_default="submit"),
+)
+checks = sa.Table(
+    "checks", metadata,
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("case_name", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Text, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+    sa.Column("expected", sa.Text, nullable=False),
+    sa.Column("received", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("mistake", sa.Text),
+    sa.Column("hint", sa.Text),
+    sa.Column("carried_forward", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("visible", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
+    sa.Column("case_name", sa.Text, nullable=False),
+    sa.Column("visible", sa.Boolean, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("output", sa.Text, nullable=False),
+    sa.Column("problem", sa.Text),
+)
+gdlab_meta = sa.Table(
+    "gdlab_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+# --- migrations ---------------------------------------------------------------------------------
+
+def _to_v1(conn: sa.Connection) -> None:
+    """The first gradebook (gdlab 0.1): submissions and their checks."""
+    conn.execute(sa.text("""
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY {autoincrement},
+            exercise TEXT NOT NULL, student TEXT NOT NULL, filename TEXT NOT NULL,
+            sha256 TEXT NOT NULL, content {blob} NOT NULL, submitted_at TEXT NOT NULL,
+            seed BIGINT, status TEXT NOT NULL DEFAULT 'pending', graded_at TEXT,
+            score REAL, max_score REAL, verdict TEXT, mistakes TEXT)""".format(**_dialect(conn))))
+    conn.execute(sa.text(
+        "CREATE INDEX submissions_by_student ON submissions (student, exercise)"))
+    conn.execute(sa.text("""
+        CREATE TABLE checks (
+            submission_id INTEGER NOT NULL REFERENCES submissions (id),
+            case_name TEXT NOT NULL, quantity TEXT NOT NULL, passed {bool} NOT NULL,
+            score REAL NOT NULL, max_score REAL NOT NULL, expected TEXT NOT NULL,
+            received TEXT NOT NULL, message TEXT NOT NULL, mistake TEXT)""".format(
+        **_dialect(conn))))
+    conn.execute(sa.text("CREATE INDEX checks_by_submission ON checks (submission_id)"))
+
+
+def _to_v2(conn: sa.Connection) -> None:
+    """Batch grading: where a submission came from, how each case ran, hints, and a secret."""
+    for statement in (
+        "ALTER TABLE submissions ADD COLUMN origin TEXT NOT NULL DEFAULT 'submit'",
+        "ALTER TABLE checks ADD COLUMN hint TEXT",
+        "ALTER TABLE checks ADD COLUMN carried_forward BOOLEAN NOT NULL DEFAULT FALSE",
+        "ALTER TABLE checks ADD COLUMN visible BOOLEAN NOT NULL DEFAULT FALSE",
+        "CREATE INDEX submissions_by_content ON submissions (exercise, student, sha256)",
+    ):
+        conn.execute(sa.text(statement))
+    runs.create(conn)
+    gdlab_meta.create(conn)
+    conn.execute(gdlab_meta.insert(), [{"key": "secret", "value": secrets.token_hex(16)}])
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2}
+
+
+def _dialect(conn: sa.Connection) -> dict[str, str]:
+    if conn.dialect.name == "sqlite":
+        return {"autoincrement": "AUTOINCREMENT", "blob": "BLOB", "bool": "INTEGER"}
+    return {"autoincrement": "GENERATED BY DEFAULT AS IDENTITY", "blob": "BYTEA",
+            "bool": "BOOLEAN"}
+
+
+def schema_version(conn: sa.Connection) -> int:
+    """0: empty; 1: a gdlab 0.1 gradebook (before versions were stored); else as stored."""
+    inspector = sa.inspect(conn)
+    if inspector.has_table("gdlab_meta"):
+        stored = conn.execute(sa.select(gdlab_meta.c.value).where(
+            gdlab_meta.c.key == "schema_version")).scalar()
+        return int(stored or 2)
+    return 1 if inspector.has_table("submissions") else 0
+
+
+def migrate(engine: sa.Engine) -> int:
+    """Bring the gradebook to SCHEMA_VERSION, one migration per transaction; return it."""
+    with engine.begin() as conn:
+        version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(f"this gradebook has schema {version}, newer than this gdlab "
+                           f"({SCHEMA_VERSION}); upgrade gdlab")
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        with engine.begin() as conn:
+            MIGRATIONS[target](conn)
+            if target >= 2:
+                conn.execute(gdlab_meta.delete().where(gdlab_meta.c.key == "schema_version"))
+                conn.execute(gdlab_meta.insert(), [{"key": "schema_version",
+                                                    "value": str(target)}])
+    return SCHEMA_VERSION
+
+
+# --- the gradebook -------------------------------------------------------------------------------
 
 def default_home() -> Path:
     """``$GDLAB_HOME``, else the per-user data directory (``$XDG_DATA_HOME/gdlab``)."""
@@ -63,63 +169,169 @@ def default_home() -> Path:
     return Path(data) / "gdlab"
 
 
+def default_url() -> str:
+    """``$GDLAB_DB``, else SQLite in `default_home`."""
+    if os.environ.get("GDLAB_DB"):
+        return os.environ["GDLAB_DB"]
+    home = default_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{home / 'gradebook.db'}"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Row:
+    """One submission as the exports see it (content left out)."""
+
+    id: int
+    exercise: str
+    student: str
+    filename: str
+    submitted_at: str
+    graded_at: str | None
+    status: str
+    score: float | None
+    max_score: float | None
+    mistakes: list[str]
+    seed: int | None
+
+
+class GradebookError(UserError):
+    """The gradebook cannot be opened (bad URL, missing driver, unreachable server)."""
+
+
 class Gradebook:
-    """A SQLite gradebook file."""
+    """Submissions, grades, checks and runs in one database."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_home() / "gradebook.db"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-
-    def add_submission(self, exercise: str, student: str, program: Program,
-                       seed: int | None) -> int:
-        """Store the file before grading it; returns the submission's id."""
-        with self._db:
-            cursor = self._db.execute(
-                "INSERT INTO submissions (exercise, student, filename, sha256, content, "
-                "submitted_at, seed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (exercise, student, program.path.name, program.sha256, program.content, _now(),
-                 seed))
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
-
-    def add_grade(self, submission_id: int, grade: Grade) -> None:
-        """Store the grade and all its checks at once."""
-        with self._db:
-            self._db.execute(
-                "UPDATE submissions SET status = 'graded', graded_at = ?, score = ?, "
-                "max_score = ?, verdict = ?, mistakes = ? WHERE id = ?",
-                (_now(), grade.score, grade.max_score, grade.verdict, json.dumps(grade.mistakes),
-                 submission_id))
-            self._db.executemany(
-                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(submission_id, c.case, c.quantity, int(c.passed), c.score, c.max_score,
-                  c.expected, c.received, c.message, c.mistake) for c in grade.checks])
-
-    def submissions(self) -> Iterator[sqlite3.Row]:
-        """Every submission, oldest first (content left out)."""
-        self._db.row_factory = sqlite3.Row
-        yield from self._db.execute(
-            "SELECT id, exercise, student, filename, sha256, submitted_at, seed, status, "
-            "graded_at, score, max_score, verdict, mistakes FROM submissions ORDER BY id")
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        try:
+            self.engine = sa.create_engine(self.url, **_engine_options(self.url))
+            migrate(self.engine)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as error:
+            raise GradebookError(f"cannot use gradebook {self.url!r}: {error}") from None
+        except sa.exc.OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise GradebookError(f"cannot open gradebook {self.url!r}: {reason}") from None
 
     def close(self) -> None:
-        self._db.close()
+        self.engine.dispose()
 
-    @contextmanager
-    def opened(self) -> Iterator[Gradebook]:
-        try:
-            yield self
-        finally:
-            self.close()
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # writing
+
+    def add_submission(self, exercise: str, student: str, program: Program, seed: int | None,
+                       origin: str = "submit") -> int:
+        """Store the file before grading it; returns the submission's id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(submissions.insert().values(
+                exercise=exercise, student=student, filename=program.path.name,
+                sha256=program.sha256, content=program.content, submitted_at=_now(), seed=seed,
+                status="pending", origin=origin))
+            return int(result.inserted_primary_key[0])
+
+    def add_grade(self, submission_id: int, grade: Grade) -> None:
+        """Store the grade, all its checks and its runs at once (replacing any earlier try)."""
+        with self.engine.begin() as conn:
+            conn.execute(checks.delete().where(checks.c.submission_id == submission_id))
+            conn.execute(runs.delete().where(runs.c.submission_id == submission_id))
+            conn.execute(submissions.update().where(submissions.c.id == submission_id).values(
+                status="graded", graded_at=_now(), score=grade.score, max_score=grade.max_score,
+                verdict=grade.verdict, mistakes=json.dumps(grade.mistakes), seed=grade.seed))
+            if grade.checks:
+                conn.execute(checks.insert(), [
+                    {"submission_id": submission_id, "case_name": c.case, "quantity": c.quantity,
+                     "passed": c.passed, "score": c.score, "max_score": c.max_score,
+                     "expected": c.expected, "received": c.received, "message": c.message,
+                     "mistake": c.mistake, "hint": c.hint, "carried_forward": c.carried_forward,
+                     "visible": c.visible} for c in grade.checks])
+            if grade.runs:
+                conn.execute(runs.insert(), [
+                    {"submission_id": submission_id, "case_name": r.case, "visible": r.visible,
+                     "status": r.status, "seconds": r.seconds,
+                     "output": r.output[:_OUTPUT_KEPT], "problem": r.problem}
+                    for r in grade.runs])
+
+    # reading
+
+    def find(self, exercise: str, student: str, sha256: str) -> tuple[int, str] | None:
+        """The latest submission of exactly this file: (id, status), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(submissions.c.id, submissions.c.status)
+                .where(submissions.c.exercise == exercise, submissions.c.student == student,
+                       submissions.c.sha256 == sha256)
+                .order_by(submissions.c.id.desc()).limit(1)).first()
+        return (int(row.id), str(row.status)) if row else None
+
+    def class_seed(self, exercise: str) -> int:
+        """The hidden cases' seed for a whole class: the same for every student (fair, and
+        each reference runs once), reproducible, and unknown to anyone without the gradebook.
+        ``GDLAB_SEED`` overrides it."""
+        if os.environ.get("GDLAB_SEED"):
+            return int(os.environ["GDLAB_SEED"])
+        with self.engine.connect() as conn:
+            secret = conn.execute(sa.select(gdlab_meta.c.value).where(
+                gdlab_meta.c.key == "secret")).scalar_one()
+        digest = hashlib.sha256(f"{secret}:{exercise}".encode()).digest()
+        return int.from_bytes(digest[:4], "big")
+
+    def rows(self, exercise: str | None = None, student: str | None = None) -> list[Row]:
+        """Every submission, oldest first, optionally for one exercise or student."""
+        query = sa.select(
+            submissions.c.id, submissions.c.exercise, submissions.c.student,
+            submissions.c.filename, submissions.c.submitted_at, submissions.c.graded_at,
+            submissions.c.status, submissions.c.score, submissions.c.max_score,
+            submissions.c.mistakes, submissions.c.seed).order_by(submissions.c.id)
+        if exercise:
+            query = query.where(submissions.c.exercise == exercise)
+        if student:
+            query = query.where(submissions.c.student == student)
+        with self.engine.connect() as conn:
+            return [Row(int(r.id), r.exercise, r.student, r.filename, r.submitted_at,
+                        r.graded_at, r.status, r.score, r.max_score,
+                        json.loads(r.mistakes) if r.mistakes else [], r.seed)
+                    for r in conn.execute(query)]
+
+    def checks_of(self, submission_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                sa.select(checks).where(checks.c.submission_id == submission_id))]
+
+    def runs_of(self, submission_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                sa.select(runs).where(runs.c.submission_id == submission_id))]
+
+    def content_of(self, submission_id: int) -> bytes:
+        with self.engine.connect() as conn:
+            return bytes(conn.execute(sa.select(submissions.c.content).where(
+                submissions.c.id == submission_id)).scalar_one())
+
+    def iter_students(self) -> Iterator[str]:
+        with self.engine.connect() as conn:
+            yield from conn.execute(sa.select(submissions.c.student).distinct()).scalars()
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 60}}
+    return {"pool_pre_ping": True}
+
+
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets a reader (an export) run while a batch writes; foreign keys keep checks honest."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()

@@ -9,22 +9,37 @@ what error carried forward means here, with no formula written twice.
 from __future__ import annotations
 
 import ast
-import contextlib
+import builtins
 import copy
-import io
+import sys
 from typing import Any
 
 from autograder.program import GIVEN_NAME, assigned_names, compile_program
 
 
+def quiet_namespace(**names: Any) -> dict[str, Any]:
+    """A fresh module namespace whose `print` goes nowhere.
+
+    Our own programs print as they run; redirecting `sys.stdout` instead would be process-wide
+    and would swallow another thread's output while a batch grades in parallel.
+    """
+    scope_builtins = dict(builtins.__dict__)
+    scope_builtins["print"] = _silent_print
+    return {"__name__": "__main__", "__builtins__": scope_builtins, **names}
+
+
+def _silent_print(*args: Any, file: Any = None, **kwargs: Any) -> None:
+    if file is not None and file is not sys.stdout:
+        print(*args, file=file, **kwargs)
+
+
 def run(source: str, given: dict[str, Any] | None, filename: str = "<reference>") -> dict[str, Any]:
     """Run `source` quietly with `given` injected (None: as published); return its namespace."""
     code = compile_program(source, filename, None if given is None else list(given))
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+    namespace = quiet_namespace()
     if given is not None:
         namespace[GIVEN_NAME] = copy.deepcopy(given)
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(code, namespace)
+    exec(code, namespace)
     return namespace
 
 
@@ -56,8 +71,7 @@ class Steps:
             return None
         scope = dict(namespace)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(self.code[name], scope)
+            exec(self.code[name], scope)
         except Exception:
             return None
         return scope.get(name)

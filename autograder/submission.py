@@ -12,10 +12,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import UserError
+
 MAX_BYTES = 2 * 2**20
 
 
-class SubmissionError(Exception):
+class SubmissionError(UserError):
     """The file cannot be graded at all (said to the user in one line)."""
 
 
