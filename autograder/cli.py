@@ -44,6 +44,32 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--data", type=Path, help="a data file for the published case")
     submit.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
 
+    grade = commands.add_parser("grade", help="grade a class: a folder of submissions")
+    grade.add_argument("path", type=Path,
+                       help="a folder of <student>.py/.ipynb files, or an nbgrader course "
+                            "(its submitted/<student>/<assignment>/*.ipynb)")
+    grade.add_argument("--exercise", help="the exercise (inferred from an nbgrader tree)")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--out", type=Path, help="also write the class's grades as CSV")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade again files already graded (default: skip them)")
+    grade.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
+    grade.add_argument("--data", type=Path, help="a data file for the published case")
+
+    export = commands.add_parser("export", help="export grades: csv, gradescope or nbgrader")
+    export.add_argument("--format", choices=["csv", "gradescope", "nbgrader"], default="csv")
+    export.add_argument("--out", type=Path, help="file (csv), folder (gradescope) or nbgrader "
+                        "gradebook path/URL (nbgrader); csv without --out prints")
+    export.add_argument("--which", choices=["best", "latest"], default="best",
+                        help="which graded submission per student and exercise (default: best)")
+    export.add_argument("--exercise", help="only this exercise")
+    export.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
+
+    scope = commands.add_parser("gradescope", help="build a Gradescope autograder bundle")
+    scope.add_argument("exercise")
+    scope.add_argument("-o", "--out", type=Path, default=Path("autograder.zip"))
+
     build = commands.add_parser("build", help="regenerate release/ and solutions/ from source/")
     build.add_argument("exercises", nargs="*", metavar="EXERCISE",
                        help="only these exercises (default: all)")
@@ -76,6 +102,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _list()
     if args.command == "build":
         return _build(args.repo, args.check, args.exercises)
+    if args.command == "grade":
+        return _grade(args)
+    if args.command == "export":
+        return _export(args)
+    if args.command == "gradescope":
+        from autograder.gradescope import bundle
+
+        exercises.get(args.exercise)
+        print(f"wrote {bundle(args.exercise, args.out)}")
+        return 0
     if args.command == "run":
         return _run(args.exercise, args.file, args.solution, args.data)
     return _submit(args.exercise, args.file, args.student, args.json, args.seed, args.data,
@@ -135,6 +171,37 @@ def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int
         result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox, data=data)
         book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.batch import discover, grade_class, progress_printer
+    from autograder.export import chosen, to_csv
+    from autograder.gradebook import Gradebook
+
+    items = discover(args.path, args.exercise)
+    update, close = progress_printer(len(items))
+    with Gradebook(args.db) as book:
+        try:
+            summary = grade_class(items, book, workers=args.workers, regrade=args.regrade,
+                                  progress=update, data=args.data)
+        finally:
+            close()
+        print(summary.text())
+        if args.out:
+            ids = {o.submission_id for o in summary.outcomes}
+            rows = [r for r in book.rows() if r.id in ids]
+            args.out.write_text(to_csv(chosen(rows, "latest")), encoding="utf-8")
+            print(f"\nwrote {args.out}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from autograder.export import export
+    from autograder.gradebook import Gradebook
+
+    with Gradebook(args.db) as book:
+        print(export(book, args.format, args.out, args.which, args.exercise))
     return 0
 
 

@@ -20,6 +20,10 @@ from autograder.submission import Program
 from autograder.values import Value, format_value
 
 FULL_MARKS = "Nice job! That's right!"
+#: Not in any exercise's catalogue: the engine itself sees a value that never follows the case.
+TYPED_IN = ("published values typed in",
+            "This value is the published example's on every case. Compute it from the given "
+            "values (x, w, ...) so that it is right for any of them.")
 _STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure"}
 
 
@@ -189,12 +193,13 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
             continue
         mistake = diagnosis.mistake
         message = outcome.problem
+        name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
         if quantity.name in frozen:
             message += ("; it is the published example's value again: compute it from the given "
                         "values instead of typing it in")
-        checks.append(Check(**base, passed=False, score=0.0, message=message,
-                            mistake=mistake.name if mistake else None,
-                            hint=mistake.hint if mistake else None))
+            name, hint = name or TYPED_IN[0], hint or TYPED_IN[1]
+        checks.append(Check(**base, passed=False, score=0.0, message=message, mistake=name,
+                            hint=hint))
     return checks
 
 

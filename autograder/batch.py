@@ -1,0 +1,226 @@
+"""Grade a class: many submissions, in parallel, each committed the moment it is graded.
+
+Resumable by construction: every file is stored (``pending``) before any grading starts, each
+grade is written in its own transaction as it arrives, and a re-run skips files already graded
+(same student, exercise and content) and completes the pending ones. Killing the run at any
+moment, even with ``kill -9``, loses nothing and duplicates nothing.
+
+Parallelism is threads, each owning one sandbox worker: the student code runs in the workers'
+processes, our share is parsing and comparing, so threads keep the memory of a whole batch to
+one grader process plus one small worker per thread.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import exercise as exercises
+from autograder import submission
+from autograder.errors import UserError
+from autograder.gradebook import Gradebook
+from autograder.grading import Grade, grade
+from autograder.sandbox import Sandbox
+
+SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One student's file for one exercise."""
+
+    student: str
+    exercise: str
+    path: Path
+
+
+def discover(root: Path, exercise: str | None) -> list[Item]:
+    """The submissions under `root`: a folder of ``<student>.py|.ipynb`` files, or an nbgrader
+    course's ``submitted/<student>/<assignment>/<notebook>.ipynb`` tree (the exercise is then
+    the assignment's name unless `exercise` says otherwise)."""
+    if not root.is_dir():
+        raise UserError(f"{root}: not a folder of submissions")
+    tree = root / "submitted" if (root / "submitted").is_dir() else root
+    nested = sorted(tree.glob("*/*/*.ipynb"))
+    if nested and not any(p.suffix in SUFFIXES for p in tree.iterdir() if p.is_file()):
+        items = [Item(p.parent.parent.name, exercise or p.parent.name, p) for p in nested
+                 if not p.parent.name.startswith(".") and ".ipynb_checkpoints" not in p.parts]
+    else:
+        if exercise is None:
+            raise UserError(f"{root}: a folder of files needs --exercise")
+        items = [Item(p.stem, exercise, p) for p in sorted(tree.iterdir())
+                 if p.is_file() and p.suffix in SUFFIXES]
+    if not items:
+        raise UserError(f"{root}: no .py or .ipynb submissions found")
+    known = set(exercises.available())
+    unknown = sorted({i.exercise for i in items} - known)
+    if unknown:
+        raise UserError(f"unknown exercise {', '.join(unknown)} (use --exercise); "
+                        f"known: {', '.join(sorted(known))}")
+    return items
+
+
+@dataclass
+class Outcome:
+    """What happened to one item in this run."""
+
+    item: Item
+    submission_id: int
+    score: float
+    max_score: float
+    mistakes: list[str]
+    skipped: bool = False
+    problem: str | None = None
+
+
+@dataclass
+class Summary:
+    """The class-wide view: scores, their spread, and who made which mistake."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def text(self) -> str:
+        graded = [o for o in self.outcomes if o.problem != "unreadable"]
+        if not graded:
+            return "No submissions graded."
+        percents = [100 * o.score / o.max_score if o.max_score else 0.0 for o in graded]
+        fresh = sum(not o.skipped for o in graded)
+        lines = [f"{len(graded)} submissions ({fresh} graded now, {len(graded) - fresh} already "
+                 f"in the gradebook)",
+                 f"mean {statistics.fmean(percents):.1f}%, median "
+                 f"{statistics.median(percents):.1f}%, full marks "
+                 f"{sum(p >= 100 - 1e-9 for p in percents)}", "", "distribution:"]
+        buckets = Counter(min(int(p // 10), 9) for p in percents)
+        for bucket in range(10):
+            low = bucket * 10
+            label = f"{low:3d}-{low + 9 if bucket < 9 else 100:<3d}%"
+            count = buckets.get(bucket, 0)
+            lines.append(f"  {label} {'#' * count if count <= 60 else '#' * 60 + '…'} {count}")
+        mistakes = Counter(m for o in graded for m in set(o.mistakes))
+        if mistakes:
+            lines += ["", "mistakes (students who made each):"]
+            lines += [f"  {count:4d}  {name}" for name, count in mistakes.most_common()]
+        problems = Counter(o.problem for o in self.outcomes if o.problem)
+        if problems:
+            lines += ["", "programs that did not run through:"]
+            lines += [f"  {count:4d}  {name}" for name, count in problems.most_common()]
+        return "\n".join(lines)
+
+
+def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bool = False,
+                progress: Callable[[int, int, Outcome], None] | None = None,
+                data: Path | None = None) -> Summary:
+    """Grade `items` into `book`, `workers` at a time; see the module docstring."""
+    summary = Summary()
+    todo: list[tuple[Item, submission.Program, int]] = []
+    for item in items:
+        queued = _queue(item, book, regrade)
+        if isinstance(queued, Outcome):
+            summary.outcomes.append(queued)
+        else:
+            todo.append((item, queued[0], queued[1]))
+    seeds = {e: book.class_seed(e) for e in {item.exercise for item, _, _ in todo}}
+    local = threading.local()
+    sandboxes: list[Sandbox] = []
+    lock = threading.Lock()
+
+    def work(item: Item, program: submission.Program) -> Grade:
+        if not hasattr(local, "sandbox"):
+            local.sandbox = Sandbox()
+            with lock:
+                sandboxes.append(local.sandbox)
+        return grade(exercises.get(item.exercise), program, student=item.student,
+                     seed=seeds[item.exercise], sandbox=local.sandbox, data=data)
+
+    done = 0
+    for outcome in summary.outcomes:
+        done += 1
+        if progress:
+            progress(done, len(items), outcome)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures: dict[Future[Grade], tuple[Item, int]] = {
+                pool.submit(work, item, program): (item, submission_id)
+                for item, program, submission_id in todo}
+            for future in as_completed(futures):
+                item, submission_id = futures[future]
+                result = future.result()
+                book.add_grade(submission_id, result)
+                outcome = Outcome(item, submission_id, result.score, result.max_score,
+                                  result.mistakes, problem=_first_problem(result))
+                summary.outcomes.append(outcome)
+                done += 1
+                if progress:
+                    progress(done, len(items), outcome)
+    finally:
+        for sandbox in sandboxes:
+            sandbox.close()
+    return summary
+
+
+def _queue(item: Item, book: Gradebook, regrade: bool
+           ) -> Outcome | tuple[submission.Program, int]:
+    """Store the file (unless it is already there) and say whether it still needs grading."""
+    try:
+        program = submission.load(item.path)
+    except submission.SubmissionError as error:
+        content = item.path.read_bytes() if item.path.is_file() else b""
+        kept = submission.Program(item.path, "", content)
+        found = book.find(item.exercise, item.student, kept.sha256)
+        submission_id = found[0] if found else book.add_submission(
+            item.exercise, item.student, kept, None, origin="grade")
+        return Outcome(item, submission_id, 0.0, 0.0, [], problem=f"unreadable: {error}")
+    found = book.find(item.exercise, item.student, program.sha256)
+    if found and found[1] == "graded" and not regrade:
+        row = next(r for r in book.rows(item.exercise, item.student) if r.id == found[0])
+        return Outcome(item, found[0], row.score or 0.0, row.max_score or 0.0, row.mistakes,
+                       skipped=True)
+    submission_id = found[0] if found else book.add_submission(
+        item.exercise, item.student, program, None, origin="grade")
+    return program, submission_id
+
+
+def _first_problem(result: Grade) -> str | None:
+    for run in result.runs:
+        if run.status not in ("finished",):
+            return {"timeout": "timed out", "syntax_error": "does not compile",
+                    "raised": "raised an exception", "exited": "called sys.exit",
+                    "given_missing": "given block missing", "no_result": "ended early",
+                    "sandbox_failure": "sandbox failure"}.get(run.status, run.status)
+    return None
+
+
+def progress_printer(total_hint: int) -> tuple[Callable[[int, int, Outcome], None],
+                                                Callable[[], None]]:
+    """A progress bar on a terminal (tqdm), plain lines otherwise. Returns (update, close)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total_hint, unit="sub", file=sys.stderr, dynamic_ncols=True)
+
+        def update(done: int, total: int, outcome: Outcome) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+            bar.set_postfix_str(f"{outcome.item.student} {outcome.score:g}", refresh=False)
+
+        return update, bar.close
+
+    step = max(1, total_hint // 100)
+
+    def plain(done: int, total: int, outcome: Outcome) -> None:
+        if done % step == 0 or done == total:
+            note = " (already graded)" if outcome.skipped else ""
+            print(f"[{done}/{total}] {outcome.item.student} {outcome.item.exercise}: "
+                  f"{outcome.score:g}/{outcome.max_score:g}{note}", file=sys.stderr, flush=True)
+
+    return plain, lambda: None
+
+
+def students(items: Iterable[Item]) -> int:
+    return len({item.student for item in items})

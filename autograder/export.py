@@ -1,0 +1,124 @@
+"""Move grades from gdlab's gradebook to where the course lives: CSV, Gradescope, nbgrader.
+
+Every export has one row per student and exercise, taken from the *best* graded submission
+(ties: the latest) or, with ``which="latest"``, the latest graded one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Literal
+
+from autograder.errors import UserError
+from autograder.gradebook import Gradebook, Row
+
+Which = Literal["best", "latest"]
+CSV_HEADER = ["student", "exercise", "score", "max_score", "submitted_at", "graded_at",
+              "mistakes"]
+
+
+def chosen(rows: list[Row], which: Which = "best") -> list[Row]:
+    """One graded row per (student, exercise), sorted by student then exercise."""
+    picked: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        if row.status != "graded":
+            continue
+        key = (row.student, row.exercise)
+        current = picked.get(key)
+        if current is None or which == "latest" or (row.score or 0) >= (current.score or 0):
+            picked[key] = row
+    return [picked[key] for key in sorted(picked)]
+
+
+def to_csv(rows: list[Row]) -> str:
+    """The CSV every export and ``gdlab grade --out`` writes (mistakes joined with '; ')."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow([row.student, row.exercise, f"{row.score:g}", f"{row.max_score:g}",
+                         row.submitted_at, row.graded_at or "", "; ".join(row.mistakes)])
+    return out.getvalue()
+
+
+def gradescope_results(book: Gradebook, row: Row) -> dict:
+    """A Gradescope results.json for one graded submission (see `gradescope.results`)."""
+    from autograder.gradescope import results_from_checks
+
+    return results_from_checks(book.checks_of(row.id), book.runs_of(row.id), row.score or 0.0)
+
+
+def write_gradescope(book: Gradebook, rows: list[Row], folder: Path) -> list[Path]:
+    """``folder/<student>/<exercise>/results.json`` for each row."""
+    written = []
+    for row in rows:
+        target = folder / row.student / row.exercise / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(gradescope_results(book, row), indent=2), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
+    """Write each row's scores into an nbgrader gradebook, one grade cell per quantity.
+
+    The lab's graded cells are named ``check-<quantity>`` with the quantity's points (a test
+    holds every exercise to that), so each quantity's score lands in its own cell as nbgrader's
+    auto score; the assignment is named after the exercise and the notebook after the lab.
+    """
+    from nbgrader.api import Gradebook as NbGradebook  # only for this export: costs seconds
+
+    from autograder import exercise as exercises
+
+    url = nbgrader_db if "://" in nbgrader_db else f"sqlite:///{Path(nbgrader_db).resolve()}"
+    count = 0
+    with NbGradebook(url) as nb:
+        for row in rows:
+            exercise = exercises.get(row.exercise)
+            notebook = Path(exercise.notebook).stem
+            nb.update_or_create_assignment(exercise.id)
+            nb.update_or_create_notebook(notebook, exercise.id)
+            for quantity in exercise.quantities:
+                nb.update_or_create_grade_cell(f"check-{quantity.name}", notebook, exercise.id,
+                                               max_score=quantity.points, cell_type="code")
+            nb.update_or_create_student(row.student)
+            try:
+                nb.find_submission(exercise.id, row.student)
+            except Exception:  # nbgrader raises MissingEntry
+                nb.add_submission(exercise.id, row.student)
+            scores: dict[str, float] = {}
+            for check in book.checks_of(row.id):
+                scores[check["quantity"]] = scores.get(check["quantity"], 0.0) + check["score"]
+            for quantity in exercise.quantities:
+                cell = nb.find_grade(f"check-{quantity.name}", notebook, exercise.id, row.student)
+                cell.auto_score = round(scores.get(quantity.name, 0.0), 6)
+            nb.db.commit()
+            count += 1
+    return count
+
+
+def export(book: Gradebook, fmt: str, out: Path | None, which: Which = "best",
+           exercise: str | None = None) -> str:
+    """Run one export; returns what to tell the user."""
+    rows = chosen(book.rows(exercise), which)
+    stated = f"one row per student and exercise, the {which} graded submission"
+    if fmt == "csv":
+        text = to_csv(rows)
+        if out is None:
+            return text.rstrip("\n")
+        out.write_text(text, encoding="utf-8")
+        return f"wrote {out}: {len(rows)} rows ({stated})"
+    if fmt == "gradescope":
+        written = write_gradescope(book, rows, out or Path("gradescope-results"))
+        return f"wrote {len(written)} results.json files under {out or 'gradescope-results'} " \
+               f"({stated})"
+    if fmt == "nbgrader":
+        if out is None:
+            raise UserError("--format nbgrader needs --out: the nbgrader gradebook "
+                            "(a gradebook.db path or a database URL)")
+        count = write_nbgrader(book, rows, str(out))
+        return f"wrote {count} submissions into nbgrader gradebook {out} ({stated})"
+    raise UserError(f"unknown export format {fmt!r}")
