@@ -72,6 +72,7 @@ def test_the_solved_lab_runs_top_to_bottom_in_a_real_kernel(exercise_id, tmp_pat
     exercise = exercises.get(exercise_id)
     for name in exercise.files:
         shutil.copy(exercise.folder / name, tmp_path / name)
+    (tmp_path / exercise.notebook).write_text(source_notebook(exercise))  # graded beside itself
     notebook = nbformat.reads(source_notebook(exercise), as_version=4)
     nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -93,19 +94,35 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return done
 
 
-@pytest.mark.slow
-def test_nbgrader_generates_and_autogrades_the_source_notebook(tmp_path):
-    """In a real nbgrader course: generate_assignment, then autograde three students."""
-    exercise = exercises.get("gradient_basic")
+def make_course(tmp_path: Path, exercise: exercises.Exercise) -> Path:
+    """An nbgrader course with the exercise's source notebook, released."""
     course = tmp_path / "course"
     shutil.copytree(REPO / "source" / exercise.id, course / "source" / exercise.id,
                     ignore=shutil.ignore_patterns("*.py", "*.toml"))
     nbgrader("generate_assignment", exercise.id, "--force", cwd=course)
+    return course
+
+
+def varied_answers(exercise: exercises.Exercise, released: dict) -> dict[str, dict]:
+    """Twelve kinds of student notebook: right, each catalogued mistake, stub, copied, broken."""
+    answers = {"right": filled_release(exercise), "untouched": released}
+    for number, mistake in enumerate(exercise.mistakes):
+        answers[f"mistake{number}"] = filled_release(exercise, dict(mistake.edits))
+    first, third = exercise.quantities[0].name, exercise.quantities[2].name
+    answers["crash"] = filled_release(exercise, {f"{third} =": f"{third} = undefined_name +"})
+    answers["syntax"] = filled_release(exercise, {f"{first} =": f"{first} = ("})
+    return answers
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_gives_gdlabs_scores(tmp_path):
+    """Same engine, same hidden cases: nbgrader's partial credit per cell is gdlab's score."""
+    exercise = exercises.get("gradient_basic")
+    course = make_course(tmp_path, exercise)
     released = course / "release" / exercise.id / exercise.notebook
     assert released.read_text() == (REPO / "release" / exercise.id / exercise.notebook).read_text()
-    flip = exercise.mistakes[2]
-    answers = {"alice": filled_release(exercise), "carol": filled_release(
-        exercise, dict(flip.edits)), "bob": json.loads(released.read_text())}
+    answers = varied_answers(exercise, json.loads(released.read_text()))
+    assert len(answers) >= 10
     for student, notebook in answers.items():
         folder = course / "submitted" / student / exercise.id
         folder.mkdir(parents=True)
@@ -114,7 +131,27 @@ def test_nbgrader_generates_and_autogrades_the_source_notebook(tmp_path):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
-        scores = {s: book.find_submission(exercise.id, s).score for s in answers}
-    assert scores["alice"] == 100
-    assert scores["bob"] == 0
-    assert 0 < scores["carol"] < 100
+        nbgrader_scores = {s: book.find_submission(exercise.id, s).score for s in answers}
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(course),
+                           "--out", str(tmp_path / "grades.csv")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    rows = (tmp_path / "grades.csv").read_text().splitlines()[1:]
+    gdlab_scores = {r.split(",")[0]: float(r.split(",")[2]) for r in rows}
+    assert gdlab_scores == pytest.approx(nbgrader_scores)
+    assert nbgrader_scores["right"] == 100 and nbgrader_scores["untouched"] == 0
+    assert len(set(nbgrader_scores.values())) >= 4
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_is_the_students_test_run(tmp_path):
+    exercise = exercises.get("gradient_basic")
+    flip = exercise.mistakes[2]
+    right, wrong = tmp_path / "right.ipynb", tmp_path / "wrong.ipynb"
+    right.write_text(json.dumps(filled_release(exercise)))
+    wrong.write_text(json.dumps(filled_release(exercise, dict(flip.edits))))
+    assert "Success! Your notebook passes all the tests." in nbgrader("validate", str(right),
+                                                                      cwd=tmp_path).stdout
+    failed = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(wrong)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert flip.name in failed.stdout and "expected -0.18997448" in failed.stdout
