@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +76,11 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
     from autograder import exercise as exercises
 
     url = nbgrader_db if "://" in nbgrader_db else f"sqlite:///{Path(nbgrader_db).resolve()}"
+    # nbgrader runs the `alembic` command to create its database: find it beside our Python
+    # even when the virtual environment is not activated.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     count = 0
     with NbGradebook(url) as nb:
         for row in rows:

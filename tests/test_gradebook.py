@@ -1,0 +1,157 @@
+"""The gradebook keeps everything, upgrades old files in place, and runs on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from autograder import submission
+from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
+from autograder.grading import grade
+from tests.conftest import REPO
+
+# The schema gdlab 0.1 created (PRAGMA user_version = 1), as users' gradebooks have it.
+SCHEMA_0_1 = """
+CREATE TABLE submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, exercise TEXT NOT NULL,
+    student TEXT NOT NULL, filename TEXT NOT NULL, sha256 TEXT NOT NULL, content BLOB NOT NULL,
+    submitted_at TEXT NOT NULL, seed INTEGER, status TEXT NOT NULL DEFAULT 'pending',
+    graded_at TEXT, score REAL, max_score REAL, verdict TEXT, mistakes TEXT);
+CREATE INDEX submissions_by_student ON submissions (student, exercise);
+CREATE TABLE checks (submission_id INTEGER NOT NULL REFERENCES submissions (id),
+    case_name TEXT NOT NULL, quantity TEXT NOT NULL, passed INTEGER NOT NULL, score REAL NOT NULL,
+    max_score REAL NOT NULL, expected TEXT NOT NULL, received TEXT NOT NULL, message TEXT NOT NULL,
+    mistake TEXT);
+CREATE INDEX checks_by_submission ON checks (submission_id);
+PRAGMA user_version = 1;
+INSERT INTO submissions VALUES (1, 'gradient_basic', 'ada', 'gradient.py', 'abc', x'00',
+    '2026-01-01', 7, 'graded', '2026-01-01', 80.0, 100.0, 'Not there yet',
+    '["sign flipped (ŷ − y)"]');
+INSERT INTO checks VALUES (1, 'published', 'error', 0, 0.0, 4.0, '-0.19', '0.19', 'wrong', 'x');
+"""
+
+
+def graded_once(book: Gradebook, sandbox, text: str, student: str = "ada") -> int:
+    from autograder import exercise as exercises
+
+    exercise = exercises.get("gradient_basic")
+    path = REPO / "solutions" / "gradient_basic" / "gradient.py"
+    program = submission.Program(path, text, text.encode())
+    submission_id = book.add_submission(exercise.id, student, program, 5)
+    book.add_grade(submission_id, grade(exercise, program, seed=5, sandbox=sandbox))
+    return submission_id
+
+
+def test_a_0_1_gradebook_is_upgraded_in_place_without_losing_anything(tmp_path):
+    path = tmp_path / "gradebook.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_0_1)
+    book = Gradebook(f"sqlite:///{path}")
+    with book.engine.connect() as conn:
+        assert schema_version(conn) == SCHEMA_VERSION
+    [row] = book.rows()
+    assert (row.student, row.score, row.mistakes) == ("ada", 80.0, ["sign flipped (ŷ − y)"])
+    assert book.checks_of(1)[0]["message"] == "wrong"
+    assert book.content_of(1) == b"\x00"
+
+
+def test_upgraded_and_new_gradebooks_have_the_same_schema(tmp_path):
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as db:
+        db.executescript(SCHEMA_0_1)
+
+    def shape(url: str) -> dict[str, list[str]]:
+        engine = Gradebook(url).engine
+        inspector = sa.inspect(engine)
+        return {t: sorted(c["name"] for c in inspector.get_columns(t))
+                for t in inspector.get_table_names()}
+
+    assert shape(f"sqlite:///{old}") == shape(f"sqlite:///{tmp_path / 'new.db'}")
+
+
+def test_a_newer_gradebook_is_refused_not_damaged(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    book = Gradebook(url)
+    with book.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE gdlab_meta SET value = '99' WHERE key = 'schema_version'"))
+    with pytest.raises(RuntimeError, match="newer than this gdlab"):
+        Gradebook(url)
+
+
+def test_a_bad_url_is_one_clear_error():
+    with pytest.raises(GradebookError, match="cannot use gradebook"):
+        Gradebook("nosuchdb://x")
+
+
+def test_the_class_seed_is_stable_per_exercise_and_secret(tmp_path):
+    one = Gradebook(f"sqlite:///{tmp_path / 'a.db'}")
+    other = Gradebook(f"sqlite:///{tmp_path / 'b.db'}")
+    assert one.class_seed("gradient_basic") == one.class_seed("gradient_basic")
+    assert one.class_seed("gradient_basic") != one.class_seed("multilayer")
+    assert one.class_seed("gradient_basic") != other.class_seed("gradient_basic")
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server on a Unix socket, started for these tests."""
+    pytest.importorskip("psycopg", reason="psycopg (the PostgreSQL driver) is not installed")
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    data = Path(tempfile.mkdtemp(prefix="gdlab-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(data, "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "gdlab",
+                          "--auth=trust"], capture_output=True, text=True)
+    if run.returncode != 0:
+        pytest.skip(f"initdb failed: {run.stderr.strip()[:200]}")
+    start = subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                            str(data / "log"), "-o", f"-k {data} -p {port} -c listen_addresses=''",
+                            "start"], capture_output=True, text=True)
+    if start.returncode != 0:
+        pytest.skip(f"PostgreSQL did not start: {start.stdout[-300:]}")
+    try:
+        yield f"postgresql+psycopg://gdlab@/postgres?host={data}&port={port}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_the_gradebook_works_on_postgresql(postgres_url, sandbox):
+    book = Gradebook(postgres_url)
+    reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
+    first = graded_once(book, sandbox, reference)
+    second = graded_once(book, sandbox, reference.replace("error = y - nn_output",
+                                                          "error = nn_output - y"), "ben")
+    scores = {r.student: r.score for r in book.rows()}
+    assert scores == {"ada": 100.0, "ben": 80.0}
+    assert len(book.checks_of(first)) == 25 and len(book.runs_of(second)) == 5
+    assert book.find("gradient_basic", "ada", submission.Program(
+        Path("x.py"), reference, reference.encode()).sha256) == (first, "graded")
+    assert Gradebook(postgres_url).class_seed("gradient_basic") == book.class_seed(
+        "gradient_basic")
