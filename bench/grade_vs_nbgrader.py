@@ -1,0 +1,187 @@
+"""Grade one class with `gdlab grade` and with `nbgrader autograde`, and compare.
+
+Builds N varied notebook submissions of gradient_basic (right, every catalogued mistake, crashes,
+untouched, partly done), grades them both ways in one run, checks that both give the same
+scores, and prints the wall time per submission of each, the ratio, and gdlab's peak memory
+(the summed resident memory of its whole process tree, sampled). Then times `gdlab grade` on
+1,000 and 10,000 `.py` submissions. Not a test: the numbers depend on the machine.
+
+    .venv/bin/python bench/grade_vs_nbgrader.py [--notebooks 60] [--scripts 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder import exercise as exercises  # noqa: E402
+from autograder.build import solved  # noqa: E402
+
+EXERCISE = "gradient_basic"
+
+
+def variants(exercise: exercises.Exercise) -> list[dict[str, str]]:
+    """Edits of the solved cells that make different kinds of answers."""
+    first, third = exercise.quantities[0].name, exercise.quantities[2].name
+    kinds: list[dict[str, str]] = [{}]
+    kinds += [dict(m.edits) for m in exercise.mistakes]
+    kinds += [{f"{third} =": f"{third} = undefined_name +"}, {f"{first} =": f"{first} = ("},
+              {"np.dot(x, w)": "(x * w).sum()"}, {"sigmoid(h)": "1 / (1 + np.exp(-h))"}]
+    return kinds
+
+
+def notebook_for(exercise: exercises.Exercise, edits: dict[str, str] | None) -> dict:
+    release = json.loads((REPO / "release" / EXERCISE / exercise.notebook).read_text())
+    if edits is None:
+        return release
+    source = {c["id"]: c for c in json.loads(
+        (REPO / "source" / EXERCISE / exercise.notebook).read_text())["cells"]}
+    for cell in release["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            text = solved("".join(source[cell["id"]]["source"]))
+            for old, new in edits.items():
+                text = text.replace(old, new)
+            cell["source"] = text
+    return release
+
+
+class PeakMemory:
+    """Sum of RSS over a process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss(self.pid))
+            time.sleep(0.02)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _tree_rss(root: int) -> int:
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in rss:
+        walker = pid
+        while walker and walker != root:
+            walker = parents.get(walker, 0)
+        if walker == root:
+            total += rss[pid]
+    return total
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    memory = PeakMemory(process.pid)
+    output, _ = process.communicate()
+    peak = memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{output[-2000:]}")
+    return time.perf_counter() - started, peak, output
+
+
+def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str]) -> None:
+    exercise = exercises.get(EXERCISE)
+    course = workdir / "course"
+    shutil.copytree(REPO / "source" / EXERCISE, course / "source" / EXERCISE,
+                    ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run([*nbgrader, "generate_assignment", EXERCISE, "--force"], cwd=course, env=env,
+                   check=True, capture_output=True)
+    kinds = variants(exercise)
+    for number in range(count):
+        edits = None if number % len(kinds) == len(kinds) - 1 else kinds[number % len(kinds)]
+        folder = course / "submitted" / f"student{number:03d}" / EXERCISE
+        folder.mkdir(parents=True)
+        (folder / exercise.notebook).write_text(json.dumps(notebook_for(exercise, edits)))
+
+    nb_seconds, nb_peak, _ = timed([*nbgrader, "autograde", EXERCISE, "--force"], course, env)
+    gd_seconds, gd_peak, _ = timed([sys.executable, "-m", "autograder.cli", "grade", str(course),
+                                    "--out", str(workdir / "gdlab.csv")], course, env)
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        nb_scores = {s.id: book.find_submission(EXERCISE, s.id).score for s in book.students}
+    rows = (workdir / "gdlab.csv").read_text().splitlines()[1:]
+    gd_scores = {r.split(",")[0]: float(r.split(",")[2]) for r in rows}
+    same = all(abs(nb_scores[s] - gd_scores[s]) < 1e-6 for s in nb_scores) and \
+        nb_scores.keys() == gd_scores.keys()
+    print(f"{count} notebook submissions of {EXERCISE} ({len(set(gd_scores.values()))} "
+          f"different scores); same scores from both: {'yes' if same else 'NO'}")
+    for label, seconds, peak in (("nbgrader autograde", nb_seconds, nb_peak),
+                                 ("gdlab grade", gd_seconds, gd_peak)):
+        print(f"  {label:18}  {seconds:7.1f} s  {seconds / count * 1000:8.1f} ms/submission"
+              f"  peak {peak / 2**20:5.0f} MB")
+    print(f"  gdlab is {nb_seconds / gd_seconds:.0f}x faster per submission")
+    if not same:
+        raise SystemExit("scores differ")
+
+
+def scripts(count: int, workdir: Path, env: dict[str, str]) -> None:
+    exercise = exercises.get(EXERCISE)
+    folder = workdir / f"scripts{count}"
+    folder.mkdir()
+    kinds = variants(exercise)[:-2]  # the quiz script has no cells to break the same way
+    rng = random.Random(count)
+    for number in range(count):
+        text = exercise.reference
+        for old, new in rng.choice(kinds).items():
+            text = text.replace(old, new)
+        (folder / f"s{number:05d}.py").write_text(text)
+    seconds, peak, _ = timed([sys.executable, "-m", "autograder.cli", "grade", str(folder),
+                              "--exercise", EXERCISE], workdir,
+                             {**env, "GDLAB_HOME": str(workdir / f"home{count}")})
+    print(f"{count:6d} .py submissions: {seconds:7.1f} s, {seconds / count * 1000:6.1f} "
+          f"ms/submission, peak {peak / 2**20:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notebooks", type=int, default=60)
+    parser.add_argument("--scripts", type=int, nargs="*", default=[1000, 10000])
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="gdlab-bench-") as scratch:
+        workdir = Path(scratch)
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = {**os.environ, "GDLAB_HOME": str(workdir / "home"), "PATH": path}
+        if args.notebooks:
+            compare_with_nbgrader(args.notebooks, workdir, env)
+        for count in args.scripts:
+            scripts(count, workdir, env)
+
+
+if __name__ == "__main__":
+    main()
