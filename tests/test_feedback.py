@@ -1,0 +1,210 @@
+"""Feedback pages: one per student and exercise, readable, escaped, with no reference code."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from autograder import exercise as exercises
+from autograder import submission
+from autograder.feedback import page_path, parse_losses, write_pages
+from autograder.gradebook import Gradebook
+from autograder.grading import Grade, grade
+from autograder.sandbox import Sandbox
+
+SEED = 918_273_645
+SCRIPT_TAG = '<script>alert("gotcha")</script>'
+
+#: A training exercise small enough to run in a blink: the loop prints its loss as the labs do.
+TINY_TOML = """
+title = "A tiny training loop"
+script = "train.py"
+training = true
+
+[quantities]
+w = { points = 10, about = "the trained weight" }
+
+[cases]
+hidden = 1
+
+[cases.given]
+target = { uniform = [0.5, 2.0], round = 2 }
+"""
+TINY_REFERENCE = """\
+target = 1.0
+learnrate = 0.5
+w = 0.0
+last_loss = None
+for e in range(8):
+    w = w + learnrate * (target - w)
+    loss = (target - w) ** 2
+    if last_loss and last_loss < loss:
+        print("Train loss: ", loss, "  WARNING - Loss Increasing")
+    else:
+        print("Train loss: ", loss)
+    last_loss = loss
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> exercises.Exercise:
+    folder = tmp_path_factory.mktemp("exercises") / "tiny_training"
+    folder.mkdir()
+    (folder / "exercise.toml").write_text(TINY_TOML, encoding="utf-8")
+    (folder / "train.py").write_text(TINY_REFERENCE, encoding="utf-8")
+    return exercises.load(folder)
+
+
+def submit(book: Gradebook, sandbox: Sandbox, folder: Path, exercise: exercises.Exercise,
+           student: str, text: str) -> Grade:
+    """SUBMIT `text` as `student`'s file and record it, as `gdlab submit` does."""
+    path = folder / "answer.py"
+    path.write_text(text, encoding="utf-8")
+    program = submission.load(path)
+    submission_id = book.add_submission(exercise.id, student, program, SEED)
+    result = grade(exercise, program, student=student, seed=SEED, sandbox=sandbox)
+    book.add_grade(submission_id, result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
+         tiny: exercises.Exercise) -> Gradebook:
+    """A class: ada (full marks, prints a script tag), ben (sign flipped, then a worse try),
+    cal (a training run that diverges), dee (a training run that prints no loss)."""
+    folder = tmp_path_factory.mktemp("feedback")
+    gradebook = Gradebook(f"sqlite:///{folder / 'g.db'}")
+    basic = exercises.get("gradient_basic")
+    flipped = next(m for m in basic.mistakes if m.name.startswith("sign flipped"))
+    for exercise, student, text in [
+        (basic, "ada", basic.reference + f"print({SCRIPT_TAG!r})\n"),
+        (basic, "ben", flipped.apply(basic.reference)),
+        (basic, "ben", basic.reference.replace("h = np.dot(x, w)", "h = x.sum(")),
+        (tiny, "cal", TINY_REFERENCE.replace("learnrate = 0.5", "learnrate = 2.5")),
+        (tiny, "dee", TINY_REFERENCE.replace('print("Train loss: ", loss)', "pass")),
+    ]:
+        submit(gradebook, sandbox, folder, exercise, student, text)
+    return gradebook
+
+
+@pytest.fixture(scope="module")
+def pages(book: Gradebook, tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
+          tiny: exercises.Exercise) -> dict[tuple[str, str], str]:
+    out = tmp_path_factory.mktemp("pages")
+    written = write_pages(book, out, load_exercise=_loader(tiny), sandbox=sandbox)
+    assert sorted(p.relative_to(out).as_posix() for p in written) == [
+        "ada/gradient_basic.html", "ben/gradient_basic.html", "cal/tiny_training.html",
+        "dee/tiny_training.html"]
+    return {(p.parent.name, p.stem): p.read_text(encoding="utf-8") for p in written}
+
+
+def _loader(tiny: exercises.Exercise) -> Callable[[str], exercises.Exercise]:
+    return lambda exercise_id: tiny if exercise_id == tiny.id else exercises.get(exercise_id)
+
+
+def test_page_shows_score_verdict_and_every_check(book, pages):
+    page = pages[("ben", "gradient_basic")]
+    best = max((r for r in book.rows(student="ben")), key=lambda r: r.score)
+    assert best.score == 80
+    assert re.search(r'class="got">80</span>\s*<span class="of">/ 100', page)
+    assert "Not there yet: 20 of 25 checks passed." in page
+    assert "the best of your 2 graded submissions" in page
+    for check in book.checks_of(best.id):
+        assert html.escape(check["expected"]) in page
+        assert html.escape(check["received"]) in page
+    assert page.count("<details") == 5  # one block per quantity
+
+
+def test_page_names_mistakes_with_their_hints(pages):
+    page = pages[("ben", "gradient_basic")]
+    mistake = next(m for m in exercises.get("gradient_basic").mistakes
+                   if m.name.startswith("sign flipped"))
+    assert html.escape(mistake.name) in page
+    assert html.escape(mistake.hint) in page
+    assert "error carried forward" in page
+    assert "Nothing to fix" in pages[("ada", "gradient_basic")]
+
+
+def test_student_output_is_escaped(pages):
+    page = pages[("ada", "gradient_basic")]
+    assert html.escape(SCRIPT_TAG) in page
+    assert "<script" not in page
+    assert "Nice job! That&#x27;s right!" in page
+
+
+def test_no_reference_code_seed_or_hidden_output(book, pages):
+    basic = exercises.get("gradient_basic")
+    hints = " ".join(m.hint for m in basic.mistakes)
+    code = [line.strip() for line in basic.reference.splitlines()
+            if " = " in line and line.strip() not in hints]
+    assert len(code) >= 8
+    for page in pages.values():
+        assert str(SEED) not in page
+        for line in code:
+            assert html.escape(line) not in page, line
+    ada = next(r for r in book.rows(student="ada"))
+    runs = book.runs_of(ada.id)
+    published = next(r["output"] for r in runs if r["visible"])
+    hidden_lines = {line for r in runs if not r["visible"] for line in r["output"].splitlines()}
+    shown_values = {c[key] for c in book.checks_of(ada.id) for key in ("expected", "received")}
+    hidden_only = hidden_lines - set(published.splitlines()) - shown_values
+    assert hidden_only
+    for line in hidden_only:
+        assert line not in pages[("ada", "gradient_basic")]
+
+
+def test_training_page_plots_both_loss_curves(pages):
+    page = pages[("cal", "tiny_training")]
+    match = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert match
+    assert base64.b64decode(match.group(1)).startswith(b"\x89PNG")
+    assert "Your last printed loss" in page
+    assert "(reference: " in page
+    assert "Your loss went up" in page
+    assert "http://" not in page and "https://" not in page
+
+
+def test_training_page_without_loss_lines_says_so(pages):
+    page = pages[("dee", "tiny_training")]
+    assert "No loss curve for your program" in page
+    assert "Your last printed loss" not in page
+    assert "Training loss" not in pages[("ada", "gradient_basic")]
+
+
+def test_one_student_only(book, tmp_path, sandbox):
+    written = write_pages(book, tmp_path, student="ada", sandbox=sandbox)
+    assert written == [tmp_path / "ada" / "gradient_basic.html"]
+
+
+def test_student_names_stay_inside_out_and_are_escaped(tmp_path, sandbox):
+    book = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
+    evil = "../<b>eve</b>"
+    submit(book, sandbox, tmp_path, exercises.get("gradient_basic"), evil, "x = 1\n")
+    written = write_pages(book, tmp_path / "out", sandbox=sandbox)
+    assert written == [page_path(tmp_path / "out", evil, "gradient_basic")]
+    assert written[0].resolve().is_relative_to((tmp_path / "out").resolve())
+    assert "&lt;b&gt;eve&lt;/b&gt;" in written[0].read_text(encoding="utf-8")
+
+
+def test_exercise_no_longer_installed_still_gets_a_page(book, tmp_path):
+    def gone(exercise_id: str) -> exercises.Exercise:
+        raise exercises.ExerciseError(f"unknown exercise {exercise_id!r}")
+
+    written = write_pages(book, tmp_path, student="ben", load_exercise=gone)
+    assert "Not there yet" in written[0].read_text(encoding="utf-8")
+
+
+def test_parse_losses_reads_the_labs_lines_and_falls_back():
+    lab = ("Train loss:  0.2627609385\nTrain loss:  0.2096  WARNING - Loss Increasing\n"
+           "Prediction accuracy: 0.725\n")
+    assert parse_losses(lab) == [0.2627609385, 0.2096]
+    assert parse_losses("Epoch 1: train_loss=1.5e-1 val_loss=0.3\nvalidation loss: 0.2\n") == [
+        0.15]
+    assert parse_losses("epoch 0 loss = 0.5\nepoch 1 Loss: .25\n") == [0.5, 0.25]
+    assert parse_losses("Train loss:  nan\n")[0] != parse_losses("Train loss:  nan\n")[0]
+    assert parse_losses("Neural Network output:\n0.68\n") == []
