@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--exercise", help="only this exercise")
     export.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
 
+    feedback = commands.add_parser("feedback", help="an HTML feedback page per student and "
+                                   "exercise (from the gradebook)")
+    feedback.add_argument("--student", help="only this student")
+    feedback.add_argument("--out", type=Path, default=Path("feedback"),
+                          help="the folder for the pages (default: feedback/)")
+    feedback.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in "
+                          "$GDLAB_HOME)")
+
     scope = commands.add_parser("gradescope", help="build a Gradescope autograder bundle")
     scope.add_argument("exercise")
     scope.add_argument("-o", "--out", type=Path, default=Path("autograder.zip"))
@@ -106,6 +114,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _grade(args)
     if args.command == "export":
         return _export(args)
+    if args.command == "feedback":
+        from autograder.feedback import write_pages
+        from autograder.gradebook import Gradebook
+
+        with Gradebook(args.db) as book:
+            pages = write_pages(book, args.out, student=args.student)
+        print(f"wrote {len(pages)} feedback pages under {args.out}")
+        return 0
     if args.command == "gradescope":
         from autograder.gradescope import bundle
 

@@ -31,14 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from autograder import __version__
 from autograder import exercise as exercises
 from autograder.compare import NOT_DONE
 from autograder.errors import UserError
 from autograder.export import chosen
-from autograder.gradebook import Gradebook, Row, submissions
+from autograder.gradebook import Gradebook, Row
 
 if TYPE_CHECKING:
     from autograder.sandbox import Sandbox
@@ -163,13 +161,6 @@ class Submission:
     attempts: int
 
 
-def _verdict(book: Gradebook, submission_id: int) -> str:
-    """The stored verdict (`Row` leaves it out)."""
-    with book.engine.connect() as conn:
-        return str(conn.execute(sa.select(submissions.c.verdict).where(
-            submissions.c.id == submission_id)).scalar() or "")
-
-
 def best_submissions(book: Gradebook, student: str | None = None) -> list[Submission]:
     """The best graded submission per student and exercise, as the exports choose it."""
     rows = book.rows(student=student)
@@ -178,7 +169,7 @@ def best_submissions(book: Gradebook, student: str | None = None) -> list[Submis
         if row.status == "graded":
             attempts[(row.student, row.exercise)] = attempts.get(
                 (row.student, row.exercise), 0) + 1
-    return [Submission(row, _verdict(book, row.id), book.checks_of(row.id), book.runs_of(row.id),
+    return [Submission(row, row.verdict, book.checks_of(row.id), book.runs_of(row.id),
                        attempts[(row.student, row.exercise)])
             for row in chosen(rows, "best")]
 

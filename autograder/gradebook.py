@@ -197,6 +197,7 @@ class Row:
     max_score: float | None
     mistakes: list[str]
     seed: int | None
+    verdict: str = ""
 
 
 class GradebookError(UserError):
@@ -290,7 +291,8 @@ class Gradebook:
             submissions.c.id, submissions.c.exercise, submissions.c.student,
             submissions.c.filename, submissions.c.submitted_at, submissions.c.graded_at,
             submissions.c.status, submissions.c.score, submissions.c.max_score,
-            submissions.c.mistakes, submissions.c.seed).order_by(submissions.c.id)
+            submissions.c.mistakes, submissions.c.seed, submissions.c.verdict,
+        ).order_by(submissions.c.id)
         if exercise:
             query = query.where(submissions.c.exercise == exercise)
         if student:
@@ -298,7 +300,7 @@ class Gradebook:
         with self.engine.connect() as conn:
             return [Row(int(r.id), r.exercise, r.student, r.filename, r.submitted_at,
                         r.graded_at, r.status, r.score, r.max_score,
-                        json.loads(r.mistakes) if r.mistakes else [], r.seed)
+                        json.loads(r.mistakes) if r.mistakes else [], r.seed, r.verdict or "")
                     for r in conn.execute(query)]
 
     def checks_of(self, submission_id: int) -> list[dict[str, Any]]:
