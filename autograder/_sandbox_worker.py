@@ -30,7 +30,7 @@ import time
 import traceback
 from typing import Any
 
-import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
+import numpy  # warm: every forked case starts with numpy imported
 
 from autograder import confine
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
@@ -266,7 +266,11 @@ def _child(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
     sys.stdout = sys.stderr = io.TextIOWrapper(
         open(1, "wb", buffering=0, closefd=False), encoding="utf-8",  # noqa: SIM115
         errors="replace", line_buffering=True, write_through=True)
-    _report(_run_program(job))
+    case = os.getpid()
+    body = _run_program(job)
+    if os.getpid() != case:  # a copy the program forked got here too: only the case reports
+        os._exit(0)
+    _report(body)
 
 
 def _confine(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
@@ -335,20 +339,30 @@ def _run_program(job: dict[str, Any]) -> dict[str, Any]:
     }
     if given is not None:
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
-    status, error = "finished", None
+    pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
+    ending: BaseException | None = None
     try:
         exec(code, namespace)
-    except SystemExit as stop:
-        status = "exited"
-        error = {"type": "SystemExit", "message": f"sys.exit({stop.code!r})",
-                 "line": _line_in(stop, filename)}
     except BaseException as failure:
-        status = "raised"
-        error = _error_info(failure, filename, _line_in(failure, filename))
+        ending = failure
+    for live, saved in pristine:  # undo the program's patches before we read its values
+        live.update(saved)
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
+    status, error = _ending(ending, filename)
     values = {name: _describe_quantity(namespace, expr) for name, expr in job["quantities"].items()}
     return {"status": status, "error": error, "values": values}
+
+
+def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:
+    """How the program ended: finished, exited (sys.exit) or raised, with where and why."""
+    if failure is None:
+        return "finished", None
+    if isinstance(failure, SystemExit):
+        code = _text(lambda: repr(failure.code))
+        return "exited", {"type": "SystemExit", "message": f"sys.exit({code})",
+                          "line": _line_in(failure, filename)}
+    return "raised", _error_info(failure, filename, _line_in(failure, filename))
 
 
 def _describe_quantity(namespace: dict[str, Any], expr: str) -> dict[str, Any]:
@@ -370,8 +384,18 @@ def _line_in(failure: BaseException, filename: str) -> int | None:
     return line
 
 
+def _text(make: Any) -> str:
+    """The program's own __str__ or __repr__ may raise or lie about its type; never let it stop
+    the report."""
+    try:
+        text = make()
+    except BaseException:
+        return "?"
+    return text if type(text) is str else "?"
+
+
 def _error_info(failure: BaseException, filename: str, line: int | None) -> dict[str, Any]:
-    message = str(failure)
+    message = _text(lambda: str(failure))
     if isinstance(failure, MemoryError):
         message = "memory limit exceeded"
     if isinstance(failure, SyntaxError):

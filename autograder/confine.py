@@ -26,7 +26,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -61,12 +61,15 @@ class Plan:
     user_namespace: bool
     #: Switch to this uid and gid before running the case (root only); None: stay who we are.
     uid: int | None
+    #: The case can read the standard library (else it can import only what the worker has).
+    stdlib_readable: bool = True
 
     def summary(self, pid_namespace: bool) -> dict[str, object]:
         """What the grader is told, so it can say what is missing."""
         return {"network_isolated": self.namespaces, "paths_hidden": self.namespaces,
                 "pid_namespace": pid_namespace,
-                "uid": os.getuid() if self.uid is None else self.uid}
+                "uid": os.getuid() if self.uid is None else self.uid,
+                "stdlib_readable": self.stdlib_readable}
 
 
 def _check(result: int, what: str) -> None:
@@ -238,19 +241,28 @@ def probe(fork: Callable[[], int]) -> Plan:
     else:
         candidates = [Plan(True, True, None)]
     for plan in candidates:
-        if _works(plan, fork):
-            return plan
+        outcome = _try(plan, fork)
+        if outcome != _FAILED:
+            return replace(plan, stdlib_readable=outcome == _WORKS)
     return Plan(False, False, None)
 
 
-def _works(plan: Plan, fork: Callable[[], int]) -> bool:
+_WORKS, _FAILED, _NO_STDLIB = 0, 1, 2
+
+
+def _try(plan: Plan, fork: Callable[[], int]) -> int:
+    """Confine a throwaway child as a case would be; can it then still read the stdlib?"""
     pid = fork()
     if pid == 0:
         try:
             enter(plan, (), 1, own_pid_namespace=os.getpid() == 1)
             drop(plan)
         except BaseException:
-            os._exit(1)
-        os._exit(0)
+            os._exit(_FAILED)
+        try:
+            os.listdir(os.path.dirname(os.__file__))
+        except OSError:
+            os._exit(_NO_STDLIB)
+        os._exit(_WORKS)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+    return os.waitstatus_to_exitcode(status)

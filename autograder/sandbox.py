@@ -132,8 +132,14 @@ class Sandbox:
         self._confinement = None
 
     @property
+    def pid(self) -> int | None:
+        """The worker's process id, if it is running (for monitoring and tests)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def confinement(self) -> dict[str, Any]:
-        """What the worker could set up: network_isolated, paths_hidden, pid_namespace, uid."""
+        """What the worker could set up: network_isolated, paths_hidden, pid_namespace, uid,
+        stdlib_readable (see `confine.Plan.summary`)."""
         if self._confinement is None:
             self._handshake()
         assert self._confinement is not None
@@ -214,6 +220,10 @@ def _warn_missing(confinement: dict[str, Any]) -> None:
                        "(the references included, unless their file permissions forbid it)")
     if not confinement.get("pid_namespace"):
         missing.append("no PID namespace: a submission's processes are found by a /proc sweep")
+    if not confinement.get("stdlib_readable", True):
+        missing.append("the cases' uid cannot read Python's standard library here: submissions "
+                       "can import only what the worker preloaded (install Python where other "
+                       "users can read it, or allow mount namespaces)")
     if confinement.get("uid") == os.getuid():
         missing.append("submissions run as the grader's own user (run the grader as root in a "
                        "container to give them an unprivileged one)")

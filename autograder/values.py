@@ -23,18 +23,24 @@ MAX_ELEMENTS = 200_000
 
 def describe(value: Any) -> dict[str, Any]:
     """Describe `value` as JSON-able plain data, without trusting any of its methods."""
+    # The exact type, compared by identity: isinstance() believes a forged __class__ and `in`
+    # believes a metaclass's __eq__.
     kind = type(value)
     if value is None:
         return {"kind": "none", "type": "NoneType"}
-    if kind is np.ndarray or isinstance(value, np.generic) or kind in (int, float, bool, complex):
+    if _is_one_of(kind, (np.ndarray, int, float, bool, complex)) or issubclass(kind, np.generic):
         return _describe_numeric(value)
-    if isinstance(value, np.ndarray):
+    if issubclass(kind, np.ndarray):
         return {"kind": "subclass", "type": f"{kind.__module__}.{kind.__qualname__}"}
-    if kind in (list, tuple):
+    if _is_one_of(kind, (list, tuple)):
         return {"kind": "sequence", "type": kind.__name__, "length": len(value)}
     if kind is str:
         return {"kind": "str", "type": "str", "text": value[:60]}
     return {"kind": "object", "type": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def _is_one_of(kind: type, types: tuple[type, ...]) -> bool:
+    return any(kind is t for t in types)
 
 
 def _describe_numeric(value: Any) -> dict[str, Any]:
@@ -85,7 +91,9 @@ class Value:
         if kind == "real":
             try:
                 data = np.array([float(v) for v in plain["data"]], dtype=np.float64)
-                array = data.reshape(shape_t if shape_t is not None else ())
+                if not _fills(shape_t, data.size):
+                    raise ValueError("the data does not fill the shape")
+                array = data.reshape(shape_t)
             except (KeyError, TypeError, ValueError):
                 return cls(kind="object", type="unreadable")
             return cls(kind, type_name, dtype, shape_t, array)
@@ -116,6 +124,11 @@ class Value:
                 return f"an object of ndarray subclass {self.type}"
             case _:
                 return f"an object of type {self.type}"
+
+
+def _fills(shape: tuple[int, ...] | None, size: int) -> bool:
+    """Is `shape` a real shape for exactly `size` numbers (no -1 to let reshape guess)?"""
+    return shape is not None and all(n >= 0 for n in shape) and math.prod(shape) == size
 
 
 def format_value(array: np.ndarray | None, digits: int = 8) -> str:
