@@ -103,9 +103,13 @@ class PidNamespaces:
         """A PidNamespaces if this machine lets us create them, else None."""
         try:
             spaces = cls()
+        except OSError:
+            return None
+        try:
             unshare(CLONE_NEWPID)
             spaces._restore()
-        except (OSError, AttributeError):
+        except OSError:
+            os.close(spaces._own)
             return None
         return spaces
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,14 +109,15 @@ def default_hidden_paths() -> tuple[str, ...]:
 class Sandbox:
     """A worker process that runs jobs one after another; use as a context manager.
 
-    `hide_paths` (default: `default_hidden_paths()`) are made unreadable to every job, where the
-    machine allows a mount namespace; `confinement` says what this machine allows.
+    `hide_paths` are made unreadable to every job, where the machine allows a mount namespace.
+    By default they are `default_hidden_paths()`, looked up for each job: a gradebook created
+    after the sandbox (a first SUBMIT) is hidden too. `confinement` says what this machine allows.
     """
 
     def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._buffer = b""
-        self._hide = default_hidden_paths() if hide_paths is None else tuple(hide_paths)
+        self._hide = None if hide_paths is None else tuple(hide_paths)
         self._confinement: dict[str, Any] | None = None
         self._start()
 
@@ -156,7 +158,8 @@ class Sandbox:
         if self._process is None or self._process.poll() is not None:
             self._start()
         assert self._process is not None and self._process.stdin is not None
-        hide = list(dict.fromkeys((*self._hide, *job.hide_paths)))
+        always = default_hidden_paths() if self._hide is None else self._hide
+        hide = list(dict.fromkeys((*always, *job.hide_paths)))
         request = {**asdict(job), "limits": asdict(job.limits), "hide_paths": hide}
         try:
             if self._confinement is None:
@@ -193,6 +196,7 @@ class Sandbox:
                 os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
             self._process = None
+            shutil.rmtree(self._home, ignore_errors=True)
 
     def close(self) -> None:
         """Let the worker finish (closing its stdin ends its loop), then make sure it is gone."""

@@ -1,0 +1,300 @@
+"""Submissions that crash, cheat or are merely unusual, each graded for real through the sandbox.
+
+The cases are files in cases/; cases.toml says what each must get (score, feedback) and what it
+proves (SECURITY.md's regression list). After every case: no process of the case is left, no file
+it tried to leave behind exists, and the test's loopback listener was never reached. Cases whose
+outcome depends on confinement this machine lacks are skipped, saying which.
+
+    .venv/bin/pytest tests/adversarial -q
+"""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder import exercise as exercises
+from autograder import sandbox as sandbox_module
+from autograder import submission
+from autograder.grading import FULL_MARKS, Grade, grade
+from autograder.report import submit_text
+from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
+from tests.adversarial.processes import leftovers
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CASES = HERE / "cases"
+TABLE: list[dict[str, Any]] = tomllib.loads((HERE / "cases.toml").read_text("utf-8"))["case"]
+SEED = 20261123
+LISTENER_PORT = 47811  # the port cheat_network.py and nb_network.ipynb try
+WHY = {
+    "network_isolated": "no network namespace here, so the case could really connect",
+    "paths_hidden": "no mount namespace here, so the references are readable and the tree is "
+                    "writable by the case's uid",
+    "pid_namespace": "no PID namespace here, so the case can signal processes outside",
+    "unprivileged": "cases run as root here, for whom RLIMIT_NPROC is not enforced",
+    "stdlib_readable": "the cases' uid cannot read this Python's standard library here",
+}
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def basic() -> exercises.Exercise:
+    return exercises.get("gradient_basic")
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[socket.socket | None]:
+    """What the network cheats try to reach; None if the port is taken (their check is skipped)."""
+    server = socket.socket()
+    try:
+        server.bind(("127.0.0.1", LISTENER_PORT))
+    except OSError:
+        server.close()
+        yield None
+        return
+    server.listen()
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def case_uid(shared: Sandbox) -> int | None:
+    uid = shared.confinement["uid"]
+    return uid if uid != os.getuid() else None
+
+
+def lacking(shared: Sandbox, requires: list[str]) -> list[str]:
+    have = dict(shared.confinement)
+    have["unprivileged"] = have["uid"] != 0
+    return [need for need in requires if not have.get(need)]
+
+
+def feedback(result: Grade) -> str:
+    """Everything a student is told: the SUBMIT text, every check's message and every run."""
+    lines = [submit_text(result)]
+    lines += [f"{c.case} {c.quantity}: {c.message} (received {c.received})" for c in result.checks]
+    lines += [f"{r.case}: {r.status}: {r.problem}" for r in result.runs]
+    return "\n".join(lines)
+
+
+def expected_score(case: dict[str, Any], exercise: exercises.Exercise) -> float:
+    return exercise.max_score if case["score"] == "full" else float(case["score"])
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def test_the_table_and_the_case_files_match() -> None:
+    listed = [case["file"] for case in TABLE]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == {p.name for p in CASES.iterdir()}
+    assert len(listed) >= 40
+    assert {case["category"] for case in TABLE} == {"fault", "cheat", "legit"}
+    for case in TABLE:
+        assert case["proves"] and set(case.get("requires", [])) <= set(WHY), case["file"]
+
+
+def test_security_md_lists_every_case() -> None:
+    text = (REPO / "SECURITY.md").read_text("utf-8")
+    missing = [case["file"] for case in TABLE if f"`{case['file']}`" not in text]
+    assert not missing, f"add these to SECURITY.md's regression list: {missing}"
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[case["file"] for case in TABLE])
+def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener):
+    missing = lacking(shared_sandbox, case.get("requires", []))
+    if missing:
+        pytest.skip("; ".join(WHY[need] for need in missing))
+    absent = [Path(p.format(repo=REPO)) for p in case.get("absent", [])]
+    started = time.monotonic()
+    try:
+        result = grade(basic, submission.load(CASES / case["file"]), seed=SEED,
+                       sandbox=shared_sandbox)
+        elapsed = time.monotonic() - started
+        time.sleep(case.get("settle", 0))
+        stray = [path for path in absent if path.exists()]
+    finally:
+        for path in absent:
+            remove(path)
+    text = feedback(result)
+    assert result.score == pytest.approx(expected_score(case, basic)), text
+    if case["score"] == "full":
+        assert result.verdict == FULL_MARKS
+    expect = case["expect"] if isinstance(case["expect"], list) else [case["expect"]]
+    assert any(e in text for e in expect), f"expected one of {expect} in:\n{text}"
+    for text_ in case.get("output_lacks", []):
+        assert all(text_ not in run.output for run in result.runs), text_
+    assert not stray, f"the case left files outside its directory: {stray}"
+    assert elapsed < 2 * basic.limits.time + 5
+    assert leftovers(shared_sandbox.pid, case_uid(shared_sandbox)) == []
+    if listener is not None:
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def grader_state() -> tuple[Any, ...]:
+    return (np.geterr(), builtins.abs, builtins.round, np.allclose, np.isclose,
+            signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM),
+            os.environ.get("GDLAB_HOME"), atexit._ncallbacks())
+
+
+PRISTINE_CHECK = """
+import builtins
+import numpy as np
+pristine = float(np.geterr()["divide"] == "warn" and builtins.abs(-2) == 2
+                 and not np.allclose(1.0, 2.0) and builtins.round(2.6) == 3)
+"""
+
+
+def test_a_programs_state_reaches_neither_the_grader_nor_the_next_case(shared_sandbox, basic):
+    """Each case is forked from the worker's own clean state, and only data comes back."""
+    before = grader_state()
+    for name in ("cheat_state_leak.py", "cheat_patch_allclose.py", "cheat_patch_builtins.py"):
+        grade(basic, submission.load(CASES / name), seed=SEED, sandbox=shared_sandbox)
+    assert grader_state() == before
+    after = shared_sandbox.run(Job(PRISTINE_CHECK, "check.py", None, {"pristine": "pristine"}))
+    assert after.status == "finished"
+    assert after.values["pristine"].array is not None
+    assert float(after.values["pristine"].array) == 1.0
+
+
+def test_confinement_is_complete_when_the_grader_runs_as_root(shared_sandbox):
+    if os.environ.get("GDLAB_TEST_SANDBOX"):
+        pytest.skip("the sandbox is weakened on purpose (GDLAB_TEST_SANDBOX)")
+    if os.geteuid() != 0:
+        pytest.skip("not root: cases keep the grader's uid and namespaces depend on user "
+                    "namespaces (see SECURITY.md)")
+    assert shared_sandbox.confinement == {"network_isolated": True, "paths_hidden": True,
+                                          "pid_namespace": True, "uid": 65534,
+                                          "stdlib_readable": True}
+
+
+SHOW_IDENTITY = """
+import os
+identity = f"pid {os.getpid()} uid {os.getuid()} gid {os.getgid()} groups {os.getgroups()}"
+"""
+
+
+def test_the_case_runs_unprivileged_as_pid_1_of_its_own_namespace(shared_sandbox):
+    confinement = shared_sandbox.confinement
+    if not confinement["pid_namespace"] or confinement["uid"] == os.getuid():
+        pytest.skip("needs a PID namespace and a uid of the cases' own (root)")
+    run = shared_sandbox.run(Job(SHOW_IDENTITY, "who.py", None, {"identity": "identity"}))
+    uid = confinement["uid"]
+    assert run.values["identity"].text == f"pid 1 uid {uid} gid {uid} groups []"
+
+
+READ_SECRET = """
+try:
+    with open({path!r}) as secret:
+        seen = secret.read()
+except OSError as error:
+    seen = type(error).__name__
+"""
+
+
+@pytest.fixture
+def secret_outside_tmp() -> Iterator[Path]:
+    """A world-readable 'gradebook' outside /tmp (the case's /tmp is its own), in /dev/shm."""
+    if not Path("/dev/shm").is_dir():
+        pytest.skip("no /dev/shm to hold a world-readable secret outside /tmp")
+    folder = Path(f"/dev/shm/gdlab-test-gradebook-{os.getpid()}")
+    folder.mkdir(mode=0o755)
+    (folder / "gradebook.db").write_text("the grades")
+    (folder / "gradebook.db").chmod(0o644)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_hidden_paths_are_unreadable_and_only_they(shared_sandbox, secret_outside_tmp):
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
+    job = Job(program, "peek.py", None, {"seen": "seen"})
+    shown = shared_sandbox.run(job)
+    hidden = shared_sandbox.run(replace(job, hide_paths=(str(secret_outside_tmp),)))
+    assert shown.values["seen"].text == "the grades"  # readable to the case's uid...
+    assert hidden.values["seen"].text == "PermissionError"  # ...until the sandbox hides it
+
+
+def test_the_gradebook_is_hidden_even_if_created_after_the_sandbox(shared_sandbox, monkeypatch,
+                                                                   secret_outside_tmp):
+    """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is hidden all the same."""
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    monkeypatch.setenv("GDLAB_HOME", str(secret_outside_tmp))
+    program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
+    run = shared_sandbox.run(Job(program, "peek.py", None, {"seen": "seen"}))
+    assert run.values["seen"].text == "PermissionError"
+
+
+def test_the_default_hidden_paths_are_the_references_and_the_gradebook(monkeypatch, tmp_path):
+    monkeypatch.setenv("GDLAB_HOME", str(tmp_path))
+    hidden = default_hidden_paths()
+    assert os.path.realpath(tmp_path) in hidden
+    assert os.path.realpath(exercises.solutions_root()) in hidden
+    assert os.path.realpath(REPO / "source") in hidden
+
+
+def test_a_case_that_cannot_be_confined_is_not_run(shared_sandbox):
+    """Fail closed: here the workdir's tmpfs is refused (a negative size), so nothing runs."""
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip("without a mount namespace there is no tmpfs step to fail")
+    run = shared_sandbox.run(Job("print('ran')\n", "never.py", None, {},
+                                 Limits(files_mb=-1)))
+    assert run.status == "sandbox_failure"
+    assert "confinement failed" in run.error["message"]
+    assert run.output == ""
+
+
+def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
+    monkeypatch.setattr(sandbox_module, "_warned", set())
+    weak = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
+            "uid": os.getuid(), "stdlib_readable": False}
+    with caplog.at_level(logging.WARNING, logger="gdlab.sandbox"):
+        sandbox_module._warn_missing(weak)
+        sandbox_module._warn_missing(weak)
+    messages = [r.getMessage() for r in caplog.records if r.name == "gdlab.sandbox"]
+    assert len(messages) == 5 == len(set(messages))
+    assert any("network" in m for m in messages)
+
+
+def test_a_killed_worker_is_replaced(shared_sandbox, basic):
+    """Whatever kills the worker costs at most one sandbox_failure; then a fresh worker runs."""
+    old = shared_sandbox.pid
+    assert old is not None
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(old, signal.SIGKILL)
+    statuses = [shared_sandbox.run(Job("x = 1\n", "a.py", None, {"x": "x"})).status
+                for _ in range(2)]
+    assert statuses[-1] == "finished"
+    assert set(statuses) <= {"finished", "sandbox_failure"}
+    assert shared_sandbox.pid not in (None, old)
+    again = grade(basic, submission.load(CASES / "legit_reference.py"), seed=SEED,
+                  sandbox=shared_sandbox)
+    assert again.verdict == FULL_MARKS
