@@ -19,7 +19,14 @@ from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.sandbox import Sandbox
 from tests.conftest import REPO, checks_for
-from tests.test_gradient import needs_real_data, prepare, printed_numbers, sigmoid
+from tests.test_gradient import (
+    grade_on,
+    needs_real_data,
+    prepare,
+    printed_numbers,
+    sigmoid,
+    tiny_data,
+)
 
 GradeText = Callable[..., Grade]
 
@@ -221,10 +228,11 @@ def test_hidden_cases_vary_the_number_of_hidden_units(backprop: exercises.Exerci
 
 
 def test_x_not_made_a_column_stops_with_numpys_reason(backprop: exercises.Exercise,
-                                                      grade_text: GradeText) -> None:
-    """Without x[:, None] the step cannot broadcast to (6, 2): the run says so and scores 0."""
+                                                      sandbox: Sandbox, tmp_path: Path) -> None:
+    """Without x[:, None] the step cannot broadcast to (6, 2): the run says so and scores 0.
+    (A small data file keeps the diagnosis of the wrong values quick.)"""
     text = backprop.reference.replace("hidden_error_term * x[:, None]", "hidden_error_term * x")
-    result = grade_text(backprop, text, hidden=False)
+    result = grade_on(backprop, text, tiny_data(tmp_path), sandbox)
     assert result.score == 0
     assert ("ValueError: operands could not be broadcast together with shapes (2,) (6,)"
             in (result.runs[0].problem or ""))

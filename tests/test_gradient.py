@@ -68,6 +68,24 @@ def prepare(exercise_id: str, folder: Path, data: Path | None) -> dict[str, Any]
     return runpy.run_path(str(folder / "data_prep.py"))
 
 
+def tiny_data(folder: Path, rows: int = 20) -> Path:
+    """A small admissions file (same columns) for tests that need a data set, not the data."""
+    rng = np.random.default_rng(0)
+    path = folder / "tiny.csv"
+    lines = ["admit,gre,gpa,rank"] + [
+        f"{rng.integers(0, 2)},{20 * rng.integers(10, 41)},{rng.uniform(2.5, 4.0):.2f},{1 + i % 4}"
+        for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def grade_on(exercise: exercises.Exercise, text: str, data: Path, sandbox: Sandbox) -> Grade:
+    """TEST RUN of program `text` with `data` as the published data file (--data)."""
+    path = data.parent / "answer.py"
+    path.write_text(text, encoding="utf-8")
+    return grade(exercise, submission.load(path), hidden=False, sandbox=sandbox, data=data)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function."""
     return 1 / (1 + np.exp(-x))
@@ -222,9 +240,10 @@ def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
 
 
 def test_a_file_written_for_the_pandas_quiz_is_told_why_it_stops(
-        gradient: exercises.Exercise, grade_text: GradeText) -> None:
-    """The original looped over `features.values`; our data are numpy arrays, and it says so."""
+        gradient: exercises.Exercise, sandbox: Sandbox, tmp_path: Path) -> None:
+    """The original looped over `features.values`; our data are numpy arrays, and it says so.
+    (A small data file keeps the diagnosis of the wrong values quick.)"""
     text = gradient.reference.replace("zip(features, targets)", "zip(features.values, targets)")
-    result = grade_text(gradient, text, hidden=False)
+    result = grade_on(gradient, text, tiny_data(tmp_path), sandbox)
     assert result.score == 0
     assert "'numpy.ndarray' object has no attribute 'values'" in (result.runs[0].problem or "")
