@@ -7,6 +7,7 @@ types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real b
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _log_to_stderr()
     try:
         return _dispatch(args)
     except UserError as error:
@@ -103,6 +105,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gdlab: internal error: {type(error).__name__}: {error} "
               "(set GDLAB_DEBUG=1 for details)", file=sys.stderr)
         return INTERNAL_ERROR
+
+
+def _log_to_stderr() -> None:
+    """gdlab's own warnings (e.g. the sandbox saying once what this machine cannot confine) as
+    one plain line each; other libraries' logging is left as they set it."""
+    ours = logging.getLogger("gdlab")
+    if not ours.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("gdlab: %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.WARNING)
+        ours.propagate = False
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -27,7 +27,8 @@ class Diagnosis:
     """What the diagnosis found for one wrong value."""
 
     carried_forward: bool = False
-    #: With `carried_forward`: the upstream quantities whose wrong values this one was built on.
+    #: The student's wrong upstream quantities this verdict rests on: those the value was
+    #: carried forward from, or those a mistake was recognised from.
     upstream: tuple[str, ...] = ()
     mistake: Mistake | None = None
 
@@ -78,30 +79,38 @@ class Oracle:
         local = _as_array(steps.evaluate(name, scope))
         tol = self.exercise.rtol, self.exercise.atol
         expected = self.expected[name]
+        wrong = tuple(q for q in steps.reads.get(name, ())
+                      if not compare(self.expected[q], student[q], *tol).ok)
+        if frozen.intersection(wrong):  # built on copied values: no credit, no local verdict
+            return Diagnosis(mistake=self._named_mistake(name, received, student, local=False))
         if (local is not None and not close(local, expected, *tol)
                 and compare(local, received, *tol).ok):
-            wrong = tuple(q for q in steps.reads.get(name, ())
-                          if not compare(self.expected[q], student[q], *tol).ok)
-            if not frozen.intersection(wrong):
-                return Diagnosis(carried_forward=True, upstream=wrong)
-        return Diagnosis(mistake=self._named_mistake(name, received, student))
+            return Diagnosis(carried_forward=True, upstream=wrong)
+        mistake = self._named_mistake(name, received, student, local=False)
+        if mistake is None:
+            mistake = self._named_mistake(name, received, student, local=True)
+            return Diagnosis(upstream=wrong if mistake else (), mistake=mistake)
+        return Diagnosis(mistake=mistake)
 
-    def _named_mistake(self, name: str, received: Value,
-                       student: dict[str, Value]) -> Mistake | None:
+    def _named_mistake(self, name: str, received: Value, student: dict[str, Value],
+                       local: bool) -> Mistake | None:
+        """The first catalogued mistake whose value matches: computed from the given values
+        (`local` False), or from the student's own upstream values (`local` True)."""
         tol = self.exercise.rtol, self.exercise.atol
         expected = self.expected[name]
-        scope = self._scope_with(student, name)
+        scope = self._scope_with(student, name) if local else {}
         for mistake in self.exercise.mistakes:
             if mistake.quantity != name:
                 continue
-            source = mistake.apply(self.exercise.reference)
-            candidates = [_as_array(_steps(self.exercise, source).evaluate(name, scope)),
-                          self._mutant_value(mistake, name)]
-            for candidate in candidates:
-                if candidate is None or close(candidate, expected, *tol):
-                    continue
-                if _same_kind(candidate, received) and compare(candidate, received, *tol).ok:
-                    return mistake
+            if local:
+                source = mistake.apply(self.exercise.reference)
+                candidate = _as_array(_steps(self.exercise, source).evaluate(name, scope))
+            else:
+                candidate = self._mutant_value(mistake, name)
+            if candidate is None or close(candidate, expected, *tol):
+                continue
+            if _same_kind(candidate, received) and compare(candidate, received, *tol).ok:
+                return mistake
         return None
 
     def mistake_raising(self, name: str, error_type: str, message: str) -> Mistake | None:

@@ -174,8 +174,11 @@ def default_url() -> str:
     if os.environ.get("GDLAB_DB"):
         return os.environ["GDLAB_DB"]
     home = default_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{home / 'gradebook.db'}"
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # grades and hidden seeds are private
+    database = home / "gradebook.db"
+    if not database.exists():
+        database.touch(mode=0o600)
+    return f"sqlite:///{database}"
 
 
 def _now() -> str:

@@ -8,7 +8,7 @@ given block is gone, it hangs) stops the grading early instead of repeating the 
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,9 @@ from autograder.values import Value, format_value
 
 FULL_MARKS = "Nice job! That's right!"
 #: Not in any exercise's catalogue: the engine itself sees a value that never follows the case.
-TYPED_IN = ("published values typed in",
-            "This value is the published example's on every case. Compute it from the given "
-            "values (x, w, ...) so that it is right for any of them.")
+TYPED_IN = ("value does not follow the given values",
+            "This value stays the same whatever the given values are (typed in, or a constant). "
+            "Compute it from the given values so that it is right for any of them.")
 _STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure"}
 
 
@@ -43,6 +43,8 @@ class Check:
     mistake: str | None = None
     hint: str | None = None
     carried_forward: bool = False
+    #: With `carried_forward`: the student's wrong upstream quantities this value was built on.
+    built_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
     try:
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
+        frozen_anywhere: frozenset[str] = frozenset()
         for case in cases:
             oracle = oracle_for(exercise, case)
             oracle.expected  # noqa: B018  (the reference runs while the worker starts up)
@@ -126,6 +129,7 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))
             frozen = _frozen(oracle, run, published) if published else frozenset()
+            frozen_anywhere |= frozen
             result.checks.extend(check_case(oracle, run, problem, len(cases), frozen))
             published = published or (oracle, run)
             if run.status in _STOP_STATUSES:
@@ -133,7 +137,22 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
     finally:
         if own_sandbox:
             sandbox.close()
+    result.checks = [_revoke(c, frozen_anywhere) for c in result.checks]
     return result
+
+
+def _revoke(check: Check, frozen: frozenset[str]) -> Check:
+    """No carried-forward credit and no mistake read off the student's own values, on any case,
+    when those values never followed the given values (typed in, or a constant such as 0):
+    a step is "right given" a constant 0 whatever its formula."""
+    if not frozen.intersection(check.built_on):
+        return check
+    if not check.carried_forward:
+        return replace(check, mistake=None, hint=None, built_on=())
+    named = ", ".join(sorted(frozen.intersection(check.built_on)))
+    return replace(check, passed=False, score=0.0, carried_forward=False, built_on=(),
+                   message=f"right only given your {named}, which stays the same whatever the "
+                           "given values are: no credit carried forward")
 
 
 def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
@@ -179,7 +198,7 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
             checks.append(Check(**base, passed=False, score=0.0, message=f"not run: {problem}"))
             continue
         if received.kind == "missing" and run.status != "finished":
-            mistake = _mistake_behind_failure(oracle, quantity.name, run, checks)
+            mistake = _mistake_behind_crash(oracle, quantity.name, run)
             checks.append(Check(**base, passed=False, score=0.0,
                                 message=f"not computed: {problem}",
                                 mistake=mistake.name if mistake else None,
@@ -189,25 +208,30 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         if diagnosis.carried_forward:
             built_on = ", ".join(diagnosis.upstream) or "earlier values"
             checks.append(Check(**base, passed=True, score=worth, carried_forward=True,
-                                message=f"right given your {built_on} (error carried forward)"))
+                                message=f"right given your {built_on} (error carried forward)",
+                                built_on=diagnosis.upstream))
             continue
-        mistake = diagnosis.mistake
+        mistake = diagnosis.mistake or _mistake_behind_crash(oracle, quantity.name, run)
         message = outcome.problem
+        if run.status == "raised" and problem:
+            message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
         if quantity.name in frozen:
-            message += ("; it is the published example's value again: compute it from the given "
-                        "values instead of typing it in")
+            message += ("; it is the same as on the published example although the given values "
+                        "changed: compute it from them instead of typing it in")
             name, hint = name or TYPED_IN[0], hint or TYPED_IN[1]
         checks.append(Check(**base, passed=False, score=0.0, message=message, mistake=name,
-                            hint=hint))
+                            hint=hint, built_on=diagnosis.upstream))
     return checks
 
 
-def _mistake_behind_failure(oracle: Oracle, name: str, run: RunResult,
-                            earlier: list[Check]) -> Mistake | None:
-    """For the first quantity a crash left uncomputed: a catalogued mistake that crashes alike."""
-    if run.status != "raised" or not run.error or any(
-            c.message.startswith("not computed") for c in earlier):
+def _mistake_behind_crash(oracle: Oracle, name: str, run: RunResult) -> Mistake | None:
+    """A catalogued mistake at `name` whose edited reference crashes exactly as the program did.
+
+    Only that quantity's own catalogue entries are tried, so a crash is named where the mistake
+    is, whether the crash left the quantity unset or with a value it had before (a training
+    loop's zeros)."""
+    if run.status != "raised" or not run.error:
         return None
     return oracle.mistake_raising(name, str(run.error.get("type")), str(run.error.get("message")))
 
@@ -238,11 +262,13 @@ def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
 
 
 def _ended_early(exit_text: str | None) -> str:
-    signals = {"SIGSEGV": "crashed (segmentation fault)", "SIGXCPU": "used up its CPU time",
-               "SIGKILL": "was killed (memory or process limit)", "SIGABRT": "aborted"}
+    signals = {"SIGSEGV": "crashed (a segmentation fault or an abort)",
+               "SIGXCPU": "used up its CPU time", "SIGABRT": "aborted",
+               "SIGKILL": "was killed (memory or process limit)"}
     if exit_text in signals:
         return f"your program {signals[exit_text]}"
-    return f"your program ended before it finished ({exit_text}; os._exit?)"
+    return (f"your program ended before it could report its values ({exit_text}): did it call "
+            "os._exit() or close its own files?")
 
 
 __all__ = ["FULL_MARKS", "NOT_DONE", "Check", "Grade", "grade", "new_seed"]

@@ -132,13 +132,24 @@ def _fills(shape: tuple[int, ...] | None, size: int) -> bool:
 
 
 def format_value(array: np.ndarray | None, digits: int = 8) -> str:
-    """Numbers as a student would write them: scalars plain, arrays numpy-style, short."""
+    """Numbers as a student would write them, on one line: ``0.8``, ``[0.5 -1]``,
+    ``[[1 2] [3 4]]``; a large array shows its shape, first and last numbers."""
     if array is None:
         return "-"
     if array.ndim == 0:
         return f"{float(array):.{digits}g}"
-    return np.array2string(array, precision=digits, separator=" ", threshold=12, edgeitems=3,
-                           max_line_width=10_000, floatmode="maxprec")
+    if array.size > 12:
+        flat = array.ravel()
+        head = " ".join(f"{v:.{digits}g}" for v in flat[:3])
+        tail = " ".join(f"{v:.{digits}g}" for v in flat[-3:])
+        return f"shape {array.shape}: [{head} … {tail}]"
+    return _nested(array, digits)
+
+
+def _nested(array: np.ndarray, digits: int) -> str:
+    if array.ndim == 1:
+        return "[" + " ".join(f"{v:.{digits}g}" for v in array.tolist()) + "]"
+    return "[" + " ".join(_nested(row, digits) for row in array) + "]"
 
 
 # --- given values, grader to worker ------------------------------------------------------------
