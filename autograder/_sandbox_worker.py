@@ -3,10 +3,15 @@
 It is started once per `Sandbox`, imports numpy once (so every case starts numpy-warm), learns
 what confinement the machine allows (`confine.probe`, reported in a first JSON line), then for
 each job read from stdin forks a fresh child. The child takes its own namespaces, filesystem view,
-session, resource limits and (as root) an unprivileged uid, runs the student's program and writes
-back *descriptions* of the requested values (see `values.describe`). The worker itself never runs
-student code: it watches the child from outside, kills it at the deadline (SIGKILL: nothing to
-ignore), and answers with one JSON line per job. The child is PID 1 of its own PID namespace where
+session, resource limits and (as root) an unprivileged uid, then runs the student's program once
+per case of the job — one case at a time, each started by a byte on a control pipe, each in a
+fresh module namespace — and after each writes back *descriptions* of the requested values (see
+`values.describe`). Confining once per submission rather than once per case is what makes a
+class of hundreds fast; the cases of one submission are the same student's, and nothing the
+child holds (given values only, never an expected value) is worth hiding between them. The
+worker itself never runs student code: it watches the child from outside, gives each case its
+own deadline and output, kills the child at a deadline (SIGKILL: nothing to ignore), and answers
+with one JSON line per job. The child is PID 1 of its own PID namespace where
 the machine allows it, so its death takes every process it started with it; besides, the worker
 is a child subreaper and sweeps /proc for anything left below it.
 """
@@ -37,11 +42,14 @@ from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
 from autograder.values import describe, given_from_plain
 
 PR_SET_CHILD_SUBREAPER = 36
-RESULT_FD, HIGH_FD = 3, 100
+RESULT_FD, CONTROL_FD, HIGH_FD = 3, 4, 100
 MAX_RESULT_BYTES = 32 * 2**20
 #: What the child may say about how the program ended; anything else is not believed.
 CHILD_STATUSES = {"finished", "exited", "raised", "syntax_error", "given_missing",
                   "sandbox_failure"}
+#: After these, the remaining cases would fail alike: the child stops (compile-time problems) or
+#: the worker does (the child is gone or was killed).
+CHILD_STOPS = {"syntax_error", "given_missing", "sandbox_failure"}
 
 
 def main() -> None:
@@ -72,42 +80,39 @@ def _become_subreaper() -> None:
 
 def run_job(job: dict[str, Any], plan: confine.Plan,
             pids: confine.PidNamespaces | None) -> dict[str, Any]:
-    """Fork one child for `job`, watch it until it ends or its time is up, then clean up."""
+    """Fork one child for `job`, let it run the cases one by one, each under its own deadline;
+    stop at the first case after which the rest could only fail alike; then clean up."""
     limits = job["limits"]
     workdir = None if plan.namespaces else _fallback_workdir(plan)
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
-    started = time.monotonic()
+    go_r, go_w = os.pipe()
     pid = pids.fork() if pids else os.fork()
     if pid == 0:  # the child: never returns
         try:
-            _child(job, plan, pids is not None, workdir, out_w, res_w)
+            _child(job, plan, pids is not None, workdir, out_w, res_w, go_r)
         finally:
             os._exit(70)
-    os.close(out_w)
-    os.close(res_w)
-    output, result, timed_out, status = _watch(pid, out_r, res_r, started, limits)
+    for fd in (out_w, res_w, go_r):
+        os.close(fd)
+    watch = _Watch(pid, out_r, res_r, limits)
+    runs = []
+    for _ in job["cases"]:
+        watch.forget_early_results()
+        with contextlib.suppress(BrokenPipeError):  # the child is gone: _Watch says how it ended
+            os.write(go_w, b"g")
+        answer = watch.case()
+        runs.append(answer)
+        if answer["status"] in CHILD_STOPS or answer["status"] in ("timeout", "no_result"):
+            break
+    os.close(go_w)
+    watch.finish()
     _kill_descendants()
-    output += _drain(out_r, limits["output_bytes"] - len(output))[0]
-    os.close(out_r)
-    os.close(res_r)
+    for fd in (out_r, res_r):
+        os.close(fd)
     if workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    answer: dict[str, Any] = {
-        "seconds": round(time.monotonic() - started, 4),
-        "output": output[: limits["output_bytes"]].decode("utf-8", "replace"),
-        "output_truncated": len(output) >= limits["output_bytes"],
-    }
-    if timed_out:
-        return {**answer, "status": "timeout"}
-    try:
-        body = json.loads(result) if result else None
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or body.get("status") not in CHILD_STATUSES:
-        return {**answer, "status": "no_result", "exit": _exit_text(status)}
-    told = {key: body.get(key) for key in ("status", "error", "values")}
-    return {**answer, **told, "exit": _exit_text(status)}
+    return {"runs": runs}
 
 
 def _fallback_workdir(plan: confine.Plan) -> str:
@@ -119,45 +124,101 @@ def _fallback_workdir(plan: confine.Plan) -> str:
     return workdir
 
 
-def _watch(pid: int, out_r: int, res_r: int, started: float, limits: dict[str, Any]):
-    """Collect output and the result until the child exits or the wall-clock limit passes."""
-    for fd in (out_r, res_r):
-        os.set_blocking(fd, False)
-    pidfd = os.pidfd_open(pid)
-    selector = selectors.DefaultSelector()
-    selector.register(out_r, selectors.EVENT_READ, "out")
-    selector.register(res_r, selectors.EVENT_READ, "res")
-    selector.register(pidfd, selectors.EVENT_READ, "exit")
-    output, result = bytearray(), bytearray()
-    deadline = started + limits["time"]
-    timed_out = exited = False
-    while not exited:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
-            break
-        for key, _ in selector.select(remaining):
-            if key.data == "exit":
-                exited = True
-            elif key.data == "out":
-                chunk, eof = _drain(out_r, limits["output_bytes"] - len(output))
-                output += chunk
-                if eof:
-                    selector.unregister(out_r)
-            else:
-                chunk, eof = _drain(res_r, MAX_RESULT_BYTES - len(result))
-                result += chunk
-                if eof:
-                    selector.unregister(res_r)
-    selector.close()
-    os.close(pidfd)
-    if timed_out:
-        _kill_group(pid)
+class _Watch:
+    """The worker's view of one child: output and result lines, case by case, with deadlines."""
+
+    def __init__(self, pid: int, out_r: int, res_r: int, limits: dict[str, Any]) -> None:
+        self.pid, self.out_r, self.res_r, self.limits = pid, out_r, res_r, limits
+        for fd in (out_r, res_r):
+            os.set_blocking(fd, False)
+        self.pidfd = os.pidfd_open(pid)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(out_r, selectors.EVENT_READ, "out")
+        self.selector.register(res_r, selectors.EVENT_READ, "res")
+        self.selector.register(self.pidfd, selectors.EVENT_READ, "exit")
+        self.results = bytearray()
+        self.exited = False
+        self.status: int | None = None
+
+    def case(self) -> dict[str, Any]:
+        """Wait for the current case's result line, the child's end, or the case's deadline."""
+        started = time.monotonic()
+        deadline = started + self.limits["time"]
+        room = self.limits["output_bytes"]
+        output = bytearray()
+        timed_out = False
+        while b"\n" not in self.results and not self.exited:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            for key, _ in self.selector.select(remaining):
+                if key.data == "exit":
+                    self.exited = True
+                elif key.data == "out":
+                    output += self._read(self.out_r, room - len(output))
+                else:
+                    self.results += self._read(self.res_r, MAX_RESULT_BYTES - len(self.results))
+        if timed_out:
+            self._kill()
+        elif self.exited:
+            self.results += _drain(self.res_r, MAX_RESULT_BYTES - len(self.results))[0]
+        output += _drain(self.out_r, room - len(output))[0]  # written before its result line
+        answer: dict[str, Any] = {
+            "seconds": round(time.monotonic() - started, 4),
+            "output": bytes(output[:room]).decode("utf-8", "replace"),
+            "output_truncated": len(output) >= room,
+        }
+        if timed_out:
+            return {**answer, "status": "timeout"}
+        line, found, rest = bytes(self.results).partition(b"\n")
+        self.results = bytearray(rest)
+        if not found and self.exited:  # the child's last words need no newline
+            found = bool(line)
+        body = _parse(line) if found else None
+        if body is None:
+            return {**answer, "status": "no_result", "exit": self._exit_text()}
+        return {**answer, **{key: body.get(key) for key in ("status", "error", "values")}}
+
+    def forget_early_results(self) -> None:
+        """A case's result comes after its go: anything written before it (extra lines a
+        program forged earlier) is nobody's result."""
+        self.results = bytearray()
+        _drain(self.res_r, 0)
+
+    def _read(self, fd: int, room: int) -> bytes:
+        chunk, eof = _drain(fd, room)
+        if eof:
+            self.selector.unregister(fd)
+        return chunk
+
+    def _kill(self) -> None:
+        _kill_group(self.pid)
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: this kills all of it
-    _, status = os.waitpid(pid, 0)
-    result += _drain(res_r, MAX_RESULT_BYTES - len(result))[0]
-    return output, bytes(result), timed_out, status
+            os.kill(self.pid, signal.SIGKILL)  # PID 1 of its namespace: this kills all of it
+
+    def _exit_text(self) -> str:
+        self.finish(kill=False)
+        return _exit_text(self.status) if self.status is not None else "unknown"
+
+    def finish(self, kill: bool = True) -> None:
+        """End the child (it is waiting for a case that will not come) and reap it."""
+        if self.status is None:
+            if kill and not self.exited:
+                self._kill()
+            _, self.status = os.waitpid(self.pid, 0)
+            self.selector.close()
+            os.close(self.pidfd)
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("status") not in CHILD_STATUSES:
+        return None
+    return body
 
 
 def _drain(fd: int, room: int) -> tuple[bytes, bool]:
@@ -244,33 +305,51 @@ def _exit_text(status: int) -> str:
 # --- the child's side --------------------------------------------------------------------------
 
 def _child(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
-           workdir: str | None, out_w: int, res_w: int) -> None:
-    """Confine this process, run the program, describe the values, exit without cleanup."""
-    out_w, res_w = (fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FD) for fd in (out_w, res_w))
+           workdir: str | None, out_w: int, res_w: int, go_r: int) -> None:
+    """Confine this process, then for each case: wait for the go, run the program, describe the
+    values; exit without cleanup."""
+    out_w, res_w, go_r = (fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FD) for fd in (out_w, res_w, go_r))
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
     os.dup2(out_w, 2)
     os.dup2(res_w, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 65536)
+    os.dup2(go_r, CONTROL_FD)
+    os.closerange(CONTROL_FD + 1, 65536)
     for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
     try:
         _confine(job, plan, own_pid_namespace, workdir)
     except OSError as error:  # fail closed: an unconfined program is not run at all
+        _await_go()
         _report({"status": "sandbox_failure", "error": {
             "type": "SandboxFailure", "message": f"confinement failed: {error}", "line": None}})
+        os._exit(0)
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr = io.TextIOWrapper(
         open(1, "wb", buffering=0, closefd=False), encoding="utf-8",  # noqa: SIM115
         errors="replace", line_buffering=True, write_through=True)
-    case = os.getpid()
-    body = _run_program(job)
-    if os.getpid() != case:  # a copy the program forked got here too: only the case reports
-        os._exit(0)
-    _report(body)
+    child = os.getpid()
+    for given in job["cases"]:
+        if not _await_go():
+            break
+        body = _run_program(job, given)
+        if os.getpid() != child:  # a copy the program forked got here too: only we report
+            os._exit(0)
+        _report(body)
+        if body["status"] in CHILD_STOPS:
+            break
+    os._exit(0)
+
+
+def _await_go() -> bool:
+    """Block until the worker starts the next case (False: no more cases)."""
+    try:
+        return os.read(CONTROL_FD, 1) == b"g"
+    except OSError:
+        return False
 
 
 def _confine(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
@@ -278,7 +357,7 @@ def _confine(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
     """Namespaces and filesystem view, working directory, limits, then the uid: in that order,
     because only the privileged process can do the first steps and nothing may come after the
     last one but the student's program."""
-    limits = job["limits"]
+    limits = {**job["limits"], "cases": len(job["cases"])}
     workdir = confine.enter(plan, job.get("hide_paths", []), limits["files_mb"],
                             own_pid_namespace) or workdir
     assert workdir is not None
@@ -289,18 +368,17 @@ def _confine(job: dict[str, Any], plan: confine.Plan, own_pid_namespace: bool,
 
 
 def _report(body: dict[str, Any]) -> None:
-    """Write the result for the worker and end this process at once (no atexit, no finally)."""
-    view = memoryview(json.dumps(body).encode())
+    """Write one case's result line for the worker (JSON never contains a raw newline)."""
+    view = memoryview(json.dumps(body).encode() + b"\n")
     while view:
         view = view[os.write(RESULT_FD, view):]
-    os._exit(0)
 
 
 def _set_limits(limits: dict[str, Any]) -> None:
     mb = 2**20
     address_space = _vm_size() + limits["memory_mb"] * mb
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    cpu = int(limits["time"]) + 1
+    cpu = (int(limits["time"]) + 1) * max(1, limits.get("cases", 1))  # counted over all cases
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     files = limits["files_mb"] * mb
     resource.setrlimit(resource.RLIMIT_FSIZE, (files, files))
@@ -318,10 +396,9 @@ def _vm_size() -> int:
     return 0
 
 
-def _run_program(job: dict[str, Any]) -> dict[str, Any]:
+def _run_program(job: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
     """Compile with the given values injected, run, and describe the requested quantities."""
     filename = job["filename"]
-    given = job["given"]
     try:
         names = None if given is None else list(given)
         code = compile_program(job["source"], filename, names)

@@ -24,7 +24,7 @@ FULL_MARKS = "Nice job! That's right!"
 TYPED_IN = ("value does not follow the given values",
             "This value stays the same whatever the given values are (typed in, or a constant). "
             "Compute it from the given values so that it is right for any of them.")
-_STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure"}
+_STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure", "no_result"}
 
 
 @dataclass(frozen=True)
@@ -114,17 +114,20 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox()
     try:
+        oracles = [oracle_for(exercise, case) for case in cases]
+        for oracle in oracles:
+            oracle.expected  # noqa: B018  (the references run while the worker starts up)
+        runs = sandbox.run_cases(Job(program.source, program.path.name, None,
+                                     exercise.quantity_exprs, exercise.limits,
+                                     cases=tuple(case.given_plain() for case in cases)))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
-        for case in cases:
-            oracle = oracle_for(exercise, case)
-            oracle.expected  # noqa: B018  (the reference runs while the worker starts up)
-            if stopped:
-                result.checks.extend(_not_run(oracle, len(cases), stopped))
+        for case, oracle, run in zip(cases, oracles, [*runs, *[None] * len(cases)],
+                                     strict=False):
+            if stopped or run is None:
+                result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
                 continue
-            run = sandbox.run(Job(program.source, program.path.name, case.given_plain(),
-                                  exercise.quantity_exprs, exercise.limits))
             problem = _problem(run, program, exercise.limits.time)
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,10 @@ class Limits:
 
 @dataclass(frozen=True)
 class Job:
-    """One run of one program on one case.
+    """One program, run on one case (`given`) or on several (`cases`, which then wins).
 
+    A case is the given values to inject, or None for the program as written. The cases of one
+    job run one after another in one confined process, each with the whole time limit.
     `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`).
     """
 
@@ -72,6 +74,7 @@ class Job:
     quantities: dict[str, str]
     limits: Limits = field(default_factory=Limits)
     hide_paths: tuple[str, ...] = ()
+    cases: tuple[dict[str, Any] | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,25 +157,35 @@ class Sandbox:
         _warn_missing(self._confinement)
 
     def run(self, job: Job) -> RunResult:
-        """Run one job; never raises for anything the program does."""
+        """Run a one-case job; never raises for anything the program does."""
+        return self.run_cases(replace(job, cases=(job.given,)))[0]
+
+    def run_cases(self, job: Job) -> list[RunResult]:
+        """Run every case of `job` in order; never raises for anything the program does.
+
+        The list stops early after a case whose ending the rest would only repeat (it did not
+        compile, its given block is missing, it timed out, it died, the sandbox failed).
+        """
         if self._process is None or self._process.poll() is not None:
             self._start()
         assert self._process is not None and self._process.stdin is not None
+        cases = job.cases if job.cases is not None else (job.given,)
         always = default_hidden_paths() if self._hide is None else self._hide
         hide = list(dict.fromkeys((*always, *job.hide_paths)))
-        request = {**asdict(job), "limits": asdict(job.limits), "hide_paths": hide}
+        request = {"source": job.source, "filename": job.filename, "cases": list(cases),
+                   "quantities": job.quantities, "limits": asdict(job.limits),
+                   "hide_paths": hide}
         try:
             if self._confinement is None:
                 self._handshake()
             self._process.stdin.write(json.dumps(request).encode() + b"\n")
             self._process.stdin.flush()
-            line = self._read_line(deadline=time.monotonic() + job.limits.time + 15)
+            deadline = time.monotonic() + len(cases) * job.limits.time + 15
+            runs = json.loads(self._read_line(deadline=deadline))["runs"]
+            return [_result_from(run, job) for run in runs[: len(cases)]] or [_failure()]
         except (BrokenPipeError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
             self._kill()
-            return RunResult(status="sandbox_failure", values={},
-                             error={"type": "SandboxFailure", "message":
-                                    "the sandbox stopped answering", "line": None})
-        return _result_from(json.loads(line), job)
+            return [_failure()]
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._process is not None and self._process.stdout is not None
@@ -235,6 +248,11 @@ def _warn_missing(confinement: dict[str, Any]) -> None:
         if message not in _warned:
             _warned.add(message)
             log.warning("sandbox: %s", message)
+
+
+def _failure() -> RunResult:
+    return RunResult(status="sandbox_failure", values={}, error={
+        "type": "SandboxFailure", "message": "the sandbox stopped answering", "line": None})
 
 
 def _result_from(answer: dict[str, Any], job: Job) -> RunResult:
