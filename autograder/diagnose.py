@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import reference
+from autograder import published_cache, reference
 from autograder.compare import as_real, close, compare
 from autograder.exercise import Case, Exercise, ExerciseError, Mistake
 from autograder.values import Value
@@ -60,9 +60,14 @@ class Oracle:
 
     @cached_property
     def expected(self) -> dict[str, np.ndarray]:
+        cached = published_cache.load(self.exercise, self.case)
+        if cached is not None:
+            return cached
         names = self.exercise.quantity_exprs
-        return {q: expected_array(self.exercise, q, eval(expr, dict(self.namespace)))
-                for q, expr in names.items()}
+        expected = {q: expected_array(self.exercise, q, eval(expr, dict(self.namespace)))
+                    for q, expr in names.items()}
+        published_cache.store(self.exercise, self.case, expected)
+        return expected
 
     def diagnose(self, name: str, received: Value, student: dict[str, Value],
                  frozen: frozenset[str] = frozenset()) -> Diagnosis:

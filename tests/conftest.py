@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,19 @@ from autograder.grading import Grade, grade
 from autograder.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One published-values cache for the whole run (never the user's own ~/.cache)."""
+    cache = tmp_path_factory.mktemp("gdlab-cache")
+    before = os.environ.get("GDLAB_CACHE")
+    os.environ["GDLAB_CACHE"] = str(cache)
+    yield cache
+    if before is None:
+        del os.environ["GDLAB_CACHE"]
+    else:
+        os.environ["GDLAB_CACHE"] = before
 
 
 @pytest.fixture(autouse=True)
