@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from autograder import exercise as exercises
 from autograder import published_cache
@@ -30,6 +31,6 @@ def test_a_damaged_or_stale_file_is_recomputed(tmp_path, monkeypatch):
     [stored] = tmp_path.iterdir()
     stored.write_bytes(b"not an npz file")
     assert published_cache.load(exercise, published) is None
-    assert float(Oracle(exercise, published).expected["h"]) == 0.8
+    assert float(Oracle(exercise, published).expected["h"]) == pytest.approx(0.8)
     changed = exercises.load(exercise.folder, reference=exercise.reference + "\n# edited\n")
     assert published_cache.load(changed, published) is None  # another reference, another file
