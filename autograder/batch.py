@@ -118,25 +118,24 @@ def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bo
                 data: Path | None = None) -> Summary:
     """Grade `items` into `book`, `workers` at a time; see the module docstring."""
     summary = Summary()
-    todo: list[tuple[Item, submission.Program, int]] = []
-    for item in items:
-        queued = _queue(item, book, regrade)
-        if isinstance(queued, Outcome):
-            summary.outcomes.append(queued)
-        else:
-            todo.append((item, queued[0], queued[1]))
+    todo = _queue(items, book, regrade, summary)
     seeds = {e: book.class_seed(e) for e in {item.exercise for item, _, _ in todo}}
+    loaded = {e: exercises.get(e) for e in seeds}
     local = threading.local()
     sandboxes: list[Sandbox] = []
     lock = threading.Lock()
 
-    def work(item: Item, program: submission.Program) -> Grade:
+    def work(item: Item, program: submission.Program, submission_id: int) -> Grade:
+        """Grade one file and commit its grade at once, from this worker's own thread: one
+        writer thread would queue every commit behind the GIL."""
         if not hasattr(local, "sandbox"):
             local.sandbox = Sandbox()
             with lock:
                 sandboxes.append(local.sandbox)
-        return grade(exercises.get(item.exercise), program, student=item.student,
-                     seed=seeds[item.exercise], sandbox=local.sandbox, data=data)
+        result = grade(loaded[item.exercise], program, student=item.student,
+                       seed=seeds[item.exercise], sandbox=local.sandbox, data=data)
+        book.add_grade(submission_id, result)
+        return result
 
     done = 0
     for outcome in summary.outcomes:
@@ -146,12 +145,11 @@ def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bo
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures: dict[Future[Grade], tuple[Item, int]] = {
-                pool.submit(work, item, program): (item, submission_id)
+                pool.submit(work, item, program, submission_id): (item, submission_id)
                 for item, program, submission_id in todo}
             for future in as_completed(futures):
                 item, submission_id = futures[future]
                 result = future.result()
-                book.add_grade(submission_id, result)
                 outcome = Outcome(item, submission_id, result.score, result.max_score,
                                   result.mistakes, problem=_first_problem(result))
                 summary.outcomes.append(outcome)
@@ -164,26 +162,35 @@ def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bo
     return summary
 
 
-def _queue(item: Item, book: Gradebook, regrade: bool
-           ) -> Outcome | tuple[submission.Program, int]:
-    """Store the file (unless it is already there) and say whether it still needs grading."""
-    try:
-        program = submission.load(item.path)
-    except submission.SubmissionError as error:
-        content = item.path.read_bytes() if item.path.is_file() else b""
-        kept = submission.Program(item.path, "", content)
-        found = book.find(item.exercise, item.student, kept.sha256)
-        submission_id = found[0] if found else book.add_submission(
-            item.exercise, item.student, kept, None, origin="grade")
-        return Outcome(item, submission_id, 0.0, 0.0, [], problem=f"unreadable: {error}")
-    found = book.find(item.exercise, item.student, program.sha256)
-    if found and found[1] == "graded" and not regrade:
-        row = next(r for r in book.rows(item.exercise, item.student) if r.id == found[0])
-        return Outcome(item, found[0], row.score or 0.0, row.max_score or 0.0, row.mistakes,
-                       skipped=True)
-    submission_id = found[0] if found else book.add_submission(
-        item.exercise, item.student, program, None, origin="grade")
-    return program, submission_id
+def _queue(items: list[Item], book: Gradebook, regrade: bool, summary: Summary
+           ) -> list[tuple[Item, submission.Program, int]]:
+    """Store every file not stored yet (one transaction), then say which still need grading:
+    new ones, pending ones a killed run left, and (with `regrade`) graded ones. Unreadable
+    files are stored too, and reported, never graded."""
+    known = book.latest_by_content({item.exercise for item in items})
+    loaded: list[tuple[Item, submission.Program, str | None]] = []
+    for item in items:
+        try:
+            loaded.append((item, submission.load(item.path), None))
+        except submission.SubmissionError as error:
+            content = item.path.read_bytes() if item.path.is_file() else b""
+            loaded.append((item, submission.Program(item.path, "", content), str(error)))
+    new = [(item.exercise, item.student, program) for item, program, _ in loaded
+           if (item.exercise, item.student, program.sha256) not in known]
+    new_ids = iter(book.add_submissions(new))
+    todo = []
+    for item, program, unreadable in loaded:
+        row = known.get((item.exercise, item.student, program.sha256))
+        submission_id = row.id if row else next(new_ids)
+        if unreadable:
+            summary.outcomes.append(Outcome(item, submission_id, 0.0, 0.0, [],
+                                            problem=f"unreadable: {unreadable}"))
+        elif row and row.status == "graded" and not regrade:
+            summary.outcomes.append(Outcome(item, submission_id, row.score or 0.0,
+                                            row.max_score or 0.0, row.mistakes, skipped=True))
+        else:
+            todo.append((item, program, submission_id))
+    return todo
 
 
 def _first_problem(result: Grade) -> str | None:

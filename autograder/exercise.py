@@ -179,13 +179,22 @@ class Exercise:
         cases = [self.published_case(data)]
         if not hidden:
             return cases
+        if seed is None:
+            return cases + self._draw(None)
+        key = (self.id, hash(self.reference), seed)
+        if key not in _DRAWN:  # a class graded with one seed draws its cases once
+            _DRAWN[key] = self._draw(seed)
+        return cases + _DRAWN[key]
+
+    def _draw(self, seed: int | None) -> list[Case]:
+        cases = []
         rng = np.random.default_rng(seed)
         for number in range(1, self.hidden_cases + 1):
             sizes = {name: int(rng.integers(lo, hi, endpoint=True))
                      for name, (lo, hi) in self.sizes.items()}
             given = {rule.name: rule.draw(rng, sizes) for rule in self.given_rules}
             cases.append(Case(f"hidden {number}", visible=False, given=given,
-                              key=("hidden", seed, number)))
+                              key=("hidden", seed, number) if seed is not None else ()))
         return cases
 
     def published_case(self, data: Path | None = None) -> Case:
@@ -249,6 +258,7 @@ def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:
     return tuple((str(old), str(new)) for old, new in pairs)
 
 
+_DRAWN: dict[tuple[str, int, int], list[Case]] = {}
 _PREPARED: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
 
 

@@ -97,16 +97,30 @@ class RunResult:
 
 def default_hidden_paths() -> tuple[str, ...]:
     """What no submission may read: the references (the `solutions` package), the gradebook and,
-    when gdlab runs from a checkout, the sources and history that hold the references too."""
+    when gdlab runs from a checkout, the sources and history that hold the references too.
+
+    Looked up for every job (a first SUBMIT creates the gradebook after the sandbox started),
+    but remembered once every path exists: the lookup costs milliseconds, a batch has thousands
+    of jobs."""
     from autograder.gradebook import default_home  # here: gradebook imports grading, which us
 
-    paths = [default_home()]
+    home = default_home()
+    key = str(home)
+    if key in _HIDDEN:
+        return _HIDDEN[key]
+    paths = [home]
     spec = importlib.util.find_spec("solutions")
     if spec is not None and spec.submodule_search_locations:
         paths += [Path(p) for p in spec.submodule_search_locations]
     checkout = Path(__file__).resolve().parent.parent
     paths += [checkout / "source", checkout / ".git"]
-    return tuple(dict.fromkeys(os.path.realpath(p) for p in paths if p.exists()))
+    found = tuple(dict.fromkeys(os.path.realpath(p) for p in paths if p.exists()))
+    if home.exists():
+        _HIDDEN[key] = found
+    return found
+
+
+_HIDDEN: dict[str, tuple[str, ...]] = {}
 
 
 class Sandbox:

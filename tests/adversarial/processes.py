@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 #: Every adversarial case that starts a program of its own puts this in its command line.
@@ -48,12 +49,23 @@ def descendants(root: int, table: dict[int, Process]) -> set[int]:
     return below
 
 
-def leftovers(worker: int | None, case_uid: int | None) -> list[Process]:
+def leftovers(worker: int | None, case_uid: int | None, grace: float = 2.0) -> list[Process]:
     """Processes a case left behind: anything below the sandbox worker, anything carrying the
     adversarial marker, and any sandbox process or process of the cases' uid orphaned to init.
 
+    The worker answers as soon as it has SIGKILLed a case and reaps it afterwards, so a process
+    may still be dying for a moment: it counts only if it is still there after `grace` seconds.
     Not "every process of the cases' uid": other graders on a shared machine run cases as that
     uid too, at any moment."""
+    deadline = time.monotonic() + grace
+    while True:
+        found = _leftovers_now(worker, case_uid)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def _leftovers_now(worker: int | None, case_uid: int | None) -> list[Process]:
     table = processes()
     suspects = descendants(worker, table) if worker else set()
     for process in table.values():
