@@ -2,11 +2,13 @@
 
 Builds N varied notebook submissions of gradient_basic (right, every catalogued mistake, crashes,
 untouched, partly done), grades them both ways in one run, checks that both give the same
-scores, and prints the wall time per submission of each, the ratio, and gdlab's peak memory
-(the summed resident memory of its whole process tree, sampled). Then times `gdlab grade` on
-1,000 and 10,000 `.py` submissions. Not a test: the numbers depend on the machine.
+scores, and prints the wall time per submission of each, the ratio, and the peak memory of each
+command's whole process tree: the sum of its processes' PSS (proportional set size), sampled, so
+that pages a forked child shares with its parent count once, not once per process as summed RSS
+would. Then times `gdlab grade` on 1,000 and 10,000 `.py` submissions. Not a test: the numbers
+depend on the machine.
 
-    .venv/bin/python bench/grade_vs_nbgrader.py [--notebooks 60] [--scripts 1000 10000]
+    .venv/bin/python bench/grade_vs_nbgrader.py [--notebooks 100] [--scripts 1000 10000]
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def notebook_for(exercise: exercises.Exercise, edits: dict[str, str] | None) -> 
 
 
 class PeakMemory:
-    """Sum of RSS over a process and all its descendants, sampled every 20 ms."""
+    """Sum of PSS over a process and all its descendants, sampled every 20 ms."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
@@ -77,26 +79,35 @@ class PeakMemory:
 
 
 def _tree_rss(root: int) -> int:
+    """PSS of `root` and its descendants, in bytes."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
+                parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError):
             continue
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     total = 0
-    for pid in rss:
+    for pid in parents:
         walker = pid
         while walker and walker != root:
             walker = parents.get(walker, 0)
         if walker == root:
-            total += rss[pid]
+            total += _pss(pid)
     return total
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
@@ -169,7 +180,7 @@ def scripts(count: int, workdir: Path, env: dict[str, str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--notebooks", type=int, default=60)
+    parser.add_argument("--notebooks", type=int, default=100)
     parser.add_argument("--scripts", type=int, nargs="*", default=[1000, 10000])
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
