@@ -12,19 +12,20 @@ one grader process plus one small worker per thread.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import exercise as exercises
 from autograder import submission
 from autograder.errors import UserError
-from autograder.gradebook import Gradebook
+from autograder.gradebook import Gradebook, Row
 from autograder.grading import Grade, grade
 from autograder.sandbox import Sandbox
 
@@ -117,57 +118,70 @@ def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bo
                 progress: Callable[[int, int, Outcome], None] | None = None,
                 data: Path | None = None) -> Summary:
     """Grade `items` into `book`, `workers` at a time; see the module docstring."""
-    summary = Summary()
-    todo = _queue(items, book, regrade, summary)
-    seeds = {e: book.class_seed(e) for e in {item.exercise for item, _, _ in todo}}
-    loaded = {e: exercises.get(e) for e in seeds}
+    workers = max(1, workers)
+    sandboxes: list[Sandbox] = []  # one per thread, started by its first task: booting them all
+    # at once would compete for the cores with the queueing below
     local = threading.local()
-    sandboxes: list[Sandbox] = []
-    lock = threading.Lock()
-
-    def work(item: Item, program: submission.Program, submission_id: int) -> Grade:
-        """Grade one file and commit its grade at once, from this worker's own thread: one
-        writer thread would queue every commit behind the GIL."""
-        if not hasattr(local, "sandbox"):
-            local.sandbox = Sandbox()
-            with lock:
-                sandboxes.append(local.sandbox)
-        result = grade(loaded[item.exercise], program, student=item.student,
-                       seed=seeds[item.exercise], sandbox=local.sandbox, data=data)
-        book.add_grade(submission_id, result)
-        return result
-
-    done = 0
-    for outcome in summary.outcomes:
-        done += 1
-        if progress:
-            progress(done, len(items), outcome)
+    summary = Summary()
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures: dict[Future[Grade], tuple[Item, int]] = {
-                pool.submit(work, item, program, submission_id): (item, submission_id)
-                for item, program, submission_id in todo}
-            for future in as_completed(futures):
-                item, submission_id = futures[future]
-                result = future.result()
-                outcome = Outcome(item, submission_id, result.score, result.max_score,
-                                  result.mistakes, problem=_first_problem(result))
-                summary.outcomes.append(outcome)
-                done += 1
-                if progress:
-                    progress(done, len(items), outcome)
+        todo = _queue(items, book, regrade, summary)
+        seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
+        loaded = {e: exercises.get(e) for e in seeds}
+
+        def work(item: Item, submission_id: int) -> Outcome:
+            """Grade one stored file and commit its grade at once, from this worker's own
+            thread (one writer thread would queue every commit behind the GIL); hand back only
+            the outcome, so a class of any size holds no grades in memory."""
+            if not hasattr(local, "sandbox"):
+                local.sandbox = Sandbox()
+                sandboxes.append(local.sandbox)
+            program = submission.from_content(item.path, book.content_of(submission_id))
+            result = grade(loaded[item.exercise], program, student=item.student,
+                           seed=seeds[item.exercise], sandbox=local.sandbox, data=data)
+            book.add_grade(submission_id, result)
+            return Outcome(item, submission_id, result.score, result.max_score,
+                           result.mistakes, problem=_first_problem(result))
+
+        done = 0
+        for outcome in summary.outcomes:
+            done += 1
+            if progress:
+                progress(done, len(items), outcome)
+        waiting = iter(todo)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            running: set[Future[Outcome]] = set()
+            while True:
+                for item, submission_id in itertools.islice(waiting, 4 * workers - len(running)):
+                    running.add(pool.submit(work, item, submission_id))
+                if not running:
+                    break
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    summary.outcomes.append(outcome)
+                    done += 1
+                    if progress:
+                        progress(done, len(items), outcome)
     finally:
         for sandbox in sandboxes:
             sandbox.close()
     return summary
 
 
-def _queue(items: list[Item], book: Gradebook, regrade: bool, summary: Summary
-           ) -> list[tuple[Item, submission.Program, int]]:
-    """Store every file not stored yet (one transaction), then say which still need grading:
-    new ones, pending ones a killed run left, and (with `regrade`) graded ones. Unreadable
-    files are stored too, and reported, never graded."""
+def _queue(items: list[Item], book: Gradebook, regrade: bool, summary: Summary,
+           chunk: int = 500) -> list[tuple[Item, int]]:
+    """Store every file not stored yet (a transaction per `chunk` files, so memory stays flat),
+    then say which still need grading: new ones, pending ones a killed run left, and (with
+    `regrade`) graded ones. Unreadable files are stored too, and reported, never graded."""
     known = book.latest_by_content({item.exercise for item in items})
+    todo: list[tuple[Item, int]] = []
+    for start in range(0, len(items), chunk):
+        todo += _queue_chunk(items[start:start + chunk], book, regrade, summary, known)
+    return todo
+
+
+def _queue_chunk(items: list[Item], book: Gradebook, regrade: bool, summary: Summary,
+                 known: dict[tuple[str, str, str], Row]) -> list[tuple[Item, int]]:
     loaded: list[tuple[Item, submission.Program, str | None]] = []
     for item in items:
         try:
@@ -189,7 +203,7 @@ def _queue(items: list[Item], book: Gradebook, regrade: bool, summary: Summary
             summary.outcomes.append(Outcome(item, submission_id, row.score or 0.0,
                                             row.max_score or 0.0, row.mistakes, skipped=True))
         else:
-            todo.append((item, program, submission_id))
+            todo.append((item, submission_id))
     return todo
 
 

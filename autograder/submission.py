@@ -61,6 +61,11 @@ def load(path: Path) -> Program:
         raise SubmissionError(f"{path}: is a directory, expected a .py or .ipynb file") from None
     except OSError as error:
         raise SubmissionError(f"{path}: cannot read it ({error.strerror})") from None
+    return from_content(path, content)
+
+
+def from_content(path: Path, content: bytes) -> Program:
+    """A submission from its bytes (as stored in the gradebook); `path` names it."""
     if len(content) > MAX_BYTES:
         raise SubmissionError(f"{path}: {len(content)} bytes, more than a submission may be")
     try:
