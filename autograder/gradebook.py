@@ -20,13 +20,13 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from autograder.errors import UserError
 from autograder.grading import Grade
+from autograder.home import default_home
 from autograder.submission import Program
 
 SCHEMA_VERSION = 2
@@ -160,14 +160,6 @@ def migrate(engine: sa.Engine) -> int:
 
 
 # --- the gradebook -------------------------------------------------------------------------------
-
-def default_home() -> Path:
-    """``$GDLAB_HOME``, else the per-user data directory (``$XDG_DATA_HOME/gdlab``)."""
-    if os.environ.get("GDLAB_HOME"):
-        return Path(os.environ["GDLAB_HOME"])
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "gdlab"
-
 
 def default_url() -> str:
     """``$GDLAB_DB``, else SQLite in `default_home`."""

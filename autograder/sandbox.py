@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder.home import default_home
 from autograder.values import Value
 
 log = logging.getLogger("gdlab.sandbox")
@@ -102,8 +103,6 @@ def default_hidden_paths() -> tuple[str, ...]:
     Looked up for every job (a first SUBMIT creates the gradebook after the sandbox started),
     but remembered once every path exists: the lookup costs milliseconds, a batch has thousands
     of jobs."""
-    from autograder.gradebook import default_home  # here: gradebook imports grading, which us
-
     home = default_home()
     key = str(home)
     if key in _HIDDEN:
