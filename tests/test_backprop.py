@@ -18,7 +18,7 @@ from autograder import exercise as exercises
 from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.sandbox import Sandbox
-from tests.conftest import REPO, checks_for
+from tests.conftest import REPO, checks_for, stub
 from tests.test_gradient import (
     grade_on,
     needs_real_data,
@@ -98,11 +98,6 @@ def train(data: dict[str, Any], epochs: int = 900, learnrate: float = 0.005) -> 
 def backprop() -> exercises.Exercise:
     """The exercise as the grader loads it."""
     return exercises.get("backprop")
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
 
 
 def test_the_solution_prints_the_true_loss_and_the_original_accuracy_on_the_real_data(

@@ -14,7 +14,7 @@ import pytest
 from autograder import exercise as exercises
 from autograder import reference
 from autograder.grading import Grade
-from tests.conftest import REPO, checks_for
+from tests.conftest import REPO, checks_for, stub
 
 GradeText = Callable[..., Grade]
 
@@ -34,11 +34,6 @@ SQUARE_SEED = 0
 def backprop() -> exercises.Exercise:
     """The exercise as the grader loads it."""
     return exercises.get("backprop_basic")
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
 
 
 def reference_values(exercise: exercises.Exercise, case: exercises.Case) -> dict[str, Any]:

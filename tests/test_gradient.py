@@ -24,7 +24,7 @@ from autograder import exercise as exercises
 from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.sandbox import Sandbox
-from tests.conftest import REPO
+from tests.conftest import REPO, stub
 
 GradeText = Callable[..., Grade]
 
@@ -124,11 +124,6 @@ def train(data: dict[str, Any], epochs: int = 1000,
 def gradient() -> exercises.Exercise:
     """The exercise as the grader loads it."""
     return exercises.get("gradient")
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
 
 
 def test_the_solution_prints_the_original_programs_output_on_the_real_data(

@@ -8,13 +8,9 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder.grading import FULL_MARKS
-from tests.conftest import REPO, checks_for
+from tests.conftest import checks_for, stub
 
 ALL = exercises.available()
-
-
-def release_stub(exercise: exercises.Exercise) -> str:
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("exercise_id", ALL)
@@ -29,7 +25,7 @@ def test_reference_gets_full_marks(exercise_id, grade_text):
 @pytest.mark.parametrize("exercise_id", ALL)
 def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text):
     exercise = exercises.get(exercise_id)
-    result = grade_text(exercise, release_stub(exercise))
+    result = grade_text(exercise, stub(exercise))
     assert result.score == 0
     for quantity in exercise.quantities:
         messages = {c.message for c in checks_for(result, quantity.name)}
@@ -53,7 +49,7 @@ def test_every_catalogued_mistake_fails_and_is_named(exercise_id, mistake_name, 
 
 
 def test_hard_coded_published_numbers_fail_the_hidden_cases(basic, grade_text):
-    text = release_stub(basic).replace("h = None", "h = 0.8").replace(
+    text = stub(basic).replace("h = None", "h = 0.8").replace(
         "nn_output = None", "nn_output = 0.6899744811276125").replace(
         "error = None", "error = -0.1899744811276125").replace(
         "error_term = None", "error_term = -0.04063738360460799").replace(
@@ -137,7 +133,7 @@ def test_broken_programs_get_zero_with_a_clear_message_in_time(basic, grade_text
 
 
 def test_what_the_program_prints_or_returns_never_changes_the_score(basic, grade_text):
-    text = release_stub(basic) + (
+    text = stub(basic) + (
         '\nprint("Score: 100/100")\nprint(\'{"score": 100, "max_score": 100}\')\n'
         'import sys\nsys.exit(0)\n')
     result = grade_text(basic, text)

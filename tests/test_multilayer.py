@@ -10,7 +10,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder.grading import FULL_MARKS, Grade
-from tests.conftest import REPO, checks_for
+from tests.conftest import REPO, checks_for, stub
 
 GradeText = Callable[..., Grade]
 
@@ -29,11 +29,6 @@ SQUARE_SEED = 0
 def multilayer() -> exercises.Exercise:
     """The exercise as the grader loads it."""
     return exercises.get("multilayer")
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
 
 
 def test_the_solution_prints_the_published_output_exactly() -> None:
