@@ -150,9 +150,28 @@ def enter(plan: Plan, hide: Sequence[str], files_mb: int, own_pid_namespace: boo
         _cover(path)
     if own_pid_namespace:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    kept = _under("/tmp", _interpreter_dirs())  # a checkout or venv in /tmp must stay importable
+    handles = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in kept}
     _mount("gdlab-case", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
+    _bind_back(handles)
     return "/tmp"
+
+
+def _under(root: str, dirs: Sequence[str]) -> list[str]:
+    """The outermost of `dirs` that lie below `root` (nested ones come with them)."""
+    inside = sorted(d for d in dirs if d.startswith(root + "/"))
+    return [d for d in inside if not any(d.startswith(o + "/") for o in inside if o != d)]
+
+
+def _bind_back(handles: dict[str, int]) -> None:
+    """Bind directories, opened before a tmpfs covered them, back into it, read-only; the bind is
+    recursive, so the covers already on what lies below (the references, .git) come along."""
+    for directory, handle in sorted(handles.items()):
+        os.makedirs(directory, exist_ok=True)
+        _mount(f"/proc/self/fd/{handle}", directory, None, MS_BIND | MS_REC)
+        os.close(handle)
+        _make_read_only(directory)
 
 
 def _map_ids(uid: int, gid: int) -> None:
@@ -163,12 +182,16 @@ def _map_ids(uid: int, gid: int) -> None:
             control.write(text)
 
 
-def _make_read_only() -> None:
-    """Every mount read-only at once (Linux 5.12+); else cover the usual writable places."""
+def _make_read_only(top: str = "/") -> None:
+    """Every mount at and below `top` read-only at once (Linux 5.12+); else, for the whole tree,
+    cover the usual writable places, and for a single bind, remount it read-only."""
     attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)  # struct mount_attr
     long = ctypes.c_long
-    if _libc.syscall(long(SYS_MOUNT_SETATTR), long(AT_FDCWD), ctypes.c_char_p(b"/"),
+    if _libc.syscall(long(SYS_MOUNT_SETATTR), long(AT_FDCWD), ctypes.c_char_p(top.encode()),
                      long(AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(32)) == 0:
+        return
+    if top != "/":
+        _mount("none", top, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
         return
     for path in WORLD_WRITABLE:
         _cover(path)
