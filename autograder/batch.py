@@ -17,7 +17,7 @@ import statistics
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,7 +241,3 @@ def progress_printer(total_hint: int) -> tuple[Callable[[int, int, Outcome], Non
                   f"{outcome.score:g}/{outcome.max_score:g}{note}", file=sys.stderr, flush=True)
 
     return plain, lambda: None
-
-
-def students(items: Iterable[Item]) -> int:
-    return len({item.student for item in items})

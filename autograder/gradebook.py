@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -284,15 +284,6 @@ class Gradebook:
 
     # reading
 
-    def find(self, exercise: str, student: str, sha256: str) -> tuple[int, str] | None:
-        """The latest submission of exactly this file: (id, status), or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(submissions.c.id, submissions.c.status)
-                .where(submissions.c.exercise == exercise, submissions.c.student == student,
-                       submissions.c.sha256 == sha256)
-                .order_by(submissions.c.id.desc()).limit(1)).first()
-        return (int(row.id), str(row.status)) if row else None
 
     def class_seed(self, exercise: str) -> int:
         """The hidden cases' seed for a whole class: the same for every student (fair, and
@@ -343,9 +334,6 @@ class Gradebook:
             return bytes(conn.execute(sa.select(submissions.c.content).where(
                 submissions.c.id == submission_id)).scalar_one())
 
-    def iter_students(self) -> Iterator[str]:
-        with self.engine.connect() as conn:
-            yield from conn.execute(sa.select(submissions.c.student).distinct()).scalars()
 
 
 def _engine_options(url: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.compare import NOT_DONE, close, compare
+from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
@@ -123,11 +123,11 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
-        for case, oracle, run in zip(cases, oracles, [*runs, *[None] * len(cases)],
-                                     strict=False):
-            if stopped or run is None:
+        for index, (case, oracle) in enumerate(zip(cases, oracles, strict=True)):
+            if stopped or index >= len(runs):  # the sandbox stops after a run the rest repeat
                 result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
                 continue
+            run = runs[index]
             problem = _problem(run, program, exercise.limits.time)
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))
@@ -273,5 +273,3 @@ def _ended_early(exit_text: str | None) -> str:
     return (f"your program ended before it could report its values ({exit_text}): did it call "
             "os._exit() or close its own files?")
 
-
-__all__ = ["FULL_MARKS", "NOT_DONE", "Check", "Grade", "grade", "new_seed"]
