@@ -1,20 +1,42 @@
 """Load a student's file as a program: a quiz script as it is, or a notebook's code cells.
 
-Reading a notebook is reading JSON; nothing in it is executed here. Cells that nbgrader marks as
-tests (graded, not a solution) are left out: they hold checks against the published values, which
-would fail on hidden cases. IPython magics and shell escapes become comments.
+Reading a notebook is reading JSON (`ipynb.py`); nothing in it is executed here. Cells that
+nbgrader marks as tests (graded, not a solution) are left out, and so are the lab's check calls
+in any cell (`cells.strip_checks`): they check the published values, which would fail on hidden
+cases. Cells become Python as IPython runs them, magics included (`cells.py`, `magics.py`), and so
+does a script that ``jupyter nbconvert --to script`` wrote.
+
+Files come as editors save them: a UTF-8 byte-order mark, UTF-16 or UTF-32 with one, or a
+script's own ``# -*- coding: … -*-`` line are read as such; anything else unreadable, malformed
+or too large is a `SubmissionError` saying so in one line.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
-import json
+import io
+import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import cells, ipynb
 from autograder.errors import UserError
 
+#: At most this much code (a script, or a notebook's code cells).
 MAX_BYTES = 2 * 2**20
+#: A notebook file may be larger: saved outputs (figures) are not code. The bound keeps parsing
+#: its JSON cheap (a hostile file of tiny JSON objects costs about 25x its size in memory).
+MAX_NOTEBOOK_BYTES = 16 * 2**20
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAGIC_LINE = re.compile(r"^[ \t]*[%!]", re.MULTILINE)
 
 
 class SubmissionError(UserError):
@@ -28,8 +50,11 @@ class Program:
     path: Path
     source: str
     content: bytes
-    #: For notebooks: program line -> (cell number, line in cell), for messages.
+    #: Program line -> (cell number, line in cell) for notebooks; (0, line in file) for a script
+    #: whose text the loader changed (empty when the program is the file as it is).
     cell_lines: tuple[tuple[int, int], ...] = ()
+    #: What the loader did not run, and why (a magic or shell escape), one line each.
+    notes: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -45,7 +70,7 @@ class Program:
             return "an unknown line"
         if self.cell_lines and 0 < line <= len(self.cell_lines):
             cell, in_cell = self.cell_lines[line - 1]
-            return f"cell {cell}, line {in_cell}"
+            return f"cell {cell}, line {in_cell}" if cell else f"line {in_cell}"
         return f"line {line}"
 
 
@@ -54,7 +79,8 @@ def load(path: Path) -> Program:
     if path.suffix not in (".py", ".ipynb"):
         raise SubmissionError(f"{path}: expected a .py or .ipynb file")
     try:
-        content = path.read_bytes()
+        with path.open("rb") as file:
+            content = file.read(_max_file_bytes(path) + 1)
     except FileNotFoundError:
         raise SubmissionError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -66,48 +92,97 @@ def load(path: Path) -> Program:
 
 def from_content(path: Path, content: bytes) -> Program:
     """A submission from its bytes (as stored in the gradebook); `path` names it."""
-    if len(content) > MAX_BYTES:
-        raise SubmissionError(f"{path}: {len(content)} bytes, more than a submission may be")
+    if len(content) > _max_file_bytes(path):
+        what = "a notebook (outputs included)" if path.suffix == ".ipynb" else "a submission"
+        raise SubmissionError(
+            f"{path}: more than {_max_file_bytes(path) // 2**20} MB, more than {what} may be"
+        )
+    text = _decode(path, content)
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionError(f"{path}: not UTF-8 text") from None
+        if path.suffix == ".py":
+            return _script(path, text, content)
+        return _notebook(path, text, content)
+    except ipynb.NotebookError as error:
+        raise SubmissionError(f"{path}: {error}") from None
+
+
+def _max_file_bytes(path: Path) -> int:
+    return MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_BYTES
+
+
+def _decode(path: Path, content: bytes) -> str:
+    """Text as the student's editor saved it, or one line saying why it cannot be read."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            try:
+                return content.decode(codec)
+            except UnicodeDecodeError:
+                raise SubmissionError(
+                    f"{path}: starts as {codec.upper()} text but is not valid "
+                    f"{codec.upper()}; save it as UTF-8"
+                ) from None
+    codec = "utf-8-sig"
     if path.suffix == ".py":
-        return Program(path, text, content)
-    source, cell_lines = notebook_program(text, path)
-    return Program(path, source, content, cell_lines)
-
-
-def notebook_program(text: str, path: Path) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The code cells of a notebook as one program, in order, skipping nbgrader test cells."""
+        try:
+            codec = tokenize.detect_encoding(io.BytesIO(content).readline)[0]
+        except SyntaxError as error:  # an unknown coding, or one that contradicts the BOM
+            raise SubmissionError(f"{path}: {error.msg}; save it as UTF-8") from None
     try:
-        notebook = json.loads(text)
-        cells = notebook["cells"]
-        assert isinstance(cells, list)
-    except (ValueError, KeyError, TypeError, AssertionError):
-        raise SubmissionError(f"{path}: not a Jupyter notebook (no readable cells)") from None
+        text = content.decode(codec)
+    except UnicodeDecodeError as error:
+        raise SubmissionError(
+            f"{path}: not {codec.removesuffix('-sig').upper()} text (byte "
+            f"{error.start}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise SubmissionError(
+            f"{path}: contains NUL characters (saved as UTF-16 without a "
+            "byte-order mark?); save it as UTF-8"
+        )
+    return text
+
+
+def _script(path: Path, text: str, content: bytes) -> Program:
+    """A script as it is, unless it holds magics (an IPython script) or the lab's checks."""
+    if "get_ipython" not in text and "autograder" not in text and not _MAGIC_LINE.search(text):
+        return Program(path, text, content)
+    try:
+        code = cells.strip_checks(cells.to_python(text), set())
+    except cells.Refused as refused:
+        raise SubmissionError(f"{path}: line {refused.line}: {refused.message}") from None
+    if code.lines == cells.split_lines(text):
+        return Program(path, text, content)
+    return Program(
+        path,
+        code.text,
+        content,
+        tuple((0, o) for o in code.origin),
+        tuple(f"line {line}: {note}" for line, note in code.notes),
+    )
+
+
+def _notebook(path: Path, text: str, content: bytes) -> Program:
+    """The code cells of a notebook as one program, in order, without the lab's checks."""
     lines: list[str] = []
     where: list[tuple[int, int]] = []
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or _is_test_cell(cell):
+    notes: list[str] = []
+    bound: set[str] = set()
+    size = 0
+    for cell in ipynb.code_cells(text):
+        if cell.nbgrader_test:
             continue
-        source = cell.get("source", "")
-        body = "".join(source) if isinstance(source, list) else str(source)
-        for in_cell, line in enumerate(body.splitlines(), start=1):
-            lines.append(_without_magic(line))
-            where.append((number, in_cell))
-        lines.append("")
-        where.append((number, 0))
-    return "\n".join(lines) + "\n", tuple(where)
-
-
-def _is_test_cell(cell: dict) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _without_magic(line: str) -> str:
-    stripped = line.lstrip()
-    if stripped.startswith(("%", "!")):
-        return line[: len(line) - len(stripped)] + "pass  # " + stripped
-    return line
+        size += len(cell.source.encode("utf-8", errors="replace"))
+        if size > MAX_BYTES:
+            raise SubmissionError(
+                f"{path}: more than {MAX_BYTES // 2**20} MB of code, more than a submission may be"
+            )
+        try:
+            code = cells.strip_checks(cells.to_python(cell.source), bound)
+        except cells.Refused as refused:
+            raise SubmissionError(
+                f"{path}: cell {cell.number}, line {refused.line}: {refused.message}"
+            ) from None
+        lines += [*code.lines, ""]
+        where += [(cell.number, line) for line in code.origin] + [(cell.number, 0)]
+        notes += [f"cell {cell.number}, line {line}: {note}" for line, note in code.notes]
+    return Program(path, "\n".join(lines) + "\n", content, tuple(where), tuple(notes))
