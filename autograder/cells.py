@@ -252,8 +252,8 @@ def _magic_edit(
         raise Refused(
             _shifted(at, refused.line, is_cell and transformed), refused.message
         ) from None
-    if not inner.lines:
-        inner = Code(["pass"], [1])
+    if not inner.lines:  # an empty %%time cell
+        inner = Code(["pass"], [0])
     shift = is_cell and transformed  # the cell's body sat on the lines below its %%magic line
     inner.origin = [_shifted(at, o, shift) for o in inner.origin]
     inner.notes = [(_shifted(at, n, shift), note) for n, note in inner.notes]
@@ -282,6 +282,8 @@ def _what(call: ast.Call, is_statement: bool) -> tuple[magics.Handling, str, str
     match method, args:
         case "run_line_magic", [name, line]:
             handling = magics.LINE.get(name, magics.UNKNOWN)
+            if name.startswith("%"):  # a %%magic below a cell's first line
+                handling = magics.MISPLACED_CELL_MAGIC
             text = magics.PYLAB if name == "pylab" else line
             return handling, _label(f"%{name} {line}"), text, False
         case "magic", [line]:

@@ -177,7 +177,14 @@ def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None)
     with Sandbox() as sandbox:
         result = grade(exercise, program, hidden=False, sandbox=sandbox, data=data)
     print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
+    _print_notes(program.notes)
     return 0 if result.full_marks else 1
+
+
+def _print_notes(notes: tuple[str, ...], stream=sys.stdout) -> None:
+    """What the loader left out of a notebook (a magic, a shell escape), one line each."""
+    for note in notes:
+        print(f"Note: {note}", file=stream)
 
 
 def _data_label(exercise: exercises.Exercise, data: Path | None) -> str | None:
@@ -201,6 +208,7 @@ def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int
         result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox, data=data)
         book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
+    _print_notes(program.notes, sys.stderr if as_json else sys.stdout)
     return 0
 
 

@@ -3,8 +3,8 @@
 Reading is parsing JSON; nothing is executed. Every way the file can be malformed — not JSON,
 JSON nested deeper than the parser goes, not a notebook, a cell that is not an object, a source
 that is not text — is one `NotebookError` with one line saying what is wrong, never an exception
-from deep inside. What nbformat allows but editors vary on is accepted: metadata missing or
-``null``, a source as one string or a list of lines, the old v3 layout (``worksheets``, ``input``).
+from deep inside. What nbformat allows but editors vary on is accepted: a cell without
+metadata, a source as one string or a list of lines, the old v3 layout (``worksheets``, ``input``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,13 @@ def code_cells(text: str) -> Iterator[CodeCell]:
             raise NotebookError(f"not a valid notebook: cell {number} is not an object")
         if cell.get("cell_type") != "code":
             continue
+        metadata = cell.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise NotebookError(
+                f"not a valid notebook: the metadata of cell {number} is not an object"
+            )
         source = cell.get("source", cell.get("input", ""))
-        yield CodeCell(number, _text(source, number), _is_test(cell.get("metadata")))
+        yield CodeCell(number, _text(source, number), _is_test(metadata))
 
 
 def _cells(notebook: Any) -> list[Any]:
@@ -68,7 +73,7 @@ def _text(source: Any, number: int) -> str:
     raise NotebookError(f"not a valid notebook: the source of cell {number} is not text")
 
 
-def _is_test(metadata: Any) -> bool:
+def _is_test(metadata: dict[str, Any]) -> bool:
     """nbgrader's graded test cells hold checks against the published values (left out)."""
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    meta = metadata.get("nbgrader")
     return isinstance(meta, dict) and bool(meta.get("grade")) and not meta.get("solution")

@@ -118,6 +118,10 @@ SHELL_STATEMENT = Handling(
 SHELL_VALUE = Handling("refuse", "uses a shell command's output; the grader runs no shell")
 #: A magic IPython does not know (a typo, or one an extension adds).
 UNKNOWN = Handling("skip", "IPython itself does not know it without an extension")
+#: ``%%time`` below a cell's first line: IPython stops there with an error.
+MISPLACED_CELL_MAGIC = Handling(
+    "skip", "works only on a cell's first line (IPython stops with an error here)"
+)
 #: ``%time`` etc. whose value is used (``t = %time f(x)``) runs as an expression.
 VALUE_OF_SKIPPED = Handling("refuse", "its value is used, and the grader does not run it")
 
