@@ -31,9 +31,9 @@ def code_cells(text: str) -> Iterator[CodeCell]:
     try:
         notebook = json.loads(text)
     except RecursionError:
-        raise NotebookError("not a notebook: its JSON is nested too deeply to read") from None
+        raise NotebookError("not a Jupyter notebook: JSON nested too deeply to read") from None
     except ValueError as error:  # json.JSONDecodeError
-        raise NotebookError(f"not a notebook: not valid JSON ({error})") from None
+        raise NotebookError(f"not a Jupyter notebook: not valid JSON ({error})") from None
     cells = _cells(notebook)
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
