@@ -20,7 +20,6 @@ Nothing here executes the text; it is parsed only.
 from __future__ import annotations
 
 import ast
-import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -75,10 +74,30 @@ def parses(text: str) -> bool:
     return True
 
 
-def to_python(text: str, depth: int = 0) -> Code:
+@dataclass
+class Budget:
+    """Lines of IPython syntax (and magic calls) one file may still have rewritten. IPython's
+    transformer takes about 0.1 ms a line, so 2 MB of it would hold the grader for half a
+    minute; a real notebook has a few hundred lines."""
+
+    lines: int = 10_000
+
+    def spend(self, lines: int) -> None:
+        self.lines -= lines
+        if self.lines < 0:
+            raise Refused(
+                1,
+                f"more than {Budget.lines:,} lines of IPython syntax (magics, "
+                "shell escapes) in all; the grader reads no more than that",
+            )
+
+
+def to_python(text: str, depth: int = 0, budget: Budget | None = None) -> Code:
     """`text` as IPython runs it: transformed when it is not Python, magics rewritten."""
+    budget = budget or Budget()
     if parses(text):
-        return rewrite_magics(Code.of(text), transformed=False, depth=depth)
+        return rewrite_magics(Code.of(text), transformed=False, depth=depth, budget=budget)
+    budget.spend(text.count("\n") + 1)
     from IPython.core.inputtransformer2 import TransformerManager  # only here: 0.5 s to import
 
     try:
@@ -87,40 +106,53 @@ def to_python(text: str, depth: int = 0) -> Code:
         return Code.of(text)
     before, after = split_lines(text), split_lines(out)
     code = Code(after, _line_map(before, after))
-    return rewrite_magics(code, transformed=True, depth=depth)
+    return rewrite_magics(code, transformed=True, depth=depth, budget=budget)
 
 
 def _line_map(before: list[str], after: list[str]) -> list[int]:
-    """For each line of `after`, the line of `before` it came from (the transformer only joins
-    a magic's lines into one, so equal runs match one to one)."""
-    if len(before) == len(after):
-        return list(range(1, len(after) + 1))
-    origin = [1] * len(after)
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    for _, i1, i2, j1, j2 in matcher.get_opcodes():
-        for k in range(j1, j2):
-            origin[k] = min(i1 + min(k - j1, max(i2 - i1 - 1, 0)), len(before) - 1) + 1
+    """For each line of `after`, the line of `before` it came from.
+
+    IPython's transformer drops a cell's leading blank lines, rewrites a line in place (a magic,
+    a prompt, the cell's common indent) and joins a magic continued with backslashes (or a whole
+    ``%%`` cell) into one line; a linear walk follows all of these."""
+    origin: list[int] = []
+    i = 0
+    if after and after[0].strip():
+        while i < len(before) - 1 and not before[i].strip():
+            i += 1
+    for line in after:
+        origin.append(min(i, len(before) - 1) + 1)
+        if i < len(before) and before[i] != line:  # rewritten: it stands for its continued lines
+            while i < len(before) - 1 and before[i].endswith("\\"):
+                i += 1
+        i += 1
     return origin
 
 
-def rewrite_magics(code: Code, transformed: bool, depth: int = 0) -> Code:
+def rewrite_magics(
+    code: Code, transformed: bool, depth: int = 0, budget: Budget | None = None
+) -> Code:
     """Replace every ``get_ipython()`` call that IPython's transformer or nbconvert writes."""
-    if "get_ipython" not in code.text:
+    calls = code.text.count("get_ipython")
+    if not calls:
         return code
+    budget = budget or Budget()
+    budget.spend(calls)
     try:
         tree = ast.parse(code.text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code
-    statements = {id(s.value): s for s in ast.walk(tree) if isinstance(s, ast.Expr)}
+    statements: dict[int, ast.Expr] = {}
     recognised: set[int] = set()
     edits: list[_Edit] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _is_shell_method(node.func):
+    for node in ast.walk(tree):  # breadth first: a statement before its call, a call before
+        if isinstance(node, ast.Expr):  # the name `get_ipython` inside it
+            statements[id(node.value)] = node
+        elif isinstance(node, ast.Call) and _is_shell_method(node.func):
             recognised.add(id(node.func.value.func))  # type: ignore[attr-defined]
             statement = statements.get(id(node))
-            edits.append(_magic_edit(code, node, statement, transformed, depth))
-    for node in ast.walk(tree):
-        if (
+            edits.append(_magic_edit(code, node, statement, transformed, depth, budget))
+        elif (
             isinstance(node, ast.Name)
             and node.id == "get_ipython"
             and isinstance(node.ctx, ast.Load)
@@ -216,20 +248,42 @@ def _char_col(line: str, byte_col: int) -> int:
 
 
 def _apply(code: Code, edits: list[_Edit]) -> Code:
-    lines, origin, notes = list(code.lines), list(code.origin), list(code.notes)
-    for edit in sorted(edits, key=lambda e: (e.line, e.col), reverse=True):
-        head, tail = lines[edit.line][: edit.col], lines[edit.end_line][edit.end_col :]
+    """The input with every edit made, in one pass (linear in the input, however many edits)."""
+    lines: list[str] = []
+    origin: list[int] = []
+    notes = list(code.notes)
+    head, head_origin = "", 0  # the output line being built, and where it comes from
+    line, col = 0, 0  # how far the input is copied
+    for edit in sorted(edits, key=lambda e: (e.line, e.col)):
+        while line < edit.line:  # copy the input up to the edit
+            lines.append(head + code.lines[line][col:])
+            origin.append(head_origin or code.origin[line])
+            head, head_origin, line, col = "", 0, line + 1, 0
+        head += code.lines[line][col : edit.col]
         indent = head if not head.strip() else ""
-        new = [head + edit.code.lines[0]] + [indent + x for x in edit.code.lines[1:]]
-        new[-1] += tail
-        lines[edit.line : edit.end_line + 1] = new
-        origin[edit.line : edit.end_line + 1] = edit.code.origin
+        for k, (text, at) in enumerate(zip(edit.code.lines, edit.code.origin, strict=True)):
+            if k:
+                lines.append(head)
+                origin.append(head_origin)
+                head, head_origin = indent, 0
+            head += text
+            head_origin = head_origin or at
         notes.extend(edit.code.notes)
+        line, col = edit.end_line, edit.end_col
+    while line < len(code.lines):
+        lines.append(head + code.lines[line][col:])
+        origin.append(head_origin or code.origin[line])
+        head, head_origin, line, col = "", 0, line + 1, 0
     return Code(lines, origin, sorted(notes))
 
 
 def _magic_edit(
-    code: Code, call: ast.Call, statement: ast.Expr | None, transformed: bool, depth: int
+    code: Code,
+    call: ast.Call,
+    statement: ast.Expr | None,
+    transformed: bool,
+    depth: int,
+    budget: Budget | None,
 ) -> _Edit:
     """The edit for one ``get_ipython().method(...)`` call, as `magics.py` says."""
     at = code.origin[call.lineno - 1]
@@ -247,7 +301,7 @@ def _magic_edit(
     if depth >= _MAX_DEPTH:
         raise Refused(at, f"`{label}`: magics nested more than {_MAX_DEPTH} deep")
     try:
-        inner = to_python(text, depth + 1)
+        inner = to_python(text, depth + 1, budget)
     except Refused as refused:
         raise Refused(
             _shifted(at, refused.line, is_cell and transformed), refused.message

@@ -167,6 +167,7 @@ def _notebook(path: Path, text: str, content: bytes) -> Program:
     where: list[tuple[int, int]] = []
     notes: list[str] = []
     bound: set[str] = set()
+    budget = cells.Budget()
     size = 0
     for cell in ipynb.code_cells(text):
         if cell.nbgrader_test:
@@ -177,7 +178,7 @@ def _notebook(path: Path, text: str, content: bytes) -> Program:
                 f"{path}: more than {MAX_BYTES // 2**20} MB of code, more than a submission may be"
             )
         try:
-            code = cells.strip_checks(cells.to_python(cell.source), bound)
+            code = cells.strip_checks(cells.to_python(cell.source, budget=budget), bound)
         except cells.Refused as refused:
             raise SubmissionError(
                 f"{path}: cell {cell.number}, line {refused.line}: {refused.message}"

@@ -173,6 +173,19 @@ def test_an_error_after_a_cell_magic_points_at_the_students_own_line(tmp_path):
     assert program.where(line) == "cell 2, line 3"
 
 
+def test_lines_joined_or_dropped_by_ipython_still_point_at_the_students_line(tmp_path):
+    cell = "\n\n%time h = \\\n    1\nk = h\nm = undefined_name\n"
+    program = load(tmp_path, notebook(cell))
+    lines = program.source.splitlines()
+    assert program.where(lines.index("k = h") + 1) == "cell 1, line 5"
+    assert program.where(lines.index("m = undefined_name") + 1) == "cell 1, line 6"
+
+
+def test_a_file_of_thousands_of_magics_is_refused_not_ground_through(tmp_path):
+    with pytest.raises(SubmissionError, match="more than 10,000 lines of IPython syntax"):
+        load(tmp_path, "get_ipython().system('ls')\n" * 10_001, suffix=".py")
+
+
 def test_an_exported_script_keeps_its_own_line_numbers(tmp_path):
     script = "import numpy as np\nget_ipython().run_line_magic('time', 'a = 1')\nb = c\n"
     program = load(tmp_path, script, suffix=".py")
