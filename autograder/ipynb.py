@@ -14,6 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+#: JSON values (counted by their separators) a notebook may hold. A real one has a few thousand,
+#: saved figures included (a figure is one string); the bound keeps a hostile file of millions of
+#: tiny values from costing the grader seconds and hundreds of MB to parse.
+MAX_VALUES = 1_000_000
+
 
 class NotebookError(Exception):
     """The file is not a notebook the grader can read (the message is one line)."""
@@ -28,6 +33,11 @@ class CodeCell:
 
 def code_cells(text: str) -> Iterator[CodeCell]:
     """The notebook's code cells in order."""
+    if text.count(",") + text.count("{") + text.count("[") > MAX_VALUES:
+        raise NotebookError(
+            f"not a notebook the grader reads: more than {MAX_VALUES:,} JSON "
+            "values (a notebook has a few thousand)"
+        )
     try:
         notebook = json.loads(text)
     except RecursionError:

@@ -270,6 +270,7 @@ MALFORMED = [
     ("[1, 2, 3]", "not a Jupyter notebook (no list of cells)"),
     ('{"cells": {"a": 1}}', "not a Jupyter notebook (no list of cells)"),
     ('{"cells": [3]}', "cell 1 is not an object"),
+    ('{"cells": [' + "{}," * 1_000_000 + "{}]}", "more than 1,000,000 JSON values"),
     (b'{"cells": []}\xff\xfe', "not UTF-8 text (byte 13); save it as UTF-8"),
     ('{"cells": []}'.encode("utf-16-le"), "contains NUL characters"),
     (codecs.BOM_UTF16_LE + b"\x00\xd8", "starts as UTF-16 text but is not valid UTF-16"),
