@@ -157,7 +157,6 @@ def test_a_skipped_magic_binds_nothing_and_says_so(tmp_path, source, note):
     [
         ("files = !ls", "cell 1, line 1: `!ls` uses a shell command's output"),
         ("x = 1\n%run data_prep.py", "cell 1, line 2: `%run data_prep.py` runs another file"),
-        ("shell = get_ipython()", "cell 1, line 1: `get_ipython()` exists only inside IPython"),
         ("t = %timeit -o f()", "its value is used, and the grader does not run it"),
     ],
 )
@@ -165,6 +164,17 @@ def test_a_magic_the_grader_cannot_honour_is_refused_in_one_line(tmp_path, sourc
     with pytest.raises(SubmissionError, match=re.escape(says)) as refused:
         load(tmp_path, notebook(source))
     assert "\n" not in str(refused.value)
+
+
+def test_any_other_use_of_get_ipython_stays_and_stops_the_program_there(basic, grade_text):
+    lab = answered(
+        basic,
+        {"error = y - nn_output": "get_ipython().showtraceback = print\nerror = y - nn_output"},
+    )
+    result = grade_text(basic, json.dumps(lab), suffix=".ipynb")
+    problem = result.runs[0].problem or ""
+    assert "NameError: name 'get_ipython' is not defined" in problem
+    assert {c.quantity for c in result.checks if c.passed} == {"h", "nn_output"}
 
 
 def test_an_error_after_a_cell_magic_points_at_the_students_own_line(tmp_path):
