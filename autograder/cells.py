@@ -149,7 +149,9 @@ def rewrite_magics(
             statements[id(node.value)] = node
         elif isinstance(node, ast.Call) and _is_shell_method(node.func):
             statement = statements.get(id(node))
-            edits.append(_magic_edit(code, node, statement, transformed, depth, budget))
+            what = _what(node, statement is not None)
+            if what:
+                edits.append(_magic_edit(code, node, statement, what, transformed, depth, budget))
     # Any other use of get_ipython() stays as written: without IPython it stops the program
     # there with a NameError, as plain Python would (the answers before it still count).
     return _apply(code, edits)
@@ -270,13 +272,14 @@ def _magic_edit(
     code: Code,
     call: ast.Call,
     statement: ast.Expr | None,
+    what: _What,
     transformed: bool,
     depth: int,
     budget: Budget | None,
 ) -> _Edit:
     """The edit for one ``get_ipython().method(...)`` call, as `magics.py` says."""
     at = code.origin[call.lineno - 1]
-    handling, label, text, is_cell = _what(call, statement is not None)
+    handling, label, text, is_cell = what
     if handling.kind == "refuse":
         raise Refused(at, f"`{label}` {handling.why}")
     if statement is None:  # its value is used: only a magic that runs an expression gives one
@@ -315,13 +318,16 @@ def _is_expression(text: str) -> bool:
     return True
 
 
-def _what(call: ast.Call, is_statement: bool) -> tuple[magics.Handling, str, str, bool]:
-    """(handling, how the student wrote it, the code it runs, whether it is a cell magic)."""
+#: (handling, how the student wrote it, the code it runs, whether it is a cell magic)
+_What = tuple[magics.Handling, str, str, bool]
+
+
+def _what(call: ast.Call, is_statement: bool) -> _What | None:
+    """What a magic or shell escape call is, or None for any other call into IPython."""
     method = call.func.attr  # type: ignore[attr-defined]
     args = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-    refuse = magics.Handling("refuse", "is a call into IPython the grader cannot make")
     if call.keywords or len(args) != len(call.args):
-        return refuse, f"get_ipython().{method}(…)", "", False
+        return None
     match method, args:
         case "run_line_magic", [name, line]:
             handling = magics.LINE.get(name, magics.UNKNOWN)
@@ -341,7 +347,7 @@ def _what(call: ast.Call, is_statement: bool) -> tuple[magics.Handling, str, str
         case "getoutput", [command]:
             handling = magics.SHELL_STATEMENT if is_statement else magics.SHELL_VALUE
             return handling, _label(f"!{command}"), "", False
-    return refuse, f"get_ipython().{method}(…)", "", False
+    return None
 
 
 def _label(text: str) -> str:
