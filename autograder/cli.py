@@ -181,10 +181,10 @@ def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None)
     return 0 if result.full_marks else 1
 
 
-def _print_notes(notes: tuple[str, ...], stream=sys.stdout) -> None:
+def _print_notes(notes: tuple[str, ...], to_stderr: bool = False) -> None:
     """What the loader left out of a notebook (a magic, a shell escape), one line each."""
     for note in notes:
-        print(f"Note: {note}", file=stream)
+        print(f"Note: {note}", file=sys.stderr if to_stderr else sys.stdout)
 
 
 def _data_label(exercise: exercises.Exercise, data: Path | None) -> str | None:
@@ -208,7 +208,7 @@ def _submit(exercise_id: str, file: Path, student: str, as_json: bool, seed: int
         result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox, data=data)
         book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
-    _print_notes(program.notes, sys.stderr if as_json else sys.stdout)
+    _print_notes(program.notes, to_stderr=as_json)  # --json keeps stdout one JSON document
     return 0
 
 

@@ -152,6 +152,26 @@ def test_a_skipped_magic_binds_nothing_and_says_so(tmp_path, source, note):
     assert len(program.notes) == 1 and program.notes[0].startswith("cell 2, line 1: " + note)
 
 
+def test_test_run_says_what_it_did_not_run(tmp_path, basic):
+    lab = answered(basic, {"h = np.dot(x, w)": "%timeit np.dot(x, w)\nh = np.dot(x, w)"})
+    path = tmp_path / "lab.ipynb"
+    path.write_text(json.dumps(lab), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "run", "gradient_basic", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    number, cell = next((n, c) for n, c in enumerate(lab["cells"], 1) if "%timeit" in c["source"])
+    line = cell["source"].splitlines().index("%timeit np.dot(x, w)") + 1
+    assert done.stdout.rstrip().endswith(
+        f"Note: cell {number}, line {line}: `%timeit np.dot(x, w)` was not run: IPython runs it "
+        "in a scope of its own, so it assigns nothing"
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "says"),
     [
