@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import magics, submission
+from autograder import cells, magics, submission
 from autograder.submission import SubmissionError
 from tests.conftest import REPO
 from tests.test_notebooks import filled_release
@@ -91,6 +91,34 @@ def test_a_continuation_line_starting_with_an_operator_stays_python(tmp_path):
     program = load(tmp_path, notebook(script))
     assert same_program(program.source, script)
     assert "!= 0" in program.source and "% 2" in program.source
+
+
+TRICKY_PYTHON = [
+    "changed = (x\n           != 0)\n",
+    "left = (len(x)\n        % 2)\n",
+    "s = 'what?'\nt = s  # really?\n",
+    "...\nd = {'%': 1,\n     '!': 2}\n",
+    "\n\nfor i in range(2):\n    print(i)\n",
+]
+
+
+def test_a_cell_that_is_python_is_what_ipythons_transformer_makes_of_it():
+    """The loader skips IPython's transformer for a cell that parses as Python (it costs half a
+    second to import); checked against the transformer on every lab cell and tricky lines."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    labs = [*REPO.glob("source/*/*.ipynb"), *REPO.glob("release/*/*.ipynb")]
+    sources = [
+        "".join(c["source"])
+        for lab in labs
+        for c in json.loads(lab.read_text())["cells"]
+        if c["cell_type"] == "code"
+    ]
+    sources += TRICKY_PYTHON
+    assert len(sources) > 100
+    for source in sources:
+        transformed = TransformerManager().transform_cell(source)
+        assert same_program(cells.to_python(source).text, transformed), source
 
 
 def test_the_notebook_and_its_exported_script_are_the_same_program(tmp_path):
