@@ -98,7 +98,14 @@ def to_python(text: str, depth: int = 0, budget: Budget | None = None) -> Code:
     if parses(text):
         return rewrite_magics(Code.of(text), transformed=False, depth=depth, budget=budget)
     budget.spend(text.count("\n") + 1)
-    from IPython.core.inputtransformer2 import TransformerManager  # only here: 0.5 s to import
+    try:  # imported only here: it costs about half a second
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        raise Refused(
+            1,
+            "this code uses IPython syntax (a magic or shell escape), and IPython "
+            "is not installed where the grader runs",
+        ) from None
 
     try:
         out = TransformerManager().transform_cell(text)
