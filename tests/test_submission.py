@@ -250,6 +250,13 @@ def test_an_exported_script_keeps_its_own_line_numbers(tmp_path):
     assert program.where(3) == "line 3" and program.source.splitlines()[1] == "a = 1"
 
 
+def test_without_ipython_a_notebook_with_magics_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython.core.inputtransformer2", None)  # import fails
+    with pytest.raises(SubmissionError, match="cell 1, line 1: this code uses IPython syntax"):
+        load(tmp_path, notebook("%time h = 1"))
+    assert same_program(load(tmp_path, notebook("h = 1")).source, "h = 1")  # plain cells load
+
+
 def test_every_magic_in_the_table_is_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in magics.LINE:
