@@ -64,9 +64,9 @@ class Program:
     def kind(self) -> str:
         return self.path.suffix.lstrip(".")
 
-    def where(self, line: int | None) -> str:
+    def where(self, line: object) -> str:
         """'line 12' for a script, 'cell 4, line 2' for a notebook."""
-        if line is None:
+        if not isinstance(line, int) or isinstance(line, bool):  # None, or a forged result
             return "an unknown line"
         if self.cell_lines and 0 < line <= len(self.cell_lines):
             cell, in_cell = self.cell_lines[line - 1]

@@ -244,6 +244,14 @@ def test_a_file_of_thousands_of_magics_is_refused_not_ground_through(tmp_path):
         load(tmp_path, "get_ipython().system('ls')\n" * 10_001, suffix=".py")
 
 
+@pytest.mark.parametrize("forged", ["12", 1.5, None, True, [3]])
+def test_a_line_number_that_is_not_one_is_an_unknown_line(tmp_path, forged):
+    """The line comes back from the student's process: anything odd names no line."""
+    program = load(tmp_path, notebook("h = 1"))
+    assert program.where(forged) == "an unknown line"
+    assert program.where(1) == "cell 1, line 1" and program.where(10**9) == "line 1000000000"
+
+
 def test_an_exported_script_keeps_its_own_line_numbers(tmp_path):
     script = "import numpy as np\nget_ipython().run_line_magic('time', 'a = 1')\nb = c\n"
     program = load(tmp_path, script, suffix=".py")
