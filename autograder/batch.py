@@ -28,6 +28,7 @@ from autograder.errors import UserError
 from autograder.gradebook import Gradebook, Row
 from autograder.grading import Grade, grade
 from autograder.sandbox import Sandbox
+from autograder.sanitize import for_terminal, one_line
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -111,7 +112,7 @@ class Summary:
         if problems:
             lines += ["", "programs that did not run through:"]
             lines += [f"  {count:4d}  {name}" for name, count in problems.most_common()]
-        return "\n".join(lines)
+        return for_terminal("\n".join(lines))
 
 
 def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bool = False,
@@ -228,7 +229,8 @@ def progress_printer(total_hint: int) -> tuple[Callable[[int, int, Outcome], Non
         def update(done: int, total: int, outcome: Outcome) -> None:
             bar.total = total
             bar.update(done - bar.n)
-            bar.set_postfix_str(f"{outcome.item.student} {outcome.score:g}", refresh=False)
+            bar.set_postfix_str(f"{one_line(outcome.item.student)} {outcome.score:g}",
+                                refresh=False)
 
         return update, bar.close
 
@@ -237,7 +239,7 @@ def progress_printer(total_hint: int) -> tuple[Callable[[int, int, Outcome], Non
     def plain(done: int, total: int, outcome: Outcome) -> None:
         if done % step == 0 or done == total:
             note = " (already graded)" if outcome.skipped else ""
-            print(f"[{done}/{total}] {outcome.item.student} {outcome.item.exercise}: "
+            print(f"[{done}/{total}] {one_line(outcome.item.student)} {outcome.item.exercise}: "
                   f"{outcome.score:g}/{outcome.max_score:g}{note}", file=sys.stderr, flush=True)
 
     return plain, lambda: None

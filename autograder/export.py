@@ -16,6 +16,7 @@ from typing import Literal
 
 from autograder.errors import UserError
 from autograder.gradebook import Gradebook, Row
+from autograder.sanitize import csv_cell, path_component
 
 Which = Literal["best", "latest"]
 CSV_HEADER = ["student", "exercise", "score", "max_score", "submitted_at", "graded_at",
@@ -36,13 +37,16 @@ def chosen(rows: list[Row], which: Which = "best") -> list[Row]:
 
 
 def to_csv(rows: list[Row]) -> str:
-    """The CSV every export and ``gdlab grade --out`` writes (mistakes joined with '; ')."""
+    """The CSV every export and ``gdlab grade --out`` writes (mistakes joined with '; ').
+
+    Text cells are neutralised (`csv_cell`): a student named ``=HYPERLINK(…)`` stays text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow([row.student, row.exercise, f"{row.score:g}", f"{row.max_score:g}",
-                         row.submitted_at, row.graded_at or "", "; ".join(row.mistakes)])
+        writer.writerow([csv_cell(cell) for cell in (
+            row.student, row.exercise, row.score or 0.0, row.max_score or 0.0, row.submitted_at,
+            row.graded_at or "", "; ".join(row.mistakes))])
     return out.getvalue()
 
 
@@ -54,10 +58,12 @@ def gradescope_results(book: Gradebook, row: Row) -> dict:
 
 
 def write_gradescope(book: Gradebook, rows: list[Row], folder: Path) -> list[Path]:
-    """``folder/<student>/<exercise>/results.json`` for each row."""
+    """``folder/<student>/<exercise>/results.json`` for each row, each name made one safe path
+    component (`path_component`): a student named ``..`` or ``a/b`` stays inside `folder`."""
     written = []
     for row in rows:
-        target = folder / row.student / row.exercise / "results.json"
+        target = folder / path_component(row.student) / path_component(row.exercise)
+        target = target / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(gradescope_results(book, row), indent=2), encoding="utf-8")
         written.append(target)
