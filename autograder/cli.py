@@ -157,14 +157,14 @@ def _list() -> int:
 
 
 def _load(exercise_id: str, file: Path | None, solution: bool = False):
-    from autograder import submission
+    from autograder import intake
 
     exercise = exercises.get(exercise_id)
     if solution:
         file = exercise.folder / exercise.script
     if file is None:
         raise UsageError(f"give the file to run (gdlab run {exercise_id} FILE)")
-    return exercise, submission.load(file)
+    return exercise, intake.load(file)  # the file itself: a symbolic link is refused
 
 
 def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None) -> int:

@@ -171,7 +171,7 @@ def best_submissions(book: Gradebook, student: str | None = None) -> list[Submis
                 (row.student, row.exercise), 0) + 1
     return [Submission(row, row.verdict, book.checks_of(row.id), book.runs_of(row.id),
                        attempts[(row.student, row.exercise)])
-            for row in chosen(rows, "best")]
+            for row in chosen(rows, "best") if row.status == "graded"]
 
 
 def _case_key(name: str, visible: bool) -> tuple[int, int, str]:

@@ -114,15 +114,16 @@ def run(exercise_id: str, root: Path) -> dict[str, Any]:
 
 def _grade_submission(exercise_id: str, root: Path) -> dict[str, Any]:
     from autograder import exercise as exercises
-    from autograder import submission
+    from autograder import intake, submission
     from autograder.grading import grade, new_seed
 
     exercise = exercises.get(exercise_id)
-    path = _pick_submission(root / "submission", (exercise.script, exercise.notebook))
+    folder = root / "submission"
+    path = _pick_submission(folder, (exercise.script, exercise.notebook))
     if path is None:
         return _failure(f"No submission found: upload {exercise.script} or {exercise.notebook}.")
     try:
-        program = submission.load(path)
+        program = intake.load(path, folder)  # a symbolic link is refused, never followed
     except submission.SubmissionError as error:
         return _failure(f"Cannot grade {path.name}: {error}")
     seed = new_seed()
