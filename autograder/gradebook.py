@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from autograder import first_use
 from autograder.errors import UserError
 from autograder.grading import Grade
 from autograder.home import default_home
@@ -219,10 +220,14 @@ class Gradebook:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         try:
+            first_use.prepare(self.url)  # a SQLite file is created private
             self.engine = sa.create_engine(self.url, **_engine_options(self.url))
-            migrate(self.engine)
+            with first_use.migration_lock(self.engine):  # concurrent first uses migrate once
+                migrate(self.engine)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as error:
             raise GradebookError(f"cannot use gradebook {self.url!r}: {error}") from None
+        except OSError as error:  # creating the SQLite file or its folder
+            raise GradebookError(f"cannot create gradebook {self.url!r}: {error}") from None
         except sa.exc.OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise GradebookError(f"cannot open gradebook {self.url!r}: {reason}") from None
