@@ -129,24 +129,51 @@ def _grade(source: Path, venv: Path, tmp_path: Path, text: str, **env: str) -> d
         env=_env(venv, AUTOGRADER_ROOT=str(root), **env),
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads((root / "results" / "results.json").read_text())
+    return {**json.loads((root / "results" / "results.json").read_text()), "stderr": done.stderr}
+
+
+#: Without the switch: every Python of the virtualenv starts with libc's unshare() refused (as
+#: a container's seccomp profile refuses it), through a .pth file of its site-packages.
+REFUSE_UNSHARE = (
+    "import sys; exec('try:\\n import ctypes, autograder.confine as c\\n"
+    " class Refusing:\\n  def __init__(s, libc): s.libc = libc\\n"
+    "  def __getattr__(s, name): return getattr(s.libc, name)\\n"
+    "  def unshare(s, flags): ctypes.set_errno(1); return -1\\n"
+    " c._libc = Refusing(c._libc)\\nexcept Exception: pass', {})\n"
+)
+
+
+@pytest.fixture
+def no_namespaces(installed):
+    """The environment (and, without the sandbox's switch, the .pth) of the unconfined path."""
+    sources = "".join(p.read_text() for p in (REPO / "autograder").glob("*.py"))
+    if NO_NAMESPACES in sources:
+        yield {NO_NAMESPACES: "1"}
+        return
+    if "_libc.unshare" not in (REPO / "autograder" / "confine.py").read_text():
+        pytest.skip(f"the sandbox has no {NO_NAMESPACES} switch and no unshare() to refuse")
+    [site] = installed[1].glob("lib/python3.10/site-packages")
+    shim = site / "gdlab_test_refuse_unshare.pth"
+    shim.write_text(REFUSE_UNSHARE)
+    try:
+        yield {}
+    finally:
+        shim.unlink()
 
 
 @pytest.mark.slow  # a virtualenv and a pip install (about 30 s; numpy downloaded once)
 @pytest.mark.parametrize("namespaces", [True, False], ids=["namespaces", "no-namespaces"])
 def test_the_bundle_grades_on_python_3_10_and_no_submission_reads_the_references(
-    installed, tmp_path, namespaces
+    installed, tmp_path, namespaces, request
 ):
     source, venv = installed
-    env = {} if namespaces else {NO_NAMESPACES: "1"}
-    if not namespaces and NO_NAMESPACES not in "".join(
-        p.read_text() for p in (REPO / "autograder").glob("*.py")
-    ):
-        pytest.skip(f"the sandbox has no {NO_NAMESPACES} switch to force its unconfined path")
+    env = {} if namespaces else request.getfixturevalue("no_namespaces")
     reference = _reference(venv)
     assert reference.stat().st_mode & 0o077 == 0  # root only, after setup.sh
     right = _grade(source, venv, tmp_path, (EXAMPLES / "ada_correct.py").read_text(), **env)
     assert right["score"] == 100, right["output"]
+    if not namespaces:  # the sandbox says what it lacks: the unconfined path was taken
+        assert "no mount namespace" in right["stderr"], right["stderr"]
     mistake = _grade(source, venv, tmp_path, (EXAMPLES / "ben_sign_flip.py").read_text(), **env)
     assert mistake["score"] == 80
     control = _grade(source, venv, tmp_path, _reads(Path("/dev/null")), **env)
