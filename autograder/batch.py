@@ -199,6 +199,7 @@ def grade_class(items: list[Item], book: Gradebook, *, workers: int, regrade: bo
                     raise _SandboxFailed(failed.problem or "the sandbox failed")
             except Exception as error:  # ours, never the student's: no final 0
                 if hasattr(local, "sandbox"):  # the next file gets a fresh sandbox
+                    sandboxes.remove(local.sandbox)
                     local.sandbox.close()
                     del local.sandbox
                 reason = f"{type(error).__name__}: {error}"
@@ -320,6 +321,10 @@ def progress_printer(total_hint: int) -> tuple[Callable[[int, int, Outcome], Non
     def plain(done: int, total: int, outcome: Outcome) -> None:
         if done % step == 0 or done == total:
             note = " (already graded)" if outcome.skipped else ""
+            if outcome.regrade:
+                note = " (not graded: needs regrade)"
+            elif outcome.refused:
+                note += " (the file cannot be graded)"
             print(f"[{done}/{total}] {one_line(outcome.item.student)} {outcome.item.exercise}: "
                   f"{outcome.score:g}/{outcome.max_score:g}{note}", file=sys.stderr, flush=True)
 

@@ -169,3 +169,29 @@ def test_the_gradescope_runner_refuses_a_symlinked_submission(tmp_path, target):
     results = gradescope.run("gradient_basic", tmp_path)
     assert results["score"] == 0 and results["tests"] == []
     assert "is a symbolic link" in results["output"]
+
+
+def test_a_sandbox_that_cannot_start_leaves_every_file_to_regrade_not_zero(tmp_path, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("ada_correct", "ben_sign_flip"):
+        shutil.copy(EXAMPLES / f"{name}.py", folder / f"{name}.py")
+
+    class Unstartable:
+        def __init__(self) -> None:
+            raise OSError("cannot fork the sandbox worker")
+
+    items = batch.discover(folder, "gradient_basic")
+    real = batch.Sandbox
+    with Gradebook(f"sqlite:///{tmp_path / 'book.db'}") as book:
+        monkeypatch.setattr(batch, "Sandbox", Unstartable)
+        text = batch.grade_class(items, book, workers=2).text()
+        assert "No submissions graded." in text
+        assert "run gdlab grade again): 2" in text and "cannot fork the sandbox worker" in text
+        assert {r.status for r in book.rows()} == {NEEDS_REGRADE}
+        monkeypatch.setattr(batch, "Sandbox", real)
+        again = batch.grade_class(items, book, workers=1)
+        assert {o.item.student: o.score for o in again.outcomes} == {
+            "ada_correct": 100,
+            "ben_sign_flip": 80,
+        }
