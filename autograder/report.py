@@ -7,7 +7,7 @@ import textwrap
 from typing import Any
 
 from autograder.grading import Check, Grade
-from autograder.sanitize import for_terminal, in_json
+from autograder.sanitize import for_terminal, in_json, one_line
 
 PASS, FAIL, CARRIED = "✓", "✗", "✓*"
 _WIDTH = 44
@@ -54,7 +54,7 @@ def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None
     Everything the student controls (output, messages, names) reaches the terminal escaped."""
     visible = [c for c in grade.checks if c.visible]
     run = next((r for r in grade.runs if r.visible), None)
-    out = [f"TEST RUN  {grade.exercise}  ({grade.file})"]
+    out = [f"TEST RUN  {grade.exercise}  ({one_line(grade.file)})"]
     if data_label:
         out.append(data_label)
     out += ["", "--- your program's output ---"]
@@ -80,9 +80,9 @@ def submit_text(grade: Grade, submission_id: int | None = None) -> str:
     cases = list(dict.fromkeys(c.case for c in grade.checks))
     quantities = list(dict.fromkeys(c.quantity for c in grade.checks))
     by = {(c.quantity, c.case): c for c in grade.checks}
-    header = f"SUBMIT  {grade.exercise}  ({grade.file})"
+    header = f"SUBMIT  {grade.exercise}  ({one_line(grade.file)})"
     if grade.student:
-        header += f"  student {grade.student}"
+        header += f"  student {one_line(grade.student)}"
     out = [header, f"{len(cases)} cases: the published one and {len(cases) - 1} hidden ones "
                    f"(seed {grade.seed})", ""]
     rows = [["quantity", *cases, "points"]]
