@@ -8,13 +8,13 @@ import json
 import os
 import shutil
 import subprocess
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from autograder import distribution, gradescope
+from autograder.distribution import tomllib
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
