@@ -28,8 +28,12 @@ def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL; None for another database or an in-memory one."""
     parsed = sa.engine.make_url(url)
     database = parsed.database
-    if not parsed.drivername.startswith("sqlite") or not database or database == ":memory:" \
-            or database.startswith("file:"):
+    if (
+        not parsed.drivername.startswith("sqlite")
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
         return None
     return Path(database)
 
