@@ -48,7 +48,12 @@ def refuse_link(path: Path, root: Path | None = None) -> None:
         )
 
 
-def read(path: Path, limit: int = submission.MAX_BYTES) -> bytes:
+#: The most gdlab reads of any file, to bound memory; the loader (`submission.from_content`)
+#: decides what size a submission may be (a notebook's saved figures may take it past that).
+READ_LIMIT = 64 * 2**20
+
+
+def read(path: Path, limit: int = READ_LIMIT) -> bytes:
     """The bytes of `path`, refusing links, non-regular files and more than `limit` bytes."""
     if path.suffix not in (".py", ".ipynb"):
         raise SubmissionError(f"{_name(path)}: expected a .py or .ipynb file")
