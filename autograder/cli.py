@@ -14,6 +14,7 @@ from pathlib import Path
 
 from autograder import exercise as exercises
 from autograder.errors import UserError
+from autograder.sanitize import one_line
 
 USAGE_ERROR, INTERNAL_ERROR = 2, 3
 
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except UserError as error:
-        print(f"gdlab: error: {error}", file=sys.stderr)
+        print(f"gdlab: error: {one_line(str(error))}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("gdlab: interrupted", file=sys.stderr)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if os.environ.get("GDLAB_DEBUG"):
             raise
-        print(f"gdlab: internal error: {type(error).__name__}: {error} "
+        print(f"gdlab: internal error: {type(error).__name__}: {one_line(str(error))} "
               "(set GDLAB_DEBUG=1 for details)", file=sys.stderr)
         return INTERNAL_ERROR
 
@@ -156,14 +157,14 @@ def _list() -> int:
 
 
 def _load(exercise_id: str, file: Path | None, solution: bool = False):
-    from autograder import submission
+    from autograder import intake
 
     exercise = exercises.get(exercise_id)
     if solution:
         file = exercise.folder / exercise.script
     if file is None:
         raise UsageError(f"give the file to run (gdlab run {exercise_id} FILE)")
-    return exercise, submission.load(file)
+    return exercise, intake.load(file)  # the file itself: a symbolic link is refused
 
 
 def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None) -> int:

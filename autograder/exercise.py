@@ -11,12 +11,17 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
+import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (Gradescope's default image): the same parser, as a backport
+    import tomli as tomllib
 
 import numpy as np
 

@@ -15,34 +15,66 @@ from pathlib import Path
 from typing import Literal
 
 from autograder.errors import UserError
-from autograder.gradebook import Gradebook, Row
+from autograder.gradebook import GRADED, NEEDS_REGRADE, Gradebook, Row
+from autograder.sanitize import csv_cell, one_line, path_component
 
 Which = Literal["best", "latest"]
 CSV_HEADER = ["student", "exercise", "score", "max_score", "submitted_at", "graded_at",
-              "mistakes"]
+              "mistakes", "status", "reason"]
+
+
+def status_of(row: Row) -> str:
+    """``graded``; ``refused`` (a recorded 0: the file itself could not be graded); or
+    ``needs regrade`` (a fault on the grader's side: no score yet)."""
+    if row.status == NEEDS_REGRADE:
+        return "needs regrade"
+    return "refused" if row.problem else "graded"
 
 
 def chosen(rows: list[Row], which: Which = "best") -> list[Row]:
-    """One graded row per (student, exercise), sorted by student then exercise."""
+    """One row per (student, exercise), sorted by student then exercise: the best (or latest)
+    graded one; a submission that needs a regrade when it is the latest (``latest``) or when
+    nothing of that student and exercise is graded (``best``), so exports list it."""
     picked: dict[tuple[str, str], Row] = {}
     for row in rows:
-        if row.status != "graded":
+        if row.status not in (GRADED, NEEDS_REGRADE):
             continue
         key = (row.student, row.exercise)
         current = picked.get(key)
-        if current is None or which == "latest" or (row.score or 0) >= (current.score or 0):
+        if current is None or which == "latest" or current.status == NEEDS_REGRADE or (
+                row.status == GRADED and (row.score or 0) >= (current.score or 0)):
             picked[key] = row
     return [picked[key] for key in sorted(picked)]
 
 
+def notes(rows: list[Row]) -> list[str]:
+    """What an export says beside its rows: files graded 0 without running, and submissions
+    that need a regrade (left out of Gradescope and nbgrader: they have no score yet)."""
+    said = []
+    for kind, title in (("refused", "graded 0 without running (the file cannot be graded)"),
+                        ("needs regrade", "need a regrade (grader-side failure, no score yet: "
+                                          "run gdlab grade again)")):
+        listed = [r for r in rows if status_of(r) == kind]
+        if listed:
+            said.append(f"{len(listed)} {title}:")
+            said += [f"  {one_line(r.student)} ({r.exercise}): {one_line(r.problem or '')}"
+                     for r in listed]
+    return said
+
+
 def to_csv(rows: list[Row]) -> str:
-    """The CSV every export and ``gdlab grade --out`` writes (mistakes joined with '; ')."""
+    """The CSV every export and ``gdlab grade --out`` writes (mistakes joined with '; ').
+
+    Text cells are neutralised (`csv_cell`): a student named ``=HYPERLINK(…)`` stays text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow([row.student, row.exercise, f"{row.score:g}", f"{row.max_score:g}",
-                         row.submitted_at, row.graded_at or "", "; ".join(row.mistakes)])
+        status = status_of(row)
+        score = ("", "") if status == "needs regrade" else (row.score or 0.0, row.max_score or 0.0)
+        writer.writerow([csv_cell(cell) for cell in (
+            row.student, row.exercise, *score, row.submitted_at, row.graded_at or "",
+            "; ".join(row.mistakes), status, row.problem or "")])
     return out.getvalue()
 
 
@@ -50,14 +82,19 @@ def gradescope_results(book: Gradebook, row: Row) -> dict:
     """A Gradescope results.json for one graded submission (see `gradescope.results`)."""
     from autograder.gradescope import results_from_checks
 
-    return results_from_checks(book.checks_of(row.id), book.runs_of(row.id), row.score or 0.0)
+    return results_from_checks(book.checks_of(row.id), book.runs_of(row.id), row.score or 0.0,
+                               row.verdict if row.problem else "")
 
 
 def write_gradescope(book: Gradebook, rows: list[Row], folder: Path) -> list[Path]:
-    """``folder/<student>/<exercise>/results.json`` for each row."""
+    """``folder/<student>/<exercise>/results.json`` for each row, each name made one safe path
+    component (`path_component`): a student named ``..`` or ``a/b`` stays inside `folder`."""
     written = []
     for row in rows:
-        target = folder / row.student / row.exercise / "results.json"
+        if row.status != GRADED:
+            continue
+        target = folder / path_component(row.student) / path_component(row.exercise)
+        target = target / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(gradescope_results(book, row), indent=2), encoding="utf-8")
         written.append(target)
@@ -84,6 +121,8 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
     count = 0
     with NbGradebook(url) as nb:
         for row in rows:
+            if row.status != GRADED:
+                continue
             exercise = exercises.get(row.exercise)
             notebook = Path(exercise.notebook).stem
             nb.update_or_create_assignment(exercise.id)
@@ -112,20 +151,21 @@ def export(book: Gradebook, fmt: str, out: Path | None, which: Which = "best",
     """Run one export; returns what to tell the user."""
     rows = chosen(book.rows(exercise), which)
     stated = f"one row per student and exercise, the {which} graded submission"
+    said = "\n".join(["", *notes(rows)]) if notes(rows) else ""
     if fmt == "csv":
         text = to_csv(rows)
         if out is None:
             return text.rstrip("\n")
         out.write_text(text, encoding="utf-8")
-        return f"wrote {out}: {len(rows)} rows ({stated})"
+        return f"wrote {out}: {len(rows)} rows ({stated}){said}"
     if fmt == "gradescope":
         written = write_gradescope(book, rows, out or Path("gradescope-results"))
         return f"wrote {len(written)} results.json files under {out or 'gradescope-results'} " \
-               f"({stated})"
+               f"({stated}){said}"
     if fmt == "nbgrader":
         if out is None:
             raise UserError("--format nbgrader needs --out: the nbgrader gradebook "
                             "(a gradebook.db path or a database URL)")
         count = write_nbgrader(book, rows, str(out))
-        return f"wrote {count} submissions into nbgrader gradebook {out} ({stated})"
+        return f"wrote {count} submissions into nbgrader gradebook {out} ({stated}){said}"
     raise UserError(f"unknown export format {fmt!r}")

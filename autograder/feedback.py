@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +171,7 @@ def best_submissions(book: Gradebook, student: str | None = None) -> list[Submis
                 (row.student, row.exercise), 0) + 1
     return [Submission(row, row.verdict, book.checks_of(row.id), book.runs_of(row.id),
                        attempts[(row.student, row.exercise)])
-            for row in chosen(rows, "best")]
+            for row in chosen(rows, "best") if row.status == "graded"]
 
 
 def _case_key(name: str, visible: bool) -> tuple[int, int, str]:
@@ -211,7 +211,7 @@ def _when(stamp: str | None) -> str:
     if not stamp:
         return "-"
     try:
-        moment = datetime.fromisoformat(stamp).astimezone(UTC)
+        moment = datetime.fromisoformat(stamp).astimezone(timezone.utc)
     except ValueError:
         return stamp
     return moment.strftime("%Y-%m-%d %H:%M UTC")
@@ -615,7 +615,7 @@ def render(sub: Submission, exercise: exercises.Exercise | None,
         sections.append(_curve(sub, reference or []))
     sections += [_glance(sub, cases, quantities), _details(sub, cases, quantities),
                  _ran(sub, cases)]
-    made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     title = f"{sub.row.exercise} · {sub.row.student} · gdlab feedback"
     return f"""<!DOCTYPE html>
 <html lang="en">

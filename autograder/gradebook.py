@@ -19,17 +19,23 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
+from autograder import first_use
 from autograder.errors import UserError
 from autograder.grading import Grade
 from autograder.home import default_home
+from autograder.sanitize import decoded_name
 from autograder.submission import Program
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
+#: could not be graded, with its reason in `problem`); or not graded because of a fault on the
+#: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
+PENDING, GRADED, NEEDS_REGRADE = "pending", "graded", "needs_regrade"
 _OUTPUT_KEPT = 20_000
 
 metadata = sa.MetaData()
@@ -50,6 +56,7 @@ submissions = sa.Table(
     sa.Column("verdict", sa.Text),
     sa.Column("mistakes", sa.Text),
     sa.Column("origin", sa.Text, nullable=False, server_default="submit"),
+    sa.Column("problem", sa.Text),
 )
 checks = sa.Table(
     "checks", metadata,
@@ -122,7 +129,13 @@ def _to_v2(conn: sa.Connection) -> None:
     conn.execute(gdlab_meta.insert(), [{"key": "secret", "value": secrets.token_hex(16)}])
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2}
+def _to_v3(conn: sa.Connection) -> None:
+    """One file never stops a class: why a file got 0 without running, or why it needs a
+    regrade (a fault of the grader's, not a final 0)."""
+    conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN problem TEXT"))
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3}
 
 
 def _dialect(conn: sa.Connection) -> dict[str, str]:
@@ -174,7 +187,7 @@ def default_url() -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,8 @@ class Row:
     mistakes: list[str]
     seed: int | None
     verdict: str = ""
+    #: Why a graded 0 never ran, or why it needs a regrade (see NEEDS_REGRADE).
+    problem: str | None = None
 
 
 class GradebookError(UserError):
@@ -205,10 +220,14 @@ class Gradebook:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         try:
+            first_use.prepare(self.url)  # a SQLite file is created private
             self.engine = sa.create_engine(self.url, **_engine_options(self.url))
-            migrate(self.engine)
+            with first_use.migration_lock(self.engine):  # concurrent first uses migrate once
+                migrate(self.engine)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as error:
             raise GradebookError(f"cannot use gradebook {self.url!r}: {error}") from None
+        except OSError as error:  # creating the SQLite file or its folder
+            raise GradebookError(f"cannot create gradebook {self.url!r}: {error}") from None
         except sa.exc.OperationalError as error:
             reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
             raise GradebookError(f"cannot open gradebook {self.url!r}: {reason}") from None
@@ -229,7 +248,8 @@ class Gradebook:
         """Store the file before grading it; returns the submission's id."""
         with self.engine.begin() as conn:
             result = conn.execute(submissions.insert().values(
-                exercise=exercise, student=student, filename=program.path.name,
+                exercise=exercise, student=decoded_name(student),
+                filename=decoded_name(program.path.name),
                 sha256=program.sha256, content=program.content, submitted_at=_now(), seed=seed,
                 status="pending", origin=origin))
             return int(result.inserted_primary_key[0])
@@ -243,7 +263,8 @@ class Gradebook:
         if not entries:
             return []
         now = _now()
-        rows = [{"exercise": exercise, "student": student, "filename": program.path.name,
+        rows = [{"exercise": exercise, "student": decoded_name(student),
+                 "filename": decoded_name(program.path.name),
                  "sha256": program.sha256, "content": program.content, "submitted_at": now,
                  "seed": None, "status": "pending", "origin": origin}
                 for exercise, student, program in entries]
@@ -266,8 +287,9 @@ class Gradebook:
             conn.execute(checks.delete().where(checks.c.submission_id == submission_id))
             conn.execute(runs.delete().where(runs.c.submission_id == submission_id))
             conn.execute(submissions.update().where(submissions.c.id == submission_id).values(
-                status="graded", graded_at=_now(), score=grade.score, max_score=grade.max_score,
-                verdict=grade.verdict, mistakes=json.dumps(grade.mistakes), seed=grade.seed))
+                status=GRADED, graded_at=_now(), score=grade.score, max_score=grade.max_score,
+                verdict=grade.verdict, mistakes=json.dumps(grade.mistakes), seed=grade.seed,
+                problem=None))
             if grade.checks:
                 conn.execute(checks.insert(), [
                     {"submission_id": submission_id, "case_name": c.case, "quantity": c.quantity,
@@ -282,8 +304,26 @@ class Gradebook:
                      "output": r.output[:_OUTPUT_KEPT], "problem": r.problem}
                     for r in grade.runs])
 
-    # reading
+    def add_refusal(self, submission_id: int, reason: str, max_score: float) -> None:
+        """Record a final 0 for a file that cannot be graded at all (unreadable, malformed, a
+        link, too large), with the reason: the student's file is the problem."""
+        self._settle(submission_id, status=GRADED, score=0.0, max_score=max_score,
+                     verdict=f"Not graded: {reason}", mistakes="[]", problem=reason)
 
+    def add_needs_regrade(self, submission_id: int, reason: str) -> None:
+        """Record that grading failed on our side (an internal error, a sandbox that did not
+        start): no score, and the next `gdlab grade` grades the file again."""
+        self._settle(submission_id, status=NEEDS_REGRADE, score=None, max_score=None,
+                     verdict=f"Needs regrade: {reason}", mistakes="[]", problem=reason)
+
+    def _settle(self, submission_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(checks.delete().where(checks.c.submission_id == submission_id))
+            conn.execute(runs.delete().where(runs.c.submission_id == submission_id))
+            conn.execute(submissions.update().where(submissions.c.id == submission_id).values(
+                graded_at=_now(), **values))
+
+    # reading
 
     def class_seed(self, exercise: str) -> int:
         """The hidden cases' seed for a whole class: the same for every student (fair, and
@@ -311,13 +351,13 @@ class Gradebook:
     def _row_columns() -> list[sa.Column[Any]]:
         c = submissions.c
         return [c.id, c.exercise, c.student, c.filename, c.submitted_at, c.graded_at, c.status,
-                c.score, c.max_score, c.mistakes, c.seed, c.verdict]
+                c.score, c.max_score, c.mistakes, c.seed, c.verdict, c.problem]
 
     @staticmethod
     def _row(r: Any) -> Row:
         return Row(int(r.id), r.exercise, r.student, r.filename, r.submitted_at, r.graded_at,
                    r.status, r.score, r.max_score, json.loads(r.mistakes) if r.mistakes else [],
-                   r.seed, r.verdict or "")
+                   r.seed, r.verdict or "", r.problem)
 
     def checks_of(self, submission_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

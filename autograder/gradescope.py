@@ -22,34 +22,22 @@ from pathlib import Path
 from typing import Any
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once when it builds the autograder image.
+# Gradescope runs this once when it builds the autograder image (as root).
 set -euo pipefail
-cd /autograder/source
-python3 -m pip install --quiet numpy ipython
-python3 -m pip install --quiet --no-deps ./gdlab
+cd "$(dirname "$0")"
+# gdlab and what its runner imports, as the project's metadata says (gdlab/pyproject.toml)
+python3 -m pip install --quiet ./gdlab
+# The references: readable by root only, so that a submission (run unprivileged) cannot read
+# them even where the sandbox gets no namespaces; and no unpacked copy left behind.
+where='import os, solutions; print(os.path.dirname(solutions.__file__))'
+chmod -R go-rwx "$(cd / && python3 -c "$where")"
+rm -rf ./gdlab
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission. AUTOGRADER_ROOT lets a test run it elsewhere.
+cd /
 python3 -m autograder.gradescope run {exercise} --root "${{AUTOGRADER_ROOT:-/autograder}}"
-"""
-
-PYPROJECT = """[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "gdlab"
-version = "{version}"
-requires-python = ">=3.10"
-dependencies = ["numpy", "ipython"]
-
-[tool.setuptools.packages.find]
-include = ["autograder*", "solutions*"]
-namespaces = true
-
-[tool.setuptools.package-data]
-"*" = ["*.py", "*.toml"]
 """
 
 
@@ -114,15 +102,16 @@ def run(exercise_id: str, root: Path) -> dict[str, Any]:
 
 def _grade_submission(exercise_id: str, root: Path) -> dict[str, Any]:
     from autograder import exercise as exercises
-    from autograder import submission
+    from autograder import intake, submission
     from autograder.grading import grade, new_seed
 
     exercise = exercises.get(exercise_id)
-    path = _pick_submission(root / "submission", (exercise.script, exercise.notebook))
+    folder = root / "submission"
+    path = _pick_submission(folder, (exercise.script, exercise.notebook))
     if path is None:
         return _failure(f"No submission found: upload {exercise.script} or {exercise.notebook}.")
     try:
-        program = submission.load(path)
+        program = intake.load(path, folder)  # a symbolic link is refused, never followed
     except submission.SubmissionError as error:
         return _failure(f"Cannot grade {path.name}: {error}")
     seed = new_seed()
@@ -134,19 +123,19 @@ def _grade_submission(exercise_id: str, root: Path) -> dict[str, Any]:
 
 
 def bundle(exercise_id: str, out: Path) -> Path:
-    """Write the autograder zip for `exercise_id`: setup.sh, run_autograder, gdlab, references."""
-    import autograder
+    """Write the autograder zip for `exercise_id`: setup.sh, run_autograder, gdlab (its
+    pyproject.toml made from the project's, see `distribution`) and that exercise's references."""
+    from autograder import distribution
     from autograder import exercise as exercises
 
     exercise = exercises.get(exercise_id)
-    package = Path(autograder.__file__).parent
     solutions = exercises.solutions_root()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_text(archive, "setup.sh", SETUP_SH, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER.format(exercise=exercise.id),
                   executable=True)
-        _add_text(archive, "gdlab/pyproject.toml", PYPROJECT.format(version=autograder.__version__))
-        for path in sorted(package.glob("*.py")):
+        _add_text(archive, "gdlab/pyproject.toml", distribution.bundle_pyproject())
+        for path in sorted(distribution.PACKAGE.glob("*.py")):
             archive.write(path, f"gdlab/autograder/{path.name}")
         archive.write(solutions / "__init__.py", "gdlab/solutions/__init__.py")
         for path in sorted((solutions / exercise.id).iterdir()):

@@ -12,28 +12,27 @@ In the student's notebook (and ``nbgrader validate``) the hidden lines are gone:
 the student's variables on the published values, with the same comparison, carried-forward
 credit and named mistakes as ``gdlab run``, and fails the cell with a teaching message.
 
-When nbgrader autogrades, the hidden line switches `check` to grading: it grades the submitted
-notebook file (nbgrader runs the kernel beside it) exactly as ``gdlab grade`` does — same
-engine, sandbox, hidden cases and class seed — and returns the quantity's points as the cell's
-value, which nbgrader takes as partial credit. So both give the same scores, and the cell shows
-no hidden input and no formula, only how many cases were right.
+When nbgrader autogrades, the hidden line switches `check` off: the kernel is the student's, so
+nothing computed in it can be a score (a cell of theirs could replace `check` itself). The
+course's ``nbgrader_config.py`` adds gdlab's preprocessor (`autograder.nbgrader_autograde`),
+which grades the submitted notebook outside the kernel exactly as ``gdlab grade`` does — same
+engine, sandbox, hidden cases and class seed — and writes each quantity's points into its cell.
+In the kernel, `check` then returns 0: an autograde run without that preprocessor gives 0, never
+marks nobody earned. The kernel never opens the gradebook (its secret seeds the hidden cases).
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 from autograder import exercise as exercises
-from autograder.grading import Grade, check_case, grade
+from autograder.grading import check_case
 from autograder.sandbox import RunResult
 from autograder.values import Value, describe
 
 _state = {"grading": False}
-_GRADES: dict[tuple[str, str], Grade] = {}
 
 
 def grade_hidden_cases() -> None:
@@ -100,34 +99,6 @@ def _local_data(exercise: exercises.Exercise) -> Path | None:
 
 
 def _graded_points(exercise: exercises.Exercise, quantity: str) -> float:
-    from autograder import submission
-    from autograder.gradebook import Gradebook
-
-    path = _submitted_notebook(exercise)
-    program = submission.load(path)
-    key = (exercise.id, program.sha256)
-    if key not in _GRADES:
-        quiet = logging.getLogger("gdlab")
-        quiet.addHandler(logging.NullHandler())  # nbgrader scores a cell with stderr output as 0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Gradebook() as book:
-                seed = book.class_seed(exercise.id)
-            _GRADES[key] = grade(exercise, program, seed=seed)
-    checks = [c for c in _GRADES[key].checks if c.quantity == quantity]
-    points = sum(c.score for c in checks)
-    right = sum(c.passed for c in checks)
-    print(f"{quantity}: right in {right} of {len(checks)} cases (the published one and hidden "
-          f"ones): {points:g} of {sum(c.max_score for c in checks):g} points")
-    return round(points, 6)
-
-
-def _submitted_notebook(exercise: exercises.Exercise) -> Path:
-    """nbgrader runs the kernel in the submission's folder: the lab is there."""
-    named = Path.cwd() / exercise.notebook
-    if named.is_file():
-        return named
-    found = sorted(Path.cwd().glob("*.ipynb"))
-    if len(found) == 1:
-        return found[0]
-    raise FileNotFoundError(f"cannot find {exercise.notebook} in {Path.cwd()} to grade")
+    """Under `nbgrader autograde`: no score from the student's kernel (see the module doc)."""
+    print(f"{quantity}: graded by gdlab outside this kernel (nbgrader_config.py)")
+    return 0.0

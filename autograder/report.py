@@ -7,6 +7,7 @@ import textwrap
 from typing import Any
 
 from autograder.grading import Check, Grade
+from autograder.sanitize import for_terminal, in_json, one_line
 
 PASS, FAIL, CARRIED = "✓", "✗", "✓*"
 _WIDTH = 44
@@ -48,10 +49,12 @@ def _run_problems(grade: Grade, visible_only: bool) -> list[str]:
 
 
 def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None) -> str:
-    """TEST RUN: the program's own output, then the visible checks as a short table."""
+    """TEST RUN: the program's own output, then the visible checks as a short table.
+
+    Everything the student controls (output, messages, names) reaches the terminal escaped."""
     visible = [c for c in grade.checks if c.visible]
     run = next((r for r in grade.runs if r.visible), None)
-    out = [f"TEST RUN  {grade.exercise}  ({grade.file})"]
+    out = [f"TEST RUN  {grade.exercise}  ({one_line(grade.file)})"]
     if data_label:
         out.append(data_label)
     out += ["", "--- your program's output ---"]
@@ -69,7 +72,7 @@ def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None
     passed = sum(c.passed for c in visible)
     out += ["", f"{passed} of {len(visible)} visible checks pass. "
                 f"SUBMIT also runs {hidden_cases} hidden cases with other given values."]
-    return "\n".join(out)
+    return for_terminal("\n".join(out))
 
 
 def submit_text(grade: Grade, submission_id: int | None = None) -> str:
@@ -77,9 +80,9 @@ def submit_text(grade: Grade, submission_id: int | None = None) -> str:
     cases = list(dict.fromkeys(c.case for c in grade.checks))
     quantities = list(dict.fromkeys(c.quantity for c in grade.checks))
     by = {(c.quantity, c.case): c for c in grade.checks}
-    header = f"SUBMIT  {grade.exercise}  ({grade.file})"
+    header = f"SUBMIT  {grade.exercise}  ({one_line(grade.file)})"
     if grade.student:
-        header += f"  student {grade.student}"
+        header += f"  student {one_line(grade.student)}"
     out = [header, f"{len(cases)} cases: the published one and {len(cases) - 1} hidden ones "
                    f"(seed {grade.seed})", ""]
     rows = [["quantity", *cases, "points"]]
@@ -98,7 +101,7 @@ def submit_text(grade: Grade, submission_id: int | None = None) -> str:
     if submission_id is not None:
         out.append(f"Recorded as submission {submission_id}.")
     out.append(grade.verdict)
-    return "\n".join(out)
+    return for_terminal("\n".join(out))
 
 
 def _feedback(grade: Grade, cases: list[str], quantities: list[str],
@@ -132,4 +135,4 @@ def _feedback(grade: Grade, cases: list[str], quantities: list[str],
 
 def to_json(grade: Grade, submission_id: int | None) -> str:
     data: dict[str, Any] = {**grade.to_dict(), "submission_id": submission_id}
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return in_json(json.dumps(data, indent=2, ensure_ascii=False))

@@ -127,6 +127,7 @@ def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str]) -> Non
     course = workdir / "course"
     shutil.copytree(REPO / "source" / EXERCISE, course / "source" / EXERCISE,
                     ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    shutil.copy(REPO / "nbgrader_config.py", course)  # gdlab's scores, outside the kernel
     nbgrader = [sys.executable, "-m", "nbgrader"]
     subprocess.run([*nbgrader, "generate_assignment", EXERCISE, "--force"], cwd=course, env=env,
                    check=True, capture_output=True)

@@ -125,8 +125,14 @@ def postgres_url() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    password = Path(tempfile.mkstemp(prefix="gdlab-pg-password-")[1])  # never trust: a password
+    password.write_text("gdlab-test-password\n")
+    if as_user:
+        shutil.chown(password, "postgres")
     run = subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "gdlab",
-                          "--auth=trust"], capture_output=True, text=True)
+                          "--auth=scram-sha-256", f"--pwfile={password}"], capture_output=True,
+                         text=True)
+    password.unlink()
     if run.returncode != 0:
         pytest.skip(f"initdb failed: {run.stderr.strip()[:200]}")
     start = subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
@@ -135,7 +141,8 @@ def postgres_url() -> Iterator[str]:
     if start.returncode != 0:
         pytest.skip(f"PostgreSQL did not start: {start.stdout[-300:]}")
     try:
-        yield f"postgresql+psycopg://gdlab@/postgres?host={data}&port={port}"
+        yield (f"postgresql+psycopg://gdlab:gdlab-test-password@/postgres?host={data}"
+               f"&port={port}")
     finally:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True)

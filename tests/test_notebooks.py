@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -99,6 +100,7 @@ def make_course(tmp_path: Path, exercise: exercises.Exercise) -> Path:
     course = tmp_path / "course"
     shutil.copytree(REPO / "source" / exercise.id, course / "source" / exercise.id,
                     ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    shutil.copy(REPO / "nbgrader_config.py", course)  # gdlab's scores, outside the kernel
     nbgrader("generate_assignment", exercise.id, "--force", cwd=course)
     return course
 
@@ -141,6 +143,41 @@ def test_nbgrader_autograde_gives_gdlabs_scores(tmp_path):
     assert gdlab_scores == pytest.approx(nbgrader_scores)
     assert nbgrader_scores["right"] == 100 and nbgrader_scores["untouched"] == 0
     assert len(set(nbgrader_scores.values())) >= 4
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_takes_no_score_from_the_students_kernel(tmp_path):
+    """A first answer cell that replaces `check` with one returning full points gets 0."""
+    exercise = exercises.get("gradient_basic")
+    course = make_course(tmp_path, exercise)
+    released = json.loads((course / "release" / exercise.id / exercise.notebook).read_text())
+    cheat = ("try:\n"
+             "    import autograder.notebook\n"
+             "    autograder.notebook.check = lambda exercise_id, quantity: 20.0\n"
+             "    autograder.notebook.grade_hidden_cases = lambda: None\n"
+             "except ImportError:  # the sandbox: nothing to patch there\n"
+             "    pass\n")
+    patched = copy.deepcopy(released)
+    first = next(c for c in patched["cells"]
+                 if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first["source"] = cheat + "".join(first["source"])
+    cheating_right = filled_release(exercise)
+    first_right = next(c for c in cheating_right["cells"]
+                       if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first_right["source"] = cheat + "".join(first_right["source"])
+    for student, notebook in (("mallory", patched), ("ada", cheating_right)):
+        folder = course / "submitted" / student / exercise.id
+        folder.mkdir(parents=True)
+        (folder / exercise.notebook).write_text(json.dumps(notebook))
+    nbgrader("autograde", exercise.id, "--force", cwd=course)
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        assert book.find_submission(exercise.id, "mallory").score == 0
+        # the patch changes nothing either way: a right answer keeps its full marks
+        assert book.find_submission(exercise.id, "ada").score == 100
+        cell = book.find_grade("check-h", Path(exercise.notebook).stem, exercise.id, "mallory")
+        assert cell.auto_score == 0
 
 
 @pytest.mark.slow
