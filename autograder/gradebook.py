@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from autograder.errors import UserError
 from autograder.grading import Grade
 from autograder.home import default_home
+from autograder.server.schema import add_server_tables
 from autograder.submission import Program
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _OUTPUT_KEPT = 20_000
 
 metadata = sa.MetaData()
@@ -122,7 +123,8 @@ def _to_v2(conn: sa.Connection) -> None:
     conn.execute(gdlab_meta.insert(), [{"key": "secret", "value": secrets.token_hex(16)}])
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _to_v1, 2: _to_v2, 3: add_server_tables}
 
 
 def _dialect(conn: sa.Connection) -> dict[str, str]:
