@@ -66,8 +66,14 @@ async def _code(request: Request, default_name: str) -> tuple[str, bytes]:
 
 
 def job_json(job: JobView) -> dict[str, Any]:
-    return {"job": job.id, "kind": job.kind, "state": job.state, "position": job.position,
-            "submission": job.submission_id, "result": job.result}
+    return {
+        "job": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "position": job.position,
+        "submission": job.submission_id,
+        "result": job.result,
+    }
 
 
 async def _wait(request: Request, job_id: int) -> JobView:
@@ -91,8 +97,9 @@ async def run(request: Request) -> JSONResponse:
     user = await require(request)
     exercise_id = _exercise(request)
     name, content = await _code(request, course.get(exercise_id).script)
-    job_id = await run_in_threadpool(_store(request).enqueue_run, user.name, exercise_id, name,
-                                     content)
+    job_id = await run_in_threadpool(
+        _store(request).enqueue_run, user.name, exercise_id, name, content
+    )
     return JSONResponse(job_json(await _wait(request, job_id)), status_code=202)
 
 
@@ -106,11 +113,15 @@ async def submit(request: Request) -> JSONResponse:
         raise HTTPException(400, str(error)) from None
     limit = request.app.state.config.submit_limit
     try:
-        job_id, _ = await run_in_threadpool(_store(request).enqueue_submit, user.name,
-                                            exercise_id, program, new_seed(), limit)
+        job_id, _ = await run_in_threadpool(
+            _store(request).enqueue_submit, user.name, exercise_id, program, new_seed(), limit
+        )
     except RateLimited as limited:
-        return JSONResponse({"error": str(limited), "retry_after": limited.retry_after},
-                            status_code=429, headers={"Retry-After": str(limited.retry_after)})
+        return JSONResponse(
+            {"error": str(limited), "retry_after": limited.retry_after},
+            status_code=429,
+            headers={"Retry-After": str(limited.retry_after)},
+        )
     return JSONResponse(job_json(await _wait(request, job_id)), status_code=202)
 
 
@@ -132,8 +143,9 @@ async def save_draft(request: Request) -> JSONResponse:
     user = await require(request)
     exercise_id = _exercise(request)
     _, content = await _code(request, "draft.py")
-    await run_in_threadpool(_store(request).save_draft, user.name, exercise_id,
-                            content.decode("utf-8", "replace"))
+    await run_in_threadpool(
+        _store(request).save_draft, user.name, exercise_id, content.decode("utf-8", "replace")
+    )
     return JSONResponse({"saved": True})
 
 
@@ -148,9 +160,15 @@ async def reset(request: Request) -> JSONResponse:
 
 async def exercise(request: Request) -> JSONResponse:
     user = await require(request)
-    return JSONResponse(await run_in_threadpool(
-        history.quiz_data, request.app.state.config, _store(request), user.name,
-        _exercise(request)))
+    return JSONResponse(
+        await run_in_threadpool(
+            history.quiz_data,
+            request.app.state.config,
+            _store(request),
+            user.name,
+            _exercise(request),
+        )
+    )
 
 
 async def exercises_list(request: Request) -> JSONResponse:

@@ -31,9 +31,12 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 #: Scripts only from this server (the page's data is JSON, never inline script); CodeMirror
 #: injects its own style elements.
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; script-src 'self'; "
-                                 b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                                 b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; "
+        b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),  # a sign-in link's token never leaves in a Referer
     (b"x-frame-options", b"DENY"),
@@ -57,25 +60,36 @@ class SecurityHeaders:
 
 async def _error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-            "accept", ""):
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-    return templates.TemplateResponse(request, "error.html", {
-        "status": exc.status_code, "detail": exc.detail, "user": None},
-        status_code=exc.status_code)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": exc.detail, "user": None},
+        status_code=exc.status_code,
+    )
 
 
 def create_app(config: ServerConfig, book: Gradebook | None = None) -> Starlette:
     book = book or Gradebook(config.db)
     store = Store(book)
     app = Starlette(
-        routes=[*student.routes, *api.routes, *instructor.routes,
-                Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")],
+        routes=[
+            *student.routes,
+            *api.routes,
+            *instructor.routes,
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ],
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=store.session_key(),
-                       session_cookie="gdlab_session", same_site="lax",
-                       https_only=config.https, max_age=14 * 24 * 3600),
+            Middleware(
+                SessionMiddleware,
+                secret_key=store.session_key(),
+                session_cookie="gdlab_session",
+                same_site="lax",
+                https_only=config.https,
+                max_age=14 * 24 * 3600,
+            ),
         ],
         exception_handlers={HTTPException: _error},
     )

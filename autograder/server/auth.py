@@ -67,7 +67,8 @@ async def require(request: Request, role: str | None = None) -> User:
     if request.method not in SAFE_METHODS and user.by_cookie:
         sent = request.headers.get("x-csrf-token")
         if sent is None and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
             sent = str((await request.form()).get("csrf_token") or "")
         if not sent or not secrets.compare_digest(sent, csrf_token(request)):
             raise HTTPException(403, "missing or wrong CSRF token: reload the page")

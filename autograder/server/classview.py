@@ -27,13 +27,15 @@ class Cell:
 
 
 def _best(rows: list[Row], due: str | None) -> float | None:
-    scores = [r.score for r in rows if r.score is not None
-              and (due is None or r.submitted_at <= due)]
+    scores = [
+        r.score for r in rows if r.score is not None and (due is None or r.submitted_at <= due)
+    ]
     return max(scores) if scores else None
 
 
-def table(store: Store, before_due: bool = False) -> tuple[list[str], list[str],
-                                                            dict[tuple[str, str], Cell]]:
+def table(
+    store: Store, before_due: bool = False
+) -> tuple[list[str], list[str], dict[tuple[str, str], Cell]]:
     """(students, exercises, cell per (student, exercise))."""
     rows = store.book.rows()
     roster = [name for name, role in store.roster() if role == "student"]
@@ -50,8 +52,13 @@ def table(store: Store, before_due: bool = False) -> tuple[list[str], list[str],
             mine = by.get((s, e), [])
             override = overrides.get((s, e))
             best = override["score"] if override else _best(mine, due.get(e))
-            cells[(s, e)] = Cell(best, _max(e), len(mine),
-                                 max((r.submitted_at for r in mine), default=None), override)
+            cells[(s, e)] = Cell(
+                best,
+                _max(e),
+                len(mine),
+                max((r.submitted_at for r in mine), default=None),
+                override,
+            )
     return students, ids, cells
 
 
@@ -63,8 +70,9 @@ def _max(exercise_id: str) -> float:
 
 def mistakes(store: Store, exercise_id: str) -> list[tuple[str, int]]:
     """Each named mistake of the exercise with the number of students who made it."""
-    seen = Counter(m for student, names in _mistakes_by_student(store, exercise_id).items()
-                   for m in names)
+    seen = Counter(
+        m for student, names in _mistakes_by_student(store, exercise_id).items() for m in names
+    )
     return seen.most_common()
 
 
@@ -79,13 +87,30 @@ def to_csv(store: Store, before_due: bool) -> str:
     students, ids, cells = table(store, before_due)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "exercise", "score", "max_score", "attempts",
-                     "last_activity", "override_comment"])
+    writer.writerow(
+        [
+            "student",
+            "exercise",
+            "score",
+            "max_score",
+            "attempts",
+            "last_activity",
+            "override_comment",
+        ]
+    )
     for s in students:
         for e in ids:
             cell = cells[(s, e)]
             if cell.attempts or cell.override:
-                writer.writerow([s, e, "" if cell.best is None else f"{cell.best:g}",
-                                 f"{cell.max_score:g}", cell.attempts, cell.last or "",
-                                 cell.override["comment"] if cell.override else ""])
+                writer.writerow(
+                    [
+                        s,
+                        e,
+                        "" if cell.best is None else f"{cell.best:g}",
+                        f"{cell.max_score:g}",
+                        cell.attempts,
+                        cell.last or "",
+                        cell.override["comment"] if cell.override else "",
+                    ]
+                )
     return out.getvalue()

@@ -47,12 +47,24 @@ def configured(url: str | None = None) -> tuple[str, str] | None:
     return str(url).rstrip("/"), str(token)
 
 
-def _call(server: tuple[str, str], method: str, path: str, body: bytes | None = None,
-          content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
+def _call(
+    server: tuple[str, str],
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, Any]]:
     url, token = server
-    request = urllib.request.Request(url + path, data=body, method=method, headers={
-        "Authorization": f"Bearer {token}", "Accept": "application/json",
-        **({"Content-Type": content_type} if body is not None else {})})
+    request = urllib.request.Request(
+        url + path,
+        data=body,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            **({"Content-Type": content_type} if body is not None else {}),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=90) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -73,11 +85,21 @@ def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[
     except OSError as error:
         raise UserError(f"{file}: cannot read it ({error.strerror})") from None
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"{file.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
-    _, answer = _call(server, "POST", f"/api/exercises/{exercise}/{kind}?wait=30", body,
-                      f"multipart/form-data; boundary={boundary}")
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    _, answer = _call(
+        server,
+        "POST",
+        f"/api/exercises/{exercise}/{kind}?wait=30",
+        body,
+        f"multipart/form-data; boundary={boundary}",
+    )
     deadline = time.monotonic() + 600
     while answer.get("state") != "done":
         if time.monotonic() > deadline:
@@ -99,10 +121,14 @@ def text(result: dict[str, Any]) -> str:
     out += ["", "--- visible checks (the published given values) ---"]
     for c in (c for c in result["checks"] if c["visible"]):
         mark = "✓*" if c["carried_forward"] else "✓" if c["passed"] else "✗"
-        note = f"  {c['mistake']}: {c['hint']}" if c.get("mistake") else (
-            "" if c["passed"] and not c["carried_forward"] else f"  {c['message']}")
-        out.append(f"  {mark} {c['quantity']}: expected {c['expected']}, "
-                   f"received {c['received']}{note}")
+        note = (
+            f"  {c['mistake']}: {c['hint']}"
+            if c.get("mistake")
+            else ("" if c["passed"] and not c["carried_forward"] else f"  {c['message']}")
+        )
+        out.append(
+            f"  {mark} {c['quantity']}: expected {c['expected']}, received {c['received']}{note}"
+        )
     if result["kind"] == "submit":
         hidden = [c for c in result["checks"] if not c["visible"]]
         for q in dict.fromkeys(c["quantity"] for c in hidden):

@@ -44,8 +44,11 @@ def known(exercise_id: str) -> bool:
 
 def statement(exercise_id: str) -> Statement:
     exercise = get(exercise_id)
-    return Statement(exercise.title, tuple((q.name, q.about, q.points)
-                                           for q in exercise.quantities), exercise.hidden_cases)
+    return Statement(
+        exercise.title,
+        tuple((q.name, q.about, q.points) for q in exercise.quantities),
+        exercise.hidden_cases,
+    )
 
 
 def _release_file(release: Path, exercise_id: str, name: str) -> Path:

@@ -19,13 +19,24 @@ from autograder.server.schema import jobs
 from autograder.server.store import Store
 
 
-def _attempts(store: Store, student: str, exercise_id: str | None = None,
-              submission_id: int | None = None) -> list[dict[str, Any]]:
+def _attempts(
+    store: Store, student: str, exercise_id: str | None = None, submission_id: int | None = None
+) -> list[dict[str, Any]]:
     """The student's SUBMITs, newest first, each with its latest public result."""
-    query = sa.select(submissions.c.id, submissions.c.exercise, submissions.c.submitted_at,
-                      submissions.c.status, submissions.c.score, submissions.c.max_score,
-                      submissions.c.verdict, submissions.c.filename).where(
-        submissions.c.student == student).order_by(submissions.c.id.desc())
+    query = (
+        sa.select(
+            submissions.c.id,
+            submissions.c.exercise,
+            submissions.c.submitted_at,
+            submissions.c.status,
+            submissions.c.score,
+            submissions.c.max_score,
+            submissions.c.verdict,
+            submissions.c.filename,
+        )
+        .where(submissions.c.student == student)
+        .order_by(submissions.c.id.desc())
+    )
     if exercise_id:
         query = query.where(submissions.c.exercise == exercise_id)
     if submission_id is not None:
@@ -35,13 +46,26 @@ def _attempts(store: Store, student: str, exercise_id: str | None = None,
         ids = [r.id for r in rows]
         results: dict[int, Any] = {}
         if ids:
-            for j in conn.execute(sa.select(jobs.c.submission_id, jobs.c.result).where(
-                    jobs.c.submission_id.in_(ids), jobs.c.state == "done").order_by(jobs.c.id)):
+            for j in conn.execute(
+                sa.select(jobs.c.submission_id, jobs.c.result)
+                .where(jobs.c.submission_id.in_(ids), jobs.c.state == "done")
+                .order_by(jobs.c.id)
+            ):
                 results[j.submission_id] = json.loads(j.result)
-    return [{"submission": r.id, "exercise": r.exercise, "submitted_at": r.submitted_at,
-             "status": r.status, "score": r.score, "max_score": r.max_score,
-             "verdict": r.verdict, "file": r.filename, "result": results.get(r.id)}
-            for r in rows]
+    return [
+        {
+            "submission": r.id,
+            "exercise": r.exercise,
+            "submitted_at": r.submitted_at,
+            "status": r.status,
+            "score": r.score,
+            "max_score": r.max_score,
+            "verdict": r.verdict,
+            "file": r.filename,
+            "result": results.get(r.id),
+        }
+        for r in rows
+    ]
 
 
 def overview(store: Store, student: str) -> list[dict[str, Any]]:
@@ -51,14 +75,19 @@ def overview(store: Store, student: str) -> list[dict[str, Any]]:
     for exercise_id in exercises.available():
         tries = [a for a in mine if a["exercise"] == exercise_id]
         scores = [a["score"] for a in tries if a["score"] is not None]
-        out.append({"id": exercise_id, "title": course.get(exercise_id).title,
-                    "best": max(scores) if scores else None,
-                    "max_score": course.get(exercise_id).max_score, "attempts": len(tries)})
+        out.append(
+            {
+                "id": exercise_id,
+                "title": course.get(exercise_id).title,
+                "best": max(scores) if scores else None,
+                "max_score": course.get(exercise_id).max_score,
+                "attempts": len(tries),
+            }
+        )
     return out
 
 
-def quiz_data(config: ServerConfig, store: Store, student: str,
-              exercise_id: str) -> dict[str, Any]:
+def quiz_data(config: ServerConfig, store: Store, student: str, exercise_id: str) -> dict[str, Any]:
     statement = course.statement(exercise_id)
     script, stub = course.stub(config.release, exercise_id)
     draft = store.draft(student, exercise_id)
@@ -67,11 +96,15 @@ def quiz_data(config: ServerConfig, store: Store, student: str,
     available = exercises.available()
     index = available.index(exercise_id)
     return {
-        "exercise": exercise_id, "title": statement.title, "script": script,
+        "exercise": exercise_id,
+        "title": statement.title,
+        "script": script,
         "quantities": [{"name": n, "about": a, "points": p} for n, a, p in statement.quantities],
-        "hidden_cases": statement.hidden_cases, "stub": stub,
-        "files": [{"name": n, "text": t} for n, t in course.given_files(config.release,
-                                                                        exercise_id)],
+        "hidden_cases": statement.hidden_cases,
+        "stub": stub,
+        "files": [
+            {"name": n, "text": t} for n, t in course.given_files(config.release, exercise_id)
+        ],
         "draft": {"code": draft[0], "saved_at": draft[1]} if draft else None,
         "attempts": attempts,
         "solution": course.solution(exercise_id) if solved and config.show_solution else None,

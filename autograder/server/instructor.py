@@ -24,16 +24,36 @@ def _exercise(request: Request) -> str:
 async def class_table(request: Request) -> Response:
     await require(request, "instructor")
     students, ids, cells = await run_in_threadpool(classview.table, request.app.state.store)
-    return _page(request, "instructor/class.html", students=students, exercises=ids,
-                 cells=cells, due=request.app.state.store.due())
+    return _page(
+        request,
+        "instructor/class.html",
+        students=students,
+        exercises=ids,
+        cells=cells,
+        due=request.app.state.store.due(),
+    )
 
 
 async def class_json(request: Request) -> JSONResponse:
     await require(request, "instructor")
     students, ids, cells = await run_in_threadpool(classview.table, request.app.state.store)
-    return JSONResponse({"students": students, "exercises": ids, "cells": [
-        {"student": s, "exercise": e, "best": c.best, "max_score": c.max_score,
-         "attempts": c.attempts, "last_activity": c.last} for (s, e), c in cells.items()]})
+    return JSONResponse(
+        {
+            "students": students,
+            "exercises": ids,
+            "cells": [
+                {
+                    "student": s,
+                    "exercise": e,
+                    "best": c.best,
+                    "max_score": c.max_score,
+                    "attempts": c.attempts,
+                    "last_activity": c.last,
+                }
+                for (s, e), c in cells.items()
+            ],
+        }
+    )
 
 
 async def student_page(request: Request) -> Response:
@@ -42,8 +62,9 @@ async def student_page(request: Request) -> Response:
     name = request.path_params["student"]
     rows = await run_in_threadpool(store.book.rows, None, name)
     versions = await run_in_threadpool(store.versions, [r.id for r in rows])
-    return _page(request, "instructor/student.html", student=name, rows=rows[::-1],
-                 versions=versions)
+    return _page(
+        request, "instructor/student.html", student=name, rows=rows[::-1], versions=versions
+    )
 
 
 async def submission_page(request: Request) -> Response:
@@ -57,10 +78,18 @@ async def submission_page(request: Request) -> Response:
     checks = await run_in_threadpool(store.book.checks_of, submission_id)
     runs = await run_in_threadpool(store.book.runs_of, submission_id)
     code = (await run_in_threadpool(store.book.content_of, submission_id)).decode(
-        "utf-8", "replace")
+        "utf-8", "replace"
+    )
     versions = await run_in_threadpool(store.versions, [submission_id])
-    return _page(request, "instructor/submission.html", row=rows[0], checks=checks, runs=runs,
-                 code=code, version=versions.get(submission_id))
+    return _page(
+        request,
+        "instructor/submission.html",
+        row=rows[0],
+        checks=checks,
+        runs=runs,
+        code=code,
+        version=versions.get(submission_id),
+    )
 
 
 async def exercise_page(request: Request) -> Response:
@@ -68,9 +97,15 @@ async def exercise_page(request: Request) -> Response:
     exercise_id = _exercise(request)
     store = request.app.state.store
     counts = await run_in_threadpool(classview.mistakes, store, exercise_id)
-    return _page(request, "instructor/exercise.html", exercise=exercise_id,
-                 title=course.get(exercise_id).title, counts=counts,
-                 due=store.due().get(exercise_id, ""), version=course.version(exercise_id))
+    return _page(
+        request,
+        "instructor/exercise.html",
+        exercise=exercise_id,
+        title=course.get(exercise_id).title,
+        counts=counts,
+        due=store.due().get(exercise_id, ""),
+        version=course.version(exercise_id),
+    )
 
 
 async def set_due(request: Request) -> Response:
@@ -88,9 +123,12 @@ async def regrade(request: Request) -> Response:
     exercise_id = _exercise(request)
     course.version.cache_clear()
     count = await run_in_threadpool(request.app.state.store.enqueue_regrade, exercise_id)
-    return _page(request, "instructor/done.html",
-                 message=f"{count} submissions of {exercise_id} queued for regrading.",
-                 back=f"/instructor/exercise/{exercise_id}")
+    return _page(
+        request,
+        "instructor/done.html",
+        message=f"{count} submissions of {exercise_id} queued for regrading.",
+        back=f"/instructor/exercise/{exercise_id}",
+    )
 
 
 async def override(request: Request) -> Response:
@@ -106,8 +144,9 @@ async def override(request: Request) -> Response:
     comment = str(form.get("comment", "")).strip()
     if not comment:
         raise HTTPException(400, "an override needs a comment saying why")
-    await run_in_threadpool(request.app.state.store.add_override, student, exercise_id, score,
-                            comment, user.name)
+    await run_in_threadpool(
+        request.app.state.store.add_override, student, exercise_id, score, comment, user.name
+    )
     return RedirectResponse(f"/instructor/student/{student}", status_code=303)
 
 
@@ -121,8 +160,11 @@ async def export_csv(request: Request) -> Response:
     await require(request, "instructor")
     before_due = request.query_params.get("before_due") == "1"
     text = await run_in_threadpool(classview.to_csv, request.app.state.store, before_due)
-    return Response(text, media_type="text/csv", headers={
-        "content-disposition": 'attachment; filename="grades.csv"'})
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"content-disposition": 'attachment; filename="grades.csv"'},
+    )
 
 
 routes = [

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 people = sa.Table(
-    "people", metadata,
+    "people",
+    metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("role", sa.String(20), nullable=False),
     #: sha256 of the personal token: a leaked gradebook does not sign anyone in.
@@ -22,14 +23,16 @@ people = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
 )
 drafts = sa.Table(
-    "drafts", metadata,
+    "drafts",
+    metadata,
     sa.Column("student", sa.String(200), primary_key=True),
     sa.Column("exercise", sa.String(200), primary_key=True),
     sa.Column("code", sa.Text, nullable=False),
     sa.Column("saved_at", sa.Float, nullable=False),
 )
 jobs = sa.Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(10), nullable=False),  # "run" (TEST RUN) or "submit"
     sa.Column("student", sa.String(200), nullable=False),
@@ -45,12 +48,14 @@ jobs = sa.Table(
     sa.Index("jobs_by_state", "state", "id"),
 )
 due_dates = sa.Table(
-    "due_dates", metadata,
+    "due_dates",
+    metadata,
     sa.Column("exercise", sa.String(200), primary_key=True),
     sa.Column("due_at", sa.Text, nullable=False),
 )
 overrides = sa.Table(
-    "overrides", metadata,
+    "overrides",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("student", sa.String(200), nullable=False),
     sa.Column("exercise", sa.String(200), nullable=False),
@@ -60,7 +65,8 @@ overrides = sa.Table(
     sa.Column("at", sa.Text, nullable=False),
 )
 grade_versions = sa.Table(
-    "grade_versions", metadata,
+    "grade_versions",
+    metadata,
     sa.Column("submission_id", sa.Integer, primary_key=True),
     sa.Column("engine", sa.Text, nullable=False),
     sa.Column("exercise_version", sa.Text, nullable=False),
@@ -71,5 +77,7 @@ def add_server_tables(conn: sa.Connection) -> None:
     """Migration: the course server's tables and the key that signs its session cookies."""
     metadata.create_all(conn)
     conn.execute(sa.text("CREATE INDEX submissions_by_time ON submissions (student, submitted_at)"))
-    conn.execute(sa.text("INSERT INTO gdlab_meta (key, value) VALUES ('session_key', :v)"),
-                 {"v": secrets.token_hex(32)})
+    conn.execute(
+        sa.text("INSERT INTO gdlab_meta (key, value) VALUES ('session_key', :v)"),
+        {"v": secrets.token_hex(32)},
+    )

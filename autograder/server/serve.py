@@ -32,8 +32,11 @@ def serve(config: ServerConfig, host: str, port: int, workers: int) -> int:
         print(f"gdlab: {requeued} jobs of stopped workers are back in the queue")
     procs = start_pool(book.url, workers) if workers > 0 else []
     where = f"http://{host}:{port}/"
-    print(f"gdlab: serving on {where} with {workers} grading workers"
-          + (" (practice: no sign-in)" if config.practice else ""), flush=True)
+    print(
+        f"gdlab: serving on {where} with {workers} grading workers"
+        + (" (practice: no sign-in)" if config.practice else ""),
+        flush=True,
+    )
     try:
         uvicorn.run(create_app(config, book), host=host, port=port, log_level="warning")
     finally:
@@ -51,6 +54,7 @@ def roster_add(db: str | None, names: list[str], role: str, base_url: str) -> li
             if not name.strip() or "/" in name or len(name) > 200:
                 raise UserError(f"{name!r} is not a usable name")
             token = store.add_person(name.strip(), role)
-            lines.append(f"{name}\t{role}\t{base_url.rstrip('/')}/signin/{token}\t"
-                         f"GDLAB_TOKEN={token}")
+            lines.append(
+                f"{name}\t{role}\t{base_url.rstrip('/')}/signin/{token}\tGDLAB_TOKEN={token}"
+            )
     return lines

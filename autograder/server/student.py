@@ -53,8 +53,9 @@ def _exercise(request: Request) -> str:
 async def quiz(request: Request) -> Response:
     user = await require(request)
     exercise_id = _exercise(request)
-    data = await run_in_threadpool(history.quiz_data, request.app.state.config,
-                                   request.app.state.store, user.name, exercise_id)
+    data = await run_in_threadpool(
+        history.quiz_data, request.app.state.config, request.app.state.store, user.name, exercise_id
+    )
     return _page(request, "quiz.html", data=data)
 
 

@@ -46,13 +46,20 @@ def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
         program = submission.from_content(Path(job.filename), content)
     except UserError as error:
         return unreadable(job.kind, job.exercise, job.filename, str(error))
-    result = grade(exercise, program, student=job.student, seed=seed,
-                   hidden=job.kind == "submit", sandbox=sandbox)
+    result = grade(
+        exercise,
+        program,
+        student=job.student,
+        seed=seed,
+        hidden=job.kind == "submit",
+        sandbox=sandbox,
+    )
     if job.kind == "submit":
         assert job.submission_id is not None
         store.book.add_grade(job.submission_id, result)
-        store.record_versions(job.submission_id, course.ENGINE_VERSION,
-                              course.version(job.exercise))
+        store.record_versions(
+            job.submission_id, course.ENGINE_VERSION, course.version(job.exercise)
+        )
     return public(result, job.kind)
 
 
@@ -62,42 +69,64 @@ def _seed_of(store: Store, submission_id: int) -> int | None:
     from autograder.gradebook import submissions
 
     with store.engine.connect() as conn:
-        return conn.execute(sa.select(submissions.c.seed).where(
-            submissions.c.id == submission_id)).scalar_one()
+        return conn.execute(
+            sa.select(submissions.c.seed).where(submissions.c.id == submission_id)
+        ).scalar_one()
 
 
-def work(url: str, name: str, *, stop_when_idle: bool = False, lease: float = LEASE_SECONDS,
-         parent: int | None = None) -> int:
-    """Claim and grade jobs until stopped (or, with `stop_when_idle`, the queue is empty)."""
+def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
+    """Claim and grade jobs until stopped (or until `parent` is gone); the number graded."""
     done = 0
     with Gradebook(url) as book, Sandbox() as sandbox:
         store = Store(book)
-        while True:
-            job = store.claim(name, lease)
-            if job is None:
-                if stop_when_idle or (parent is not None and os.getppid() != parent):
-                    return done
+        while parent is None or os.getppid() == parent:
+            graded = drain(store, sandbox, name, lease)
+            done += graded
+            if not graded:
                 time.sleep(_IDLE_SLEEP)
-                continue
-            try:
-                result = handle(store, sandbox, job)
-            except Exception as error:  # one broken job never stops the worker
-                log.exception("job %s failed", job.id)
-                result = unreadable(job.kind, job.exercise, job.filename,
-                                    f"the grader failed ({type(error).__name__}); "
-                                    "please try again")
-            store.finish(job.id, name, result)
-            done += 1
+    return done
+
+
+def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECONDS) -> int:
+    """Grade queued jobs until the queue is empty; the number graded."""
+    done = 0
+    while (job := store.claim(name, lease)) is not None:
+        try:
+            result = handle(store, sandbox, job)
+        except Exception as error:  # one broken job never stops the worker
+            log.exception("job %s failed", job.id)
+            result = unreadable(
+                job.kind,
+                job.exercise,
+                job.filename,
+                f"the grader failed ({type(error).__name__}); please try again",
+            )
+        store.finish(job.id, name, result)
+        done += 1
+    return done
 
 
 def start_pool(url: str, count: int, lease: float = LEASE_SECONDS) -> list[subprocess.Popen]:
     """Start `count` worker processes that end when this process does."""
     procs = []
     for number in range(count):
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "autograder.server.worker", "--db", url,
-             "--name", f"{socket.gethostname()}:{os.getpid()}:{number}",
-             "--lease", str(lease), "--parent", str(os.getpid())]))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "autograder.server.worker",
+                    "--db",
+                    url,
+                    "--name",
+                    f"{socket.gethostname()}:{os.getpid()}:{number}",
+                    "--lease",
+                    str(lease),
+                    "--parent",
+                    str(os.getpid()),
+                ]
+            )
+        )
     return procs
 
 
