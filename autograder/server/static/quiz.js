@@ -169,7 +169,10 @@ function setupQuiz() {
       panel.append(area);
       made = { get: () => area.value, set: (v) => { area.value = v; }, focus: () => area.focus() };
     }
-    if (file.main) editor = made;
+    if (file.main) {
+      editor = made;
+      window.gdlabEditor = made; // for tests and assistive tools: get(), set(text), focus()
+    }
     tab.addEventListener("click", () => select(i));
     tab.addEventListener("keydown", (e) => {
       if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
