@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="run the hidden reference instead (instructors: preview a full answer)")
     run.add_argument("--data", type=Path, help="a data file for the published case "
                      "(exercises that read one, e.g. the admissions data binary.csv)")
+    run.add_argument("--server", help="TEST RUN on this course server (default: $GDLAB_SERVER "
+                     "or the client config)")
 
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
@@ -134,16 +136,22 @@ def _server_command(args: argparse.Namespace) -> int:
     return serve(config, args.host, args.port, args.workers)
 
 
-def _submit_to_server(args: argparse.Namespace) -> int | None:
-    """SUBMIT on a course server when one is configured (None: grade here)."""
+def _on_server(args: argparse.Namespace) -> int | None:
+    """TEST RUN or SUBMIT on a course server when one is configured (None: grade here)."""
     from autograder.server import client
 
     server = client.configured(args.server)
     if server is None:
         return None
-    result = client.send(server, args.exercise, args.file, "submit")
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else client.text(result))
-    return 0
+    if args.file is None:
+        raise UsageError(f"give the file to run (gdlab run {args.exercise} FILE)")
+    kind = "submit" if args.command == "submit" else "run"
+    result = client.send(server, args.exercise, args.file, kind)
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(client.text(result))
+    return 0 if kind == "submit" or result.get("full_marks") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,8 +210,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command in ("serve", "roster"):
         return _server_command(args)
-    if args.command == "submit":
-        on_server = _submit_to_server(args)
+    if args.command == "submit" or (args.command == "run" and not args.solution):
+        on_server = _on_server(args)
         if on_server is not None:
             return on_server
     if args.command == "run":

@@ -145,3 +145,57 @@ def text(result: dict[str, Any]) -> str:
             out.append(f"Recorded on the server as submission {result['submission']}.")
         out.append(result["verdict"])
     return "\n".join(out)
+
+
+_LAB_RESULTS: dict[tuple[str, str, bytes], dict[str, Any]] = {}
+
+
+def lab_file(exercise: str, folder: Path | None = None) -> Path:
+    """The lab the kernel runs beside: ``<exercise>.ipynb``, or the folder's only notebook."""
+    folder = folder or Path.cwd()
+    named = folder / f"{exercise}.ipynb"
+    if named.is_file():
+        return named
+    found = sorted(folder.glob("*.ipynb"))
+    if len(found) == 1:
+        return found[0]
+    raise UserError(f"cannot find {named.name} in {folder} to send to the course server")
+
+
+def lab_check(server: tuple[str, str], exercise: str, quantity: str) -> None:
+    """A lab check cell in course mode: TEST RUN of the saved notebook on the server, then
+    this quantity's visible check (an AssertionError carrying the teaching message if wrong)."""
+    path = lab_file(exercise)
+    content = path.read_bytes()
+    key = (server[0], exercise, content)
+    if key not in _LAB_RESULTS:
+        _LAB_RESULTS[key] = send(server, exercise, path, "run")
+    result = _LAB_RESULTS[key]
+    if result.get("error"):
+        raise AssertionError(result["error"])
+    check = next((c for c in result["checks"] if c["quantity"] == quantity), None)
+    if check is None:
+        raise AssertionError(f"the server does not check {quantity!r} in {exercise}")
+    if check["passed"]:
+        note = f" ({check['message']})" if check["carried_forward"] else ""
+        print(
+            f"✓ {quantity} = {check['received']}{note}  (course server; the notebook as last saved)"
+        )
+        return
+    lines = [
+        f"✗ {quantity}: {check['message']}",
+        f"  expected {check['expected']}",
+        f"  received {check['received']}",
+    ]
+    if check.get("mistake"):
+        lines.append(f"  {check['mistake']}: {check['hint']}")
+    lines.append("  (checked on the course server: the notebook as last saved)")
+    raise AssertionError("\n".join(lines))
+
+
+def lab_submit(exercise: str) -> None:
+    """SUBMIT the saved lab to the course server and print the feedback (a lab's last cell)."""
+    server = configured()
+    if server is None:
+        raise UserError("no course server configured (GDLAB_SERVER and GDLAB_TOKEN)")
+    print(text(send(server, exercise, lab_file(exercise), "submit")))
