@@ -6,8 +6,6 @@ A student reaches only their own drafts, jobs and submissions (403 otherwise).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +81,14 @@ async def _wait(request: Request, job_id: int) -> JobView:
         wait = min(float(request.query_params.get("wait", 0)), request.app.state.config.max_wait)
     except ValueError:
         wait = 0.0
-    deadline = time.monotonic() + wait
-    while True:
+    job = await run_in_threadpool(store.job, job_id)
+    if job is None:
+        raise HTTPException(404, "no such job")
+    if job.state != "done" and wait > 0:
+        await request.app.state.waiter.wait(job_id, wait)
         job = await run_in_threadpool(store.job, job_id)
-        if job is None:
-            raise HTTPException(404, "no such job")
-        if job.state == "done" or time.monotonic() >= deadline:
-            return job
-        await asyncio.sleep(0.02)
+        assert job is not None
+    return job
 
 
 async def run(request: Request) -> JSONResponse:

@@ -24,6 +24,7 @@ from autograder.gradebook import Gradebook
 from autograder.server import api, instructor, student
 from autograder.server.config import ServerConfig
 from autograder.server.store import Store
+from autograder.server.waiter import Waiter
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -95,5 +96,6 @@ def create_app(config: ServerConfig, book: Gradebook | None = None) -> Starlette
     )
     app.state.config = config
     app.state.store = store
+    app.state.waiter = Waiter(store)
     app.state.templates = templates
     return app
