@@ -226,3 +226,40 @@ def test_instructor_sees_grades_overrides_and_exports_before_the_due_date(
     assert drain(course.store, sandbox, "w") == 1
     versions = course.store.versions([course.book.rows()[0].id])
     assert next(iter(versions.values()))[0] == "0.1.0"
+
+
+def test_practice_mode_is_one_student_on_localhost_without_sign_in(tmp_path: Path) -> None:
+    course = Course(tmp_path, practice=True, practice_student="me")
+    client = course.client()
+    assert client.get("/api/me").json() == {"name": "me", "role": "student"}
+    assert client.post("/api/exercises/gradient_basic/draft", json={"code": "x"}).status_code == (
+        403  # CSRF still holds: another site cannot write through the student's browser
+    )
+    assert (
+        client.post(
+            "/api/exercises/gradient_basic/draft",
+            json={"code": "x"},
+            headers={"X-CSRF-Token": course.csrf(client)},
+        ).status_code
+        == 200
+    )
+    assert client.get("/instructor").status_code == 403
+
+
+def test_practice_mode_refuses_to_listen_beyond_localhost() -> None:
+    from autograder.cli import main
+
+    assert main(["serve", "--practice", "--host", "0.0.0.0"]) == 2
+
+
+def test_a_lab_notebook_downloads_and_uploads_to_submit(course: Course) -> None:
+    client = course.client("alice")
+    lab = client.get("/exercise/gradient_basic/lab")
+    assert lab.status_code == 200 and b'"cells"' in lab.content
+    answer = client.post(
+        "/api/exercises/gradient_basic/submit",
+        files={"file": ("gradient_basic.ipynb", lab.content)},
+        headers={"X-CSRF-Token": course.csrf(client)},
+    )
+    assert answer.status_code == 202
+    assert course.book.rows()[0].filename == "gradient_basic.ipynb"
