@@ -79,11 +79,13 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
     done = 0
     with Gradebook(url) as book, Sandbox() as sandbox:
         store = Store(book)
+        idle = 0.0
         while parent is None or os.getppid() == parent:
             graded = drain(store, sandbox, name, lease)
             done += graded
-            if not graded:
-                time.sleep(_IDLE_SLEEP)
+            # poll fast while work comes in, slower (up to 0.1 s) once the queue stays empty
+            idle = 0.0 if graded else idle + 1
+            time.sleep(min(_IDLE_SLEEP * (1 + idle / 25), 0.1))
     return done
 
 
