@@ -40,7 +40,7 @@ def _silent_print(*args: Any, file: Any = None, **kwargs: Any) -> None:
 
 def run(source: str, given: dict[str, Any] | None, filename: str = "<reference>") -> dict[str, Any]:
     """Run `source` quietly with `given` injected (None: as published); return its namespace."""
-    code = _compiled(source, filename, None if given is None else tuple(given))
+    code = compiled(source, filename, None if given is None else tuple(given))
     namespace = quiet_namespace()
     if given is not None:
         namespace[GIVEN_NAME] = copy.deepcopy(given)
@@ -50,7 +50,7 @@ def run(source: str, given: dict[str, Any] | None, filename: str = "<reference>"
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(source: str, filename: str, given_names: tuple[str, ...] | None) -> Any:
+def compiled(source: str, filename: str, given_names: tuple[str, ...] | None) -> Any:
     """A code object depends only on these: the reference and each mistake's edit are compiled
     once per process, not once per case (a server draws new cases for every SUBMIT)."""
     return compile_program(source, filename, given_names)

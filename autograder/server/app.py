@@ -24,10 +24,11 @@ from autograder.gradebook import Gradebook
 from autograder.server import api, instructor, student
 from autograder.server.config import ServerConfig
 from autograder.server.store import Store
+from autograder.server.templating import environment
 from autograder.server.waiter import Waiter
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates = Jinja2Templates(env=environment())
 
 #: Scripts only from this server (the page's data is JSON, never inline script); CodeMirror
 #: injects its own style elements.
