@@ -60,6 +60,7 @@ _STATUS_WORDS = {
 
 # --- gathering a page's data ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Submission:
     """One graded submission with everything a page shows, read from the gradebook."""
@@ -78,11 +79,17 @@ def best_submissions(book: Gradebook, student: str | None = None) -> list[Submis
     attempts: dict[tuple[str, str], int] = {}
     for row in rows:
         if row.status == "graded":
-            attempts[(row.student, row.exercise)] = attempts.get(
-                (row.student, row.exercise), 0) + 1
-    return [Submission(row, row.verdict, book.checks_of(row.id), book.runs_of(row.id),
-                       attempts[(row.student, row.exercise)])
-            for row in chosen(rows, "best")]
+            attempts[(row.student, row.exercise)] = attempts.get((row.student, row.exercise), 0) + 1
+    return [
+        Submission(
+            row,
+            row.verdict,
+            book.checks_of(row.id),
+            book.runs_of(row.id),
+            attempts[(row.student, row.exercise)],
+        )
+        for row in chosen(rows, "best")
+    ]
 
 
 def _case_key(name: str, visible: bool) -> tuple[int, int, str]:
@@ -147,13 +154,16 @@ class Card:
 
 
 def _is_visible(sub: Submission, case: str) -> bool:
-    return any(bool(item["visible"]) for item in [*sub.checks, *sub.runs]
-               if item["case_name"] == case)
+    return any(
+        bool(item["visible"]) for item in [*sub.checks, *sub.runs] if item["case_name"] == case
+    )
 
 
 def _sorted_checks(sub: Submission, q: str, order: dict[str, int]) -> list[dict[str, Any]]:
-    return sorted((c for c in sub.checks if c["quantity"] == q),
-                  key=lambda c: order.get(c["case_name"], len(order)))
+    return sorted(
+        (c for c in sub.checks if c["quantity"] == q),
+        key=lambda c: order.get(c["case_name"], len(order)),
+    )
 
 
 def work_on(sub: Submission, cases: list[str], quantities: list[str]) -> list[Card]:
@@ -171,8 +181,7 @@ def work_on(sub: Submission, cases: list[str], quantities: list[str]) -> list[Ca
         carried = [c for c in checks if c["carried_forward"]]
         named = next((c for c in failed if c["mistake"]), None)
         if named is not None:
-            wrong.setdefault((named["mistake"], named["hint"] or ""), []).append(
-                (q, named, failed))
+            wrong.setdefault((named["mistake"], named["hint"] or ""), []).append((q, named, failed))
         elif failed and (key := _shared_reason(failed[0]["message"])):
             shared.setdefault(key, []).append(q)
         elif failed:
@@ -183,8 +192,15 @@ def work_on(sub: Submission, cases: list[str], quantities: list[str]) -> list[Ca
     ranked = sorted(wrong.values(), key=lambda entries: not entries[0][1]["mistake"])
     cards = [_mistake_card(entries) for entries in ranked]
     for (title, reason), names in shared.items():
-        cards.append(Card("shared", names, title, reason=reason[:1].upper() + reason[1:],
-                          see_run=title != NOT_DONE))
+        cards.append(
+            Card(
+                "shared",
+                names,
+                title,
+                reason=reason[:1].upper() + reason[1:],
+                see_run=title != NOT_DONE,
+            )
+        )
     return cards + carried_cards
 
 
@@ -207,11 +223,23 @@ def _mistake_card(entries: list[tuple[str, dict[str, Any], list[dict[str, Any]]]
     examples = []
     for q, shown, failed in entries:
         others = ", ".join(c["case_name"] for c in failed if c is not shown)
-        examples.append((q if len(entries) > 1 else "", shown["case_name"], shown["expected"],
-                         shown["received"], others))
-    return Card("mistake", [q for q, _, _ in entries], first["mistake"] or first["message"],
-                hint=first["hint"], examples=examples,
-                unknown=not first["mistake"] and first["message"].startswith("wrong value"))
+        examples.append(
+            (
+                q if len(entries) > 1 else "",
+                shown["case_name"],
+                shown["expected"],
+                shown["received"],
+                others,
+            )
+        )
+    return Card(
+        "mistake",
+        [q for q, _, _ in entries],
+        first["mistake"] or first["message"],
+        hint=first["hint"],
+        examples=examples,
+        unknown=not first["mistake"] and first["message"].startswith("wrong value"),
+    )
 
 
 def short_note(check: dict[str, Any]) -> tuple[str, str]:
@@ -230,15 +258,20 @@ def short_note(check: dict[str, Any]) -> tuple[str, str]:
 
 
 def _tries(sub: Submission) -> str:
-    return ("your only graded submission" if sub.attempts == 1
-            else f"the best of your {sub.attempts} graded submissions")
+    return (
+        "your only graded submission"
+        if sub.attempts == 1
+        else f"the best of your {sub.attempts} graded submissions"
+    )
 
 
 def _cases_text(sub: Submission, cases: list[str]) -> str:
     hidden = sum(1 for c in cases if not _is_visible(sub, c))
     if hidden:
-        return (f"{len(cases)} cases: the published example and {hidden} hidden "
-                f"case{'s' if hidden != 1 else ''} with other given values")
+        return (
+            f"{len(cases)} cases: the published example and {hidden} hidden "
+            f"case{'s' if hidden != 1 else ''} with other given values"
+        )
     return f"{len(cases)} case{'s' if len(cases) != 1 else ''}"
 
 
@@ -246,17 +279,28 @@ def _curve(sub: Submission, reference: list[float]) -> dict[str, Any]:
     """What the loss-curve section says: the student's losses beside the reference's."""
     published = next((r for r in sub.runs if r["visible"]), None)
     losses = parse_losses(published["output"]) if published else []
-    why = ("" if losses else "your program did not run on the published example"
-           if published is None else "it stopped before printing any loss"
-           if published["status"] != "finished" else "no_lines")
-    return {"losses": losses, "reference": reference, "why": why,
-            "ups": sum(1 for a, b in itertools.pairwise(losses) if b > a),
-            "diverged": not all(math.isfinite(v) for v in losses),
-            "image": loss_plot(losses, reference) if losses or reference else None}
+    why = (
+        ""
+        if losses
+        else "your program did not run on the published example"
+        if published is None
+        else "it stopped before printing any loss"
+        if published["status"] != "finished"
+        else "no_lines"
+    )
+    return {
+        "losses": losses,
+        "reference": reference,
+        "why": why,
+        "ups": sum(1 for a, b in itertools.pairwise(losses) if b > a),
+        "diverged": not all(math.isfinite(v) for v in losses),
+        "image": loss_plot(losses, reference) if losses or reference else None,
+    }
 
 
-def context(sub: Submission, exercise: exercises.Exercise | None,
-            reference: list[float] | None = None) -> dict[str, Any]:
+def context(
+    sub: Submission, exercise: exercises.Exercise | None, reference: list[float] | None = None
+) -> dict[str, Any]:
     """Everything the feedback templates show of one submission."""
     cases = _cases(sub)
     quantities = _quantities(sub, exercise)
@@ -266,25 +310,40 @@ def context(sub: Submission, exercise: exercises.Exercise | None,
     score, top = row.score or 0.0, row.max_score or 0.0
     percent = 100 * score / top if top else 0.0
     return {
-        "sub": sub, "row": row, "title": exercise.title if exercise else row.exercise,
-        "when": _when(row.submitted_at), "tries": _tries(sub), "cases": cases,
+        "sub": sub,
+        "row": row,
+        "title": exercise.title if exercise else row.exercise,
+        "when": _when(row.submitted_at),
+        "tries": _tries(sub),
+        "cases": cases,
         "visible": {case: _is_visible(sub, case) for case in cases},
-        "quantities": quantities, "by": by, "score": score, "top": top,
-        "percent": max(0.0, min(percent, 100.0)), "cases_text": _cases_text(sub, cases),
+        "quantities": quantities,
+        "by": by,
+        "score": score,
+        "top": top,
+        "percent": max(0.0, min(percent, 100.0)),
+        "cases_text": _cases_text(sub, cases),
         "level": "full" if top and score >= top else "part" if score > 0 else "zero",
         "cards": work_on(sub, cases, quantities),
         "checks_of": {q: _sorted_checks(sub, q, order) for q in quantities},
         "runs": {r["case_name"]: r for r in sub.runs},
         "published": next((r for r in sub.runs if r["visible"]), None),
-        "output_kept": _OUTPUT_KEPT, "status_words": _STATUS_WORDS,
-        "curve": _curve(sub, reference or []) if exercise is not None and exercise.training
+        "output_kept": _OUTPUT_KEPT,
+        "status_words": _STATUS_WORDS,
+        "curve": _curve(sub, reference or [])
+        if exercise is not None and exercise.training
         else None,
-        "mark": mark, "short_note": short_note, "PASS": PASS, "FAIL": FAIL, "CARRIED": CARRIED,
+        "mark": mark,
+        "short_note": short_note,
+        "PASS": PASS,
+        "FAIL": FAIL,
+        "CARRIED": CARRIED,
     }
 
 
-def render(sub: Submission, exercise: exercises.Exercise | None,
-           reference: list[float] | None = None) -> str:
+def render(
+    sub: Submission, exercise: exercises.Exercise | None, reference: list[float] | None = None
+) -> str:
     """One submission's page as a complete HTML document.
 
     `exercise` (None when it is no longer installed) gives the title, the quantities' order and
@@ -293,12 +352,20 @@ def render(sub: Submission, exercise: exercises.Exercise | None,
     """
     from autograder.server.templating import environment, stylesheet
 
-    return environment().get_template("feedback/page.html").render(
-        **context(sub, exercise, reference), css=stylesheet(), version=__version__,
-        made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return (
+        environment()
+        .get_template("feedback/page.html")
+        .render(
+            **context(sub, exercise, reference),
+            css=stylesheet(),
+            version=__version__,
+            made=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    )
 
 
 # --- writing pages -------------------------------------------------------------------------------
+
 
 def page_path(out: Path, student: str, exercise: str) -> Path:
     """``out/<student>/<exercise>.html``, with each name made safe as one path component.
@@ -314,9 +381,13 @@ def _component(name: str) -> str:
     return safe if safe.strip(".") else f"_{safe}"
 
 
-def write_pages(book: Gradebook, out: Path, student: str | None = None, *,
-                load_exercise: Callable[[str], exercises.Exercise] = exercises.get
-                ) -> list[Path]:
+def write_pages(
+    book: Gradebook,
+    out: Path,
+    student: str | None = None,
+    *,
+    load_exercise: Callable[[str], exercises.Exercise] = exercises.get,
+) -> list[Path]:
     """Write one page per student and exercise (the best graded submission); return the paths.
 
     `student` limits the pages to one student. `load_exercise` finds an exercise by id (tests
@@ -346,5 +417,14 @@ def write_pages(book: Gradebook, out: Path, student: str | None = None, *,
     return written
 
 
-__all__ = ["Submission", "best_submissions", "context", "loss_plot", "page_path",
-           "parse_losses", "reference_losses", "render", "write_pages"]
+__all__ = [
+    "Submission",
+    "best_submissions",
+    "context",
+    "loss_plot",
+    "page_path",
+    "parse_losses",
+    "reference_losses",
+    "render",
+    "write_pages",
+]

@@ -203,6 +203,11 @@ def test_instructor_sees_grades_overrides_and_exports_before_the_due_date(
     table = prof.get("/instructor").text
     assert "alice" in table and "<strong>80</strong>/100" in table
     assert "sign flipped (ŷ − y)" in prof.get("/instructor/exercise/gradient_basic").text
+    submission_id = course.book.rows()[0].id
+    page = prof.get(f"/instructor/submission/{submission_id}").text
+    hidden = [c for c in course.book.checks_of(submission_id) if not c["visible"]]
+    assert "sign flipped (ŷ − y)" in page and hidden[0]["expected"] in page  # instructors see all
+    assert "error = nn_output - y" in page  # and the file
     csrf = course.csrf(prof)
     prof.post(
         "/instructor/exercise/gradient_basic/due",

@@ -3,14 +3,18 @@ overrides, regrades, the roster and the CSV export. Every route needs the instru
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from autograder import feedback
 from autograder.server import classview, course
 from autograder.server.auth import require
+from autograder.server.store import Store
 from autograder.server.student import _page
 
 
@@ -68,15 +72,14 @@ async def student_page(request: Request) -> Response:
 
 
 async def submission_page(request: Request) -> Response:
-    """Everything about one submission, hidden cases included (instructors only)."""
+    """Everything about one submission, hidden cases included (instructors only): the student's
+    feedback page, then the file."""
     await require(request, "instructor")
     store = request.app.state.store
     submission_id = request.path_params["submission"]
-    rows = [r for r in await run_in_threadpool(store.book.rows) if r.id == submission_id]
-    if not rows:
+    found = await run_in_threadpool(_feedback_context, store, submission_id)
+    if found is None:
         raise HTTPException(404, "no such submission")
-    checks = await run_in_threadpool(store.book.checks_of, submission_id)
-    runs = await run_in_threadpool(store.book.runs_of, submission_id)
     code = (await run_in_threadpool(store.book.content_of, submission_id)).decode(
         "utf-8", "replace"
     )
@@ -84,12 +87,27 @@ async def submission_page(request: Request) -> Response:
     return _page(
         request,
         "instructor/submission.html",
-        row=rows[0],
-        checks=checks,
-        runs=runs,
+        **found,
         code=code,
         version=versions.get(submission_id),
     )
+
+
+def _feedback_context(store: Store, submission_id: int) -> dict[str, Any] | None:
+    rows = [r for r in store.book.rows() if r.id == submission_id]
+    if not rows:
+        return None
+    row = rows[0]
+    attempts = sum(r.status == "graded" for r in store.book.rows(row.exercise, row.student))
+    sub = feedback.Submission(
+        row, row.verdict, store.book.checks_of(row.id), store.book.runs_of(row.id), max(attempts, 1)
+    )
+    exercise = course.get(row.exercise) if course.known(row.exercise) else None
+    found = feedback.context(sub, exercise)
+    found["curve"] = (
+        None  # the loss curve is on the handed-out page; the web process trains nothing
+    )
+    return found
 
 
 async def exercise_page(request: Request) -> Response:
