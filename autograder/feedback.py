@@ -299,9 +299,12 @@ def _curve(sub: Submission, reference: list[float]) -> dict[str, Any]:
 
 
 def context(
-    sub: Submission, exercise: exercises.Exercise | None, reference: list[float] | None = None
+    sub: Submission,
+    exercise: exercises.Exercise | None,
+    reference: list[float] | None = None,
+    curve: bool = True,
 ) -> dict[str, Any]:
-    """Everything the feedback templates show of one submission."""
+    """Everything the feedback templates show of one submission (`curve`: plot the loss)."""
     cases = _cases(sub)
     quantities = _quantities(sub, exercise)
     order = {case: i for i, case in enumerate(cases)}
@@ -331,7 +334,7 @@ def context(
         "output_kept": _OUTPUT_KEPT,
         "status_words": _STATUS_WORDS,
         "curve": _curve(sub, reference or [])
-        if exercise is not None and exercise.training
+        if curve and exercise is not None and exercise.training
         else None,
         "mark": mark,
         "short_note": short_note,
