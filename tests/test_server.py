@@ -138,7 +138,8 @@ def test_a_student_gets_403_on_another_students_work(course: Course) -> None:
     answer = _submit(course, alice, REFERENCE, course.csrf(alice)).json()
     assert bob.get(f"/api/jobs/{answer['job']}").status_code == 403
     assert bob.get(f"/api/submissions/{answer['submission']}").status_code == 403
-    assert bob.get(f"/submission/{answer['submission']}").status_code == 403
+    page = bob.get(f"/submission/{answer['submission']}", headers={"Accept": "text/html"})
+    assert page.status_code == 403 and "another student" in page.text
     assert alice.get(f"/api/submissions/{answer['submission']}").status_code == 200
     assert course.client("prof").get(f"/api/jobs/{answer['job']}").status_code == 200
 

@@ -118,6 +118,7 @@ def test_quiz_page_in_chromium(server: tuple[str, dict[str, str]]) -> None:
             output = page.locator("#result pre.out").inner_text()
             assert "<script>alert(1)</script>" in output
             assert page.locator("#result script").count() == 0
+            page.screenshot(path=str(docs / "test_run.png"), full_page=True)
 
             _type(page, REFERENCE)
             page.get_by_role("button", name="SUBMIT ANSWER").click()

@@ -64,11 +64,8 @@ async def _error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"status": exc.status_code, "detail": exc.detail, "user": None},
-        status_code=exc.status_code,
+    return student._page(
+        request, "error.html", exc.status_code, status=exc.status_code, detail=exc.detail
     )
 
 

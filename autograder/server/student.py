@@ -12,11 +12,13 @@ from autograder.server import course, history
 from autograder.server.auth import csrf_token, current, require, sign_in
 
 
-def _page(request: Request, name: str, **context: object) -> Response:
+def _page(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
     context.setdefault("user", current(request))
     context["csrf"] = csrf_token(request)
     context["practice"] = request.app.state.config.practice
-    return request.app.state.templates.TemplateResponse(request, name, context)
+    return request.app.state.templates.TemplateResponse(
+        request, name, context, status_code=status_code
+    )
 
 
 async def home(request: Request) -> Response:

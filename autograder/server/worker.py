@@ -30,7 +30,7 @@ from autograder.server.store import Claimed, Store
 
 log = logging.getLogger("gdlab.server")
 LEASE_SECONDS = 120.0
-_IDLE_SLEEP = 0.02
+_IDLE_SLEEP = 0.01
 
 
 def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
@@ -79,13 +79,19 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
     done = 0
     with Gradebook(url) as book, Sandbox() as sandbox:
         store = Store(book)
-        idle = 0.0
-        while parent is None or os.getppid() == parent:
+        changed = store.watcher()
+
+        def alive() -> bool:
+            return parent is None or os.getppid() == parent
+
+        while alive():
             graded = drain(store, sandbox, name, lease)
             done += graded
-            # poll fast while work comes in, slower (up to 0.1 s) once the queue stays empty
-            idle = 0.0 if graded else idle + 1
-            time.sleep(min(_IDLE_SLEEP * (1 + idle / 25), 0.1))
+            # Idle: wait until someone writes to the gradebook; look anyway once a second,
+            # for leases that ran out while nobody wrote.
+            since = time.monotonic()
+            while not graded and not changed() and alive() and time.monotonic() - since < 1:
+                time.sleep(_IDLE_SLEEP)
     return done
 
 
