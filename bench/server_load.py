@@ -137,7 +137,9 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gdlab serve did not start") from None
                 time.sleep(0.2)
-        time.sleep(2)  # let the workers boot their sandboxes
+        # warm up: the workers boot their sandboxes and load the exercise (not measured)
+        warm = [f"{c}\n# warm-up {i}\n" for i, c in enumerate(variants(2 * args.workers))]
+        asyncio.run(at_rate(base, tokens, warm, 2 * args.workers, 1.0))
         print(
             f"{os.cpu_count()} cores, {args.workers} grading workers, 1 app process, "
             f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}; "

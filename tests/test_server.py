@@ -269,3 +269,22 @@ def test_a_lab_notebook_downloads_and_uploads_to_submit(course: Course) -> None:
     )
     assert answer.status_code == 202
     assert course.book.rows()[0].filename == "gradient_basic.ipynb"
+
+
+def test_roster_add_prints_a_link_that_signs_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autograder.cli import main
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert main(["roster", "add", "ada", "--url", "https://gdlab.example", "--db", url]) == 0
+    name, role, link, token = capsys.readouterr().out.strip().split("\t")
+    assert (name, role) == ("ada", "student")
+    assert link.startswith("https://gdlab.example/signin/")
+    assert token == "GDLAB_TOKEN=" + link.rsplit("/", 1)[1]
+    course = Course(tmp_path)
+    client = course.client()
+    client.get("/signin/" + link.rsplit("/", 1)[1])
+    assert client.get("/api/me").json() == {"name": "ada", "role": "student"}
+    assert main(["roster", "add", "prof", "--instructor", "--db", url]) == 0
+    assert "\tinstructor\t" in capsys.readouterr().out

@@ -26,7 +26,8 @@ from autograder.grading import grade
 from autograder.sandbox import Sandbox
 from autograder.server import course
 from autograder.server.public import public, unreadable
-from autograder.server.store import Claimed, Store
+from autograder.server.queue import Claimed
+from autograder.server.store import Store
 
 log = logging.getLogger("gdlab.server")
 LEASE_SECONDS = 120.0
