@@ -288,3 +288,16 @@ def test_roster_add_prints_a_link_that_signs_in(
     assert client.get("/api/me").json() == {"name": "ada", "role": "student"}
     assert main(["roster", "add", "prof", "--instructor", "--db", url]) == 0
     assert "\tinstructor\t" in capsys.readouterr().out
+
+
+def test_the_quiz_page_keeps_formulas_and_reference_on_the_server(course: Course) -> None:
+    page = course.client("alice").get("/exercise/gradient_basic").text
+    for quantity in course_exercise().quantities:
+        assert quantity.about not in page
+    assert "sigmoid_prime(h)" not in page  # no line of the reference's answers
+
+
+def course_exercise():
+    from autograder.server import course
+
+    return course.get("gradient_basic")

@@ -29,7 +29,9 @@ class Statement:
     """A quiz page's short statement: the title and what each quantity is."""
 
     title: str
-    quantities: tuple[tuple[str, str, float], ...]  # (name, about, points)
+    #: (name, points); the quantities' formulas (``about``) stay on the server, as on the
+    #: feedback pages: the stub's TODO comments say what to compute.
+    quantities: tuple[tuple[str, float], ...]
     hidden_cases: int
 
 
@@ -46,7 +48,7 @@ def statement(exercise_id: str) -> Statement:
     exercise = get(exercise_id)
     return Statement(
         exercise.title,
-        tuple((q.name, q.about, q.points) for q in exercise.quantities),
+        tuple((q.name, q.points) for q in exercise.quantities),
         exercise.hidden_cases,
     )
 

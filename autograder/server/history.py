@@ -99,7 +99,7 @@ def quiz_data(config: ServerConfig, store: Store, student: str, exercise_id: str
         "exercise": exercise_id,
         "title": statement.title,
         "script": script,
-        "quantities": [{"name": n, "about": a, "points": p} for n, a, p in statement.quantities],
+        "quantities": [{"name": n, "points": p} for n, p in statement.quantities],
         "hidden_cases": statement.hidden_cases,
         "stub": stub,
         "files": [

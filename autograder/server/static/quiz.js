@@ -230,7 +230,12 @@ function setupQuiz() {
         resultBox.append(el("p", { class: "bad", role: "alert", text: "✗ " + (answer.error || `error ${code}`) }));
         return;
       }
-      status.textContent = kind === "run" ? "TEST RUN done." : "SUBMIT graded.";
+      const r = answer.result;
+      if (r.error) status.textContent = "Not graded: " + r.error;
+      else if (kind === "run") {
+        const visible = r.checks.filter((c) => c.visible);
+        status.textContent = `TEST RUN done: ${visible.filter((c) => c.passed).length} of ${visible.length} visible checks right.`;
+      } else status.textContent = `SUBMIT graded: score ${fmt(r.score)}/${fmt(r.max_score)}. ${r.verdict}`;
       resultBox.append(renderResult(answer.result));
       if (kind === "submit") {
         const list = document.getElementById("attempts");
