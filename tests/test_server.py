@@ -301,3 +301,14 @@ def course_exercise():
     from autograder.server import course
 
     return course.get("gradient_basic")
+
+
+def test_a_file_larger_than_a_submission_is_refused_unread(course: Course) -> None:
+    client = course.client("alice")
+    answer = client.post(
+        "/api/exercises/gradient_basic/submit",
+        content=b'{"code": "' + b"x" * (7 * 2**20) + b'"}',
+        headers={"X-CSRF-Token": course.csrf(client), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413
+    assert course.book.rows() == []

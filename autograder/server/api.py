@@ -6,6 +6,7 @@ A student reaches only their own drafts, jobs and submissions (403 otherwise).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ def _exercise(request: Request) -> str:
 async def _code(request: Request, default_name: str) -> tuple[str, bytes]:
     """(file name, bytes) from JSON ``{"code": …, "filename": …}`` or an uploaded ``file``."""
     kind = request.headers.get("content-type", "")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > 3 * MAX_CODE:
+        raise HTTPException(413, "the file is larger than a submission may be")
     if kind.startswith("multipart/form-data"):
         form = await request.form(max_part_size=MAX_CODE)
         upload = form.get("file")
@@ -47,11 +51,13 @@ async def _code(request: Request, default_name: str) -> tuple[str, bytes]:
         content = await upload.read(MAX_CODE + 1)
         name = Path(upload.filename or default_name).name
     else:
-        body = await request.body()
-        if len(body) > 2 * MAX_CODE:
-            raise HTTPException(413, "too large")
+        body = b""
+        async for chunk in request.stream():  # never more than a submission may be, in memory
+            body += chunk
+            if len(body) > 2 * MAX_CODE:
+                raise HTTPException(413, "the file is larger than a submission may be")
         try:
-            data = await request.json()
+            data = json.loads(body)
             content = str(data["code"]).encode()
             name = Path(str(data.get("filename") or default_name)).name
         except (ValueError, KeyError, TypeError):

@@ -4,6 +4,7 @@ overrides, regrades, the roster and the CSV export. Every route needs the instru
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -139,7 +140,6 @@ async def set_due(request: Request) -> Response:
 async def regrade(request: Request) -> Response:
     await require(request, "instructor")
     exercise_id = _exercise(request)
-    course.version.cache_clear()
     count = await run_in_threadpool(request.app.state.store.enqueue_regrade, exercise_id)
     return _page(
         request,
@@ -165,7 +165,7 @@ async def override(request: Request) -> Response:
     await run_in_threadpool(
         request.app.state.store.add_override, student, exercise_id, score, comment, user.name
     )
-    return RedirectResponse(f"/instructor/student/{student}", status_code=303)
+    return RedirectResponse(f"/instructor/student/{quote(student, safe='')}", status_code=303)
 
 
 async def roster(request: Request) -> Response:
