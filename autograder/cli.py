@@ -130,7 +130,8 @@ def _server_command(args: argparse.Namespace) -> int:
     from autograder.server.config import ServerConfig
     from autograder.server.serve import serve
 
-    config = ServerConfig(db=args.db, practice=args.practice, submit_limit=args.submit_limit,
+    config = ServerConfig(db=args.db, practice=args.practice, practice_student=_user(),
+                          submit_limit=args.submit_limit,
                           show_solution=not args.no_solution, https=args.https,
                           **({"release": args.release} if args.release else {}))
     return serve(config, args.host, args.port, args.workers)
