@@ -312,3 +312,18 @@ def test_a_file_larger_than_a_submission_is_refused_unread(course: Course) -> No
     )
     assert answer.status_code == 413
     assert course.book.rows() == []
+
+
+def test_one_waiting_test_run_per_student(course: Course, sandbox: Sandbox) -> None:
+    alice, bob = course.client("alice"), course.client("bob")
+    url = "/api/exercises/gradient_basic/run"
+    headers = {"X-CSRF-Token": course.csrf(alice)}
+    assert alice.post(url, json={"code": STUB}, headers=headers).status_code == 202
+    busy = alice.post(url, json={"code": STUB}, headers=headers)
+    assert busy.status_code == 429 and "still waiting" in busy.json()["error"]
+    assert (
+        bob.post(url, json={"code": STUB}, headers={"X-CSRF-Token": course.csrf(bob)}).status_code
+        == 202
+    )
+    drain(course.store, sandbox, "w")
+    assert alice.post(url, json={"code": STUB}, headers=headers).status_code == 202

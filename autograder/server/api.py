@@ -21,6 +21,7 @@ from autograder.errors import UserError
 from autograder.grading import new_seed
 from autograder.server import course, history
 from autograder.server.auth import User, require
+from autograder.server.queue import Busy
 from autograder.server.store import JobView, RateLimited, Store
 
 MAX_CODE = submission.MAX_BYTES
@@ -101,9 +102,14 @@ async def run(request: Request) -> JSONResponse:
     user = await require(request)
     exercise_id = _exercise(request)
     name, content = await _code(request, course.get(exercise_id).script)
-    job_id = await run_in_threadpool(
-        _store(request).enqueue_run, user.name, exercise_id, name, content
-    )
+    try:
+        job_id = await run_in_threadpool(
+            _store(request).enqueue_run, user.name, exercise_id, name, content
+        )
+    except Busy as busy:
+        return JSONResponse(
+            {"error": str(busy), "retry_after": 1}, status_code=429, headers={"Retry-After": "1"}
+        )
     return JSONResponse(job_json(await _wait(request, job_id)), status_code=202)
 
 

@@ -32,6 +32,10 @@ class RateLimited(Exception):
         self.limit, self.retry_after = limit, retry_after
 
 
+class Busy(Exception):
+    """A student's TEST RUN is already waiting."""
+
+
 @dataclass(frozen=True)
 class JobView:
     """A job as its owner sees it: where it stands in the queue and, once done, its result."""
@@ -72,8 +76,18 @@ class Queue:
     _postgres: bool
 
     def enqueue_run(self, student: str, exercise: str, filename: str, content: bytes) -> int:
-        """A TEST RUN job (not a submission: nothing is recorded but the queue entry)."""
+        """A TEST RUN job (not a submission: nothing is recorded but the queue entry).
+
+        One waiting TEST RUN per student (Busy otherwise): a student clicking fast cannot fill
+        the queue that the whole class shares."""
         with self.engine.begin() as conn:
+            waiting = conn.execute(
+                sa.select(sa.func.count()).where(
+                    jobs.c.student == student, jobs.c.kind == "run", jobs.c.state == "queued"
+                )
+            ).scalar_one()
+            if waiting:
+                raise Busy("Your previous TEST RUN is still waiting in the queue.")
             conn.execute(
                 jobs.delete().where(
                     jobs.c.student == student,
