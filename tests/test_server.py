@@ -327,3 +327,13 @@ def test_one_waiting_test_run_per_student(course: Course, sandbox: Sandbox) -> N
     )
     drain(course.store, sandbox, "w")
     assert alice.post(url, json={"code": STUB}, headers=headers).status_code == 202
+
+
+def test_reissuing_a_link_signs_the_old_one_out(course: Course) -> None:
+    client = course.client("alice")
+    old = course.tokens["alice"]
+    assert client.get("/api/me").status_code == 200
+    course.person("alice")  # `gdlab roster add alice` again: a leaked link is revoked
+    assert client.get("/api/me").status_code == 401
+    assert course.client().get(f"/signin/{old}").status_code == 403
+    assert course.client("alice").get("/api/me").json()["name"] == "alice"

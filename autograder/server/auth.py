@@ -1,7 +1,8 @@
 """Who is asking: a personal sign-in link or token, a signed session cookie, CSRF, roles.
 
-* `gdlab roster add` gives each person a token; ``/signin/<token>`` puts their name and role in
-  a session cookie signed with the gradebook's session key (HttpOnly, SameSite=Lax), so any app
+* `gdlab roster add` gives each person a token; ``/signin/<token>`` puts their name (and a
+  fingerprint of the token, so that re-issuing a link signs the old one out) in a session cookie
+  signed with the gradebook's session key (HttpOnly, SameSite=Lax), so any app
   process behind a load balancer accepts it.
 * Command-line clients send the same token as ``Authorization: Bearer …``; no cookie, no CSRF.
 * A cookie-authenticated request that changes anything must carry the session's CSRF token
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from autograder.server.store import token_hash
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -38,9 +41,9 @@ def csrf_token(request: Request) -> str:
     return str(request.session["csrf"])
 
 
-def sign_in(request: Request, name: str, role: str) -> None:
+def sign_in(request: Request, name: str, token: str) -> None:
     request.session.clear()
-    request.session.update({"user": name, "role": role})
+    request.session.update({"user": name, "link": token_hash(token)[:16]})
     csrf_token(request)
 
 
@@ -52,8 +55,10 @@ def current(request: Request) -> User | None:
     if header.lower().startswith("bearer "):
         found = request.app.state.store.person(header[7:].strip())
         return User(found[0], found[1], by_cookie=False) if found else None
-    if "user" in request.session:
-        return User(request.session["user"], request.session.get("role", "student"), True)
+    if "user" in request.session:  # the role is read afresh: a re-issued link signs out
+        name = str(request.session["user"])
+        role = request.app.state.store.signed_in(name, str(request.session.get("link", "")))
+        return User(name, role, by_cookie=True) if role else None
     return None
 
 

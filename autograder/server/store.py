@@ -55,6 +55,15 @@ class Store(Queue):
             ).first()
         return (row.name, row.role) if row else None
 
+    def signed_in(self, name: str, link: str) -> str | None:
+        """The role of `name` if `link` (the start of their token's hash, kept in the session)
+        is still theirs: re-issuing a link with `gdlab roster add` signs the old one out."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(people.c.role, people.c.token_hash).where(people.c.name == name)
+            ).first()
+        return row.role if row and link and row.token_hash.startswith(link) else None
+
     def roster(self) -> list[tuple[str, str]]:
         with self.engine.connect() as conn:
             return [

@@ -32,10 +32,11 @@ async def home(request: Request) -> Response:
 
 
 async def signin(request: Request) -> Response:
-    found = await run_in_threadpool(request.app.state.store.person, request.path_params["token"])
+    token = request.path_params["token"]
+    found = await run_in_threadpool(request.app.state.store.person, token)
     if found is None:
         raise HTTPException(403, "this sign-in link is not valid (ask for a new one)")
-    sign_in(request, *found)
+    sign_in(request, found[0], token)
     return RedirectResponse("/", status_code=303)
 
 
