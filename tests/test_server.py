@@ -337,3 +337,14 @@ def test_reissuing_a_link_signs_the_old_one_out(course: Course) -> None:
     assert client.get("/api/me").status_code == 401
     assert course.client().get(f"/signin/{old}").status_code == 403
     assert course.client("alice").get("/api/me").json()["name"] == "alice"
+
+
+def test_given_files_are_read_only_tabs_and_the_stub_is_the_release(course: Course) -> None:
+    data = course.client("alice").get("/api/exercises/gradient").json()
+    release = course.config.release / "gradient"
+    assert data["script"] == "gradient.py"
+    assert data["stub"] == (release / "gradient.py").read_text(encoding="utf-8")
+    assert data["files"] == [
+        {"name": "data_prep.py", "text": (release / "data_prep.py").read_text(encoding="utf-8")}
+    ]
+    assert data["next"] == "multilayer" and data["solution"] is None

@@ -152,6 +152,19 @@ def test_quiz_page_in_chromium(server: tuple[str, dict[str, str]], tmp_path: Pat
                 "attempts"
             ][0]["submission"]
 
+            # keyboard: the file tabs follow the arrow keys; a given file is read-only
+            page.goto(base + "/exercise/gradient")
+            page.get_by_role("tab", name="gradient.py").focus()
+            page.keyboard.press("ArrowRight")
+            given = page.get_by_role("tab", name="data_prep.py (read-only)")
+            assert given.get_attribute("aria-selected") == "true"
+            assert page.evaluate("document.activeElement.textContent") == (
+                "data_prep.py (read-only)"
+            )
+            panel = page.locator("#" + given.get_attribute("aria-controls"))
+            assert panel.is_visible()
+            assert panel.locator(".cm-content").get_attribute("contenteditable") == "false"
+
             prof = browser.new_context(viewport={"width": 1400, "height": 700}).new_page()
             prof.goto(links["prof"])
             cell = prof.locator(
