@@ -3,13 +3,13 @@
 Starts `gdlab serve` on 127.0.0.1 (a fresh SQLite gradebook, or ``--db``), enrols the students,
 then for each rate sends SUBMITs of varied `gradient_basic` files — right answers and every
 catalogued mistake, each file different from all others, so no cache can stand in for grading —
-at that rate for a fixed time (open loop: arrivals do not wait for answers). A SUBMIT's latency is
-from sending to having its graded result. A rate is *sustained* when the 95th percentile is at
-most 0.5 s and every submission is recorded and graded. Only 127.0.0.1 is contacted; every loop
-is bounded in count and time.
+at that rate for a fixed time (open loop: arrivals do not wait for answers). A SUBMIT's latency
+is from sending to having its graded result. The CPU time per SUBMIT of the web process (app ms)
+and of the grading workers with their sandboxes (grading ms) is printed too. A rate is
+*sustained* when the 95th percentile is at most 0.5 s and every submission is recorded and
+graded. Only 127.0.0.1 is contacted; every loop is bounded in count and time.
 
-    .venv/bin/python bench/server_load.py [--rates 10,20,40,60,80,100] [--seconds 10]
-                                         [--workers 2] [--app-workers 1]
+    .venv/bin/python bench/server_load.py [--rates 4,6,8,10] [--seconds 10] [--workers 2]
 """
 
 from __future__ import annotations
@@ -47,6 +47,22 @@ def variants(count: int) -> list[str]:
         f"{forms[i % len(forms)]}\n# student answer {i}: {i * 7919 % 104729}\n"
         for i in range(count)
     ]
+
+
+def cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the web process, and of its children (workers and sandboxes)."""
+    import psutil
+
+    server = psutil.Process(pid)
+    children = 0.0
+    for child in server.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        children += times.user + times.system + times.children_user + times.children_system
+    app = server.cpu_times()
+    return app.user + app.system, children
 
 
 def _free_port() -> int:
@@ -147,13 +163,14 @@ def main() -> None:
         )
         print(
             f"{'rate/s':>7} {'sent':>6} {'graded':>6} {'p50 s':>7} {'p95 s':>7} "
-            f"{'max s':>7} {'recorded':>8}"
+            f"{'max s':>7} {'recorded':>8} {'app ms':>6} {'grading ms':>6}"
         )
         best = 0.0
         used = failures = 0
         for rate in rates:
             count = min(int(rate * args.seconds), MAX_REQUESTS)
             before = len(Gradebook(url).rows())
+            cpu_before = cpu(server.pid)
             results = asyncio.run(
                 at_rate(base, tokens, codes[used : used + count], rate, args.seconds)
             )
@@ -163,9 +180,13 @@ def main() -> None:
             latencies = sorted(t for t, _ in results)
             graded = sum(ok for _, ok in results)
             p95 = latencies[int(0.95 * (len(latencies) - 1))]
+            spent = [
+                (b - a) / count * 1000 for a, b in zip(cpu_before, cpu(server.pid), strict=True)
+            ]
             print(
                 f"{rate:7g} {count:6d} {graded:6d} {statistics.median(latencies):7.3f} "
-                f"{p95:7.3f} {latencies[-1]:7.3f} {'all' if recorded else 'NO':>8}",
+                f"{p95:7.3f} {latencies[-1]:7.3f} {'all' if recorded else 'NO':>8} "
+                f"{spent[0]:6.1f} {spent[1]:6.1f}",
                 flush=True,
             )
             if p95 <= P95_GOAL and recorded and graded == count:

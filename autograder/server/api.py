@@ -81,20 +81,23 @@ def job_json(job: JobView) -> dict[str, Any]:
     }
 
 
-async def _wait(request: Request, job_id: int) -> JobView:
-    """The job, after waiting up to ``?wait=SECONDS`` for its result."""
+async def _wait(request: Request, job_id: int, fresh: bool = False) -> JobView:
+    """The job, after waiting up to ``?wait=SECONDS`` for its result (`fresh`: just queued)."""
     store = _store(request)
     try:
         wait = min(float(request.query_params.get("wait", 0)), request.app.state.config.max_wait)
     except ValueError:
         wait = 0.0
+    if not (fresh and wait > 0):  # a job queued a moment ago is not done: no need to look
+        job = await run_in_threadpool(store.job, job_id)
+        if job is None:
+            raise HTTPException(404, "no such job")
+        if job.state == "done" or wait <= 0:
+            return job
+    await request.app.state.waiter.wait(job_id, wait)
     job = await run_in_threadpool(store.job, job_id)
     if job is None:
         raise HTTPException(404, "no such job")
-    if job.state != "done" and wait > 0:
-        await request.app.state.waiter.wait(job_id, wait)
-        job = await run_in_threadpool(store.job, job_id)
-        assert job is not None
     return job
 
 
@@ -110,7 +113,7 @@ async def run(request: Request) -> JSONResponse:
         return JSONResponse(
             {"error": str(busy), "retry_after": 1}, status_code=429, headers={"Retry-After": "1"}
         )
-    return JSONResponse(job_json(await _wait(request, job_id)), status_code=202)
+    return JSONResponse(job_json(await _wait(request, job_id, fresh=True)), status_code=202)
 
 
 async def submit(request: Request) -> JSONResponse:
@@ -132,7 +135,7 @@ async def submit(request: Request) -> JSONResponse:
             status_code=429,
             headers={"Retry-After": str(limited.retry_after)},
         )
-    return JSONResponse(job_json(await _wait(request, job_id)), status_code=202)
+    return JSONResponse(job_json(await _wait(request, job_id, fresh=True)), status_code=202)
 
 
 async def job(request: Request) -> JSONResponse:

@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from autograder import exercise as exercises
 from autograder.gradebook import Row
+from autograder.server import course
 from autograder.server.store import Store
 
 
@@ -40,7 +40,7 @@ def table(
     rows = store.book.rows()
     roster = [name for name, role in store.roster() if role == "student"]
     students = sorted(set(roster) | {r.student for r in rows})
-    ids = exercises.available()
+    ids = course.ids()
     due = store.due() if before_due else {}
     overrides = store.overrides()
     by: dict[tuple[str, str], list[Row]] = {}
@@ -63,8 +63,6 @@ def table(
 
 
 def _max(exercise_id: str) -> float:
-    from autograder.server import course
-
     return course.get(exercise_id).max_score
 
 

@@ -40,8 +40,14 @@ def get(exercise_id: str) -> exercises.Exercise:
     return exercises.get(exercise_id)
 
 
+@cache
+def ids() -> tuple[str, ...]:
+    """The exercises, in the course's order (read once per process: restart to add one)."""
+    return tuple(exercises.available())
+
+
 def known(exercise_id: str) -> bool:
-    return exercise_id in exercises.available()
+    return exercise_id in ids()
 
 
 def statement(exercise_id: str) -> Statement:

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autograder import exercise as exercises
 from autograder.gradebook import submissions
 from autograder.server import course
 from autograder.server.config import ServerConfig
@@ -72,7 +71,7 @@ def overview(store: Store, student: str) -> list[dict[str, Any]]:
     """Each exercise with the student's best score and number of SUBMITs."""
     mine = _attempts(store, student)
     out = []
-    for exercise_id in exercises.available():
+    for exercise_id in course.ids():
         tries = [a for a in mine if a["exercise"] == exercise_id]
         scores = [a["score"] for a in tries if a["score"] is not None]
         out.append(
@@ -93,7 +92,7 @@ def quiz_data(config: ServerConfig, store: Store, student: str, exercise_id: str
     draft = store.draft(student, exercise_id)
     attempts = _attempts(store, student, exercise_id)
     solved = any(a["result"] and a["result"].get("full_marks") for a in attempts)
-    available = exercises.available()
+    available = course.ids()
     index = available.index(exercise_id)
     return {
         "exercise": exercise_id,
