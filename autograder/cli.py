@@ -7,6 +7,7 @@ types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real b
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="run the hidden reference instead (instructors: preview a full answer)")
     run.add_argument("--data", type=Path, help="a data file for the published case "
                      "(exercises that read one, e.g. the admissions data binary.csv)")
+    run.add_argument("--server", help="TEST RUN on this course server (default: $GDLAB_SERVER "
+                     "or the client config)")
 
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
@@ -45,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
     submit.add_argument("--data", type=Path, help="a data file for the published case")
     submit.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
+    submit.add_argument("--server", help="SUBMIT to this course server (default: $GDLAB_SERVER "
+                        "or the client config; token from $GDLAB_TOKEN)")
 
     grade = commands.add_parser("grade", help="grade a class: a folder of submissions")
     grade.add_argument("path", type=Path,
@@ -80,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     scope.add_argument("exercise")
     scope.add_argument("-o", "--out", type=Path, default=Path("autograder.zip"))
 
+    _server_parsers(commands)
+
     build = commands.add_parser("build", help="regenerate release/ and solutions/ from source/")
     build.add_argument("exercises", nargs="*", metavar="EXERCISE",
                        help="only these exercises (default: all)")
@@ -87,6 +94,66 @@ def _parser() -> argparse.ArgumentParser:
                        help="only check that release/ and solutions/ are up to date")
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
     return parser
+
+
+def _server_parsers(commands: argparse._SubParsersAction) -> None:
+    """`gdlab serve` and `gdlab roster add` (the course server, autograder/server/)."""
+    serve = commands.add_parser("serve", help="run the course server (quiz pages, API, grading)")
+    serve.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="grading worker processes (0: the web application only)")
+    serve.add_argument("--practice", action="store_true",
+                       help="self-study: one student on 127.0.0.1, no sign-in")
+    serve.add_argument("--release", type=Path, help="the student release (default: release/)")
+    serve.add_argument("--submit-limit", type=int, default=10,
+                       help="SUBMITs a student may make per minute (0: no limit)")
+    serve.add_argument("--no-solution", action="store_true",
+                       help="never show solution.py, even after full marks")
+    serve.add_argument("--https", action="store_true", help="send cookies over HTTPS only")
+    roster = commands.add_parser("roster", help="the course server's people")
+    actions = roster.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add people; print each one's sign-in link")
+    add.add_argument("names", nargs="+", metavar="NAME")
+    add.add_argument("--instructor", action="store_true", help="with the instructor role")
+    add.add_argument("--url", default="http://127.0.0.1:8000", help="the server's public URL")
+    add.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
+
+
+def _server_command(args: argparse.Namespace) -> int:
+    if args.command == "roster":
+        from autograder.server.serve import roster_add
+
+        role = "instructor" if args.instructor else "student"
+        print("\n".join(roster_add(args.db, args.names, role, args.url)))
+        return 0
+    from autograder.server.config import ServerConfig
+    from autograder.server.serve import serve
+
+    config = ServerConfig(db=args.db, practice=args.practice, practice_student=_user(),
+                          submit_limit=args.submit_limit,
+                          show_solution=not args.no_solution, https=args.https,
+                          **({"release": args.release} if args.release else {}))
+    return serve(config, args.host, args.port, args.workers)
+
+
+def _on_server(args: argparse.Namespace) -> int | None:
+    """TEST RUN or SUBMIT on a course server when one is configured (None: grade here)."""
+    from autograder.server import client
+
+    server = client.configured(args.server)
+    if server is None:
+        return None
+    if args.file is None:
+        raise UsageError(f"give the file to run (gdlab run {args.exercise} FILE)")
+    kind = "submit" if args.command == "submit" else "run"
+    result = client.send(server, args.exercise, args.file, kind)
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(client.text(result))
+    return 0 if kind == "submit" or result.get("full_marks") else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +210,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         exercises.get(args.exercise)
         print(f"wrote {bundle(args.exercise, args.out)}")
         return 0
+    if args.command in ("serve", "roster"):
+        return _server_command(args)
+    if args.command == "submit" or (args.command == "run" and not args.solution):
+        on_server = _on_server(args)
+        if on_server is not None:
+            return on_server
     if args.command == "run":
         return _run(args.exercise, args.file, args.solution, args.data)
     return _submit(args.exercise, args.file, args.student, args.json, args.seed, args.data,

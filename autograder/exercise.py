@@ -188,6 +188,8 @@ class Exercise:
             return cases + self._draw(None)
         key = (self.id, hash(self.reference), seed)
         if key not in _DRAWN:  # a class graded with one seed draws its cases once
+            if len(_DRAWN) >= _MAX_DRAWN:  # a server draws new cases for every SUBMIT
+                _DRAWN.pop(next(iter(_DRAWN)))
             _DRAWN[key] = self._draw(seed)
         return cases + _DRAWN[key]
 
@@ -264,6 +266,7 @@ def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:
 
 
 _DRAWN: dict[tuple[str, int, int], list[Case]] = {}
+_MAX_DRAWN = 256
 _PREPARED: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
 
 

@@ -29,9 +29,10 @@ from autograder.errors import UserError
 from autograder.grading import Grade
 from autograder.home import default_home
 from autograder.sanitize import decoded_name
+from autograder.server.schema import add_server_tables
 from autograder.submission import Program
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
 #: could not be graded, with its reason in `problem`); or not graded because of a fault on the
 #: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
@@ -135,7 +136,7 @@ def _to_v3(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN problem TEXT"))
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: add_server_tables}
 
 
 def _dialect(conn: sa.Connection) -> dict[str, str]:

@@ -35,13 +35,29 @@ from autograder.values import Value, describe
 _state = {"grading": False}
 
 
+def submit(exercise_id: str) -> None:
+    """SUBMIT the saved lab to the course server (course mode)."""
+    from autograder.server.client import lab_submit
+
+    lab_submit(exercise_id)
+
+
 def grade_hidden_cases() -> None:
     """Switch the following checks to grading mode (only nbgrader's hidden tests call this)."""
     _state["grading"] = True
 
 
 def check(exercise_id: str, quantity: str) -> float | None:
-    """Check one quantity: the published case for a student, every case when grading."""
+    """Check one quantity: the published case for a student, every case when grading.
+
+    With a course server configured (``GDLAB_SERVER``), the check is a TEST RUN on the server."""
+    if not _state["grading"]:
+        from autograder.server.client import configured, lab_check
+
+        server = configured()
+        if server is not None:
+            lab_check(server, exercise_id, quantity)
+            return None
     exercise = exercises.get(exercise_id)
     if quantity not in exercise.quantity_exprs:
         raise ValueError(f"{exercise_id} has no quantity {quantity!r}")

@@ -12,6 +12,7 @@ import ast
 import builtins
 import contextlib
 import copy
+import functools
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -39,13 +40,20 @@ def _silent_print(*args: Any, file: Any = None, **kwargs: Any) -> None:
 
 def run(source: str, given: dict[str, Any] | None, filename: str = "<reference>") -> dict[str, Any]:
     """Run `source` quietly with `given` injected (None: as published); return its namespace."""
-    code = compile_program(source, filename, None if given is None else list(given))
+    code = compiled(source, filename, None if given is None else tuple(given))
     namespace = quiet_namespace()
     if given is not None:
         namespace[GIVEN_NAME] = copy.deepcopy(given)
     with quiet_numpy():  # a mistaken reference may overflow on purpose: that is no news to us
         exec(code, namespace)
     return namespace
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(source: str, filename: str, given_names: tuple[str, ...] | None) -> Any:
+    """A code object depends only on these: the reference and each mistake's edit are compiled
+    once per process, not once per case (a server draws new cases for every SUBMIT)."""
+    return compile_program(source, filename, given_names)
 
 
 @contextlib.contextmanager

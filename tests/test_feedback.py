@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from autograder import exercise as exercises
 from autograder import submission
@@ -96,7 +96,7 @@ def book(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
 def pages(book: Gradebook, tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
           tiny: exercises.Exercise) -> dict[tuple[str, str], str]:
     out = tmp_path_factory.mktemp("pages")
-    written = write_pages(book, out, load_exercise=_loader(tiny), sandbox=sandbox)
+    written = write_pages(book, out, load_exercise=_loader(tiny))
     assert sorted(p.relative_to(out).as_posix() for p in written) == [
         "ada/gradient_basic.html", "ben/gradient_basic.html", "cal/tiny_training.html",
         "dee/tiny_training.html"]
@@ -115,8 +115,8 @@ def test_page_shows_score_verdict_and_every_check(book, pages):
     assert "Not there yet: 20 of 25 checks passed." in page
     assert "the best of your 2 graded submissions" in page
     for check in book.checks_of(best.id):
-        assert html.escape(check["expected"]) in page
-        assert html.escape(check["received"]) in page
+        assert escape(check["expected"]) in page
+        assert escape(check["received"]) in page
     assert page.count("<details") == 5  # one block per quantity
 
 
@@ -124,17 +124,17 @@ def test_page_names_mistakes_with_their_hints(pages):
     page = pages[("ben", "gradient_basic")]
     mistake = next(m for m in exercises.get("gradient_basic").mistakes
                    if m.name.startswith("sign flipped"))
-    assert html.escape(mistake.name) in page
-    assert html.escape(mistake.hint) in page
+    assert escape(mistake.name) in page
+    assert escape(mistake.hint) in page
     assert "error carried forward" in page
     assert "Nothing to fix" in pages[("ada", "gradient_basic")]
 
 
 def test_student_output_is_escaped(pages):
     page = pages[("ada", "gradient_basic")]
-    assert html.escape(SCRIPT_TAG) in page
+    assert escape(SCRIPT_TAG) in page
     assert "<script" not in page
-    assert "Nice job! That&#x27;s right!" in page
+    assert str(escape("Nice job! That's right!")) in page
 
 
 def test_no_reference_code_seed_or_hidden_output(book, pages):
@@ -146,7 +146,7 @@ def test_no_reference_code_seed_or_hidden_output(book, pages):
     for page in pages.values():
         assert str(SEED) not in page
         for line in code:
-            assert html.escape(line) not in page, line
+            assert escape(line) not in page, line
     ada = next(r for r in book.rows(student="ada"))
     runs = book.runs_of(ada.id)
     published = next(r["output"] for r in runs if r["visible"])
@@ -177,7 +177,7 @@ def test_training_page_without_loss_lines_says_so(pages):
 
 
 def test_one_student_only(book, tmp_path, sandbox):
-    written = write_pages(book, tmp_path, student="ada", sandbox=sandbox)
+    written = write_pages(book, tmp_path, student="ada")
     assert written == [tmp_path / "ada" / "gradient_basic.html"]
 
 
@@ -185,7 +185,7 @@ def test_student_names_stay_inside_out_and_are_escaped(tmp_path, sandbox):
     book = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
     evil = "../<b>eve</b>"
     submit(book, sandbox, tmp_path, exercises.get("gradient_basic"), evil, "x = 1\n")
-    written = write_pages(book, tmp_path / "out", sandbox=sandbox)
+    written = write_pages(book, tmp_path / "out")
     assert written == [page_path(tmp_path / "out", evil, "gradient_basic")]
     assert written[0].resolve().is_relative_to((tmp_path / "out").resolve())
     assert "&lt;b&gt;eve&lt;/b&gt;" in written[0].read_text(encoding="utf-8")
@@ -208,3 +208,23 @@ def test_parse_losses_reads_the_labs_lines_and_falls_back():
     assert parse_losses("epoch 0 loss = 0.5\nepoch 1 Loss: .25\n") == [0.5, 0.25]
     assert parse_losses("Train loss:  nan\n")[0] != parse_losses("Train loss:  nan\n")[0]
     assert parse_losses("Neural Network output:\n0.68\n") == []
+
+
+def test_reporting_never_starts_a_sandbox(book, tmp_path, tiny, monkeypatch):
+    import autograder.sandbox
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a feedback page started a sandbox")
+
+    monkeypatch.setattr(autograder.sandbox.Sandbox, "__init__", refuse)
+    written = write_pages(book, tmp_path, student="cal", load_exercise=_loader(tiny))
+    page = written[0].read_text(encoding="utf-8")
+    assert "(reference: " in page
+    assert "The reference curve is not available" not in page
+
+
+def test_pages_inline_the_stylesheet_the_server_links(pages):
+    from autograder.server.templating import stylesheet
+
+    assert stylesheet() in pages[("ada", "gradient_basic")]
+    assert ".feedback .chip.pass" in stylesheet()

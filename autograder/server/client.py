@@ -1,0 +1,201 @@
+"""A client of the course server: `gdlab submit --server URL` and the lab's check cells.
+
+The server and the token come from ``--server`` / ``GDLAB_SERVER`` and ``GDLAB_TOKEN``, or from
+``$XDG_CONFIG_HOME/gdlab/server.toml`` (``url = "…"``, ``token = "…"``). Only the standard
+library is used, so a student's install needs nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import tomllib
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from autograder.errors import UserError
+
+
+class ServerError(UserError):
+    """The server refused or could not be reached (said in one line)."""
+
+
+def config_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "gdlab" / "server.toml"
+
+
+def configured(url: str | None = None) -> tuple[str, str] | None:
+    """(server URL, token) when a course server is configured, else None."""
+    settings: dict[str, Any] = {}
+    path = config_file()
+    if path.is_file():
+        try:
+            settings = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise UserError(f"{path}: {error}") from None
+    url = url or os.environ.get("GDLAB_SERVER") or settings.get("url")
+    if not url:
+        return None
+    token = os.environ.get("GDLAB_TOKEN") or settings.get("token")
+    if not token:
+        raise UserError(f"no token for {url}: set GDLAB_TOKEN or token in {path}")
+    return str(url).rstrip("/"), str(token)
+
+
+def _call(
+    server: tuple[str, str],
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, Any]]:
+    url, token = server
+    request = urllib.request.Request(
+        url + path,
+        data=body,
+        method=method,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            **({"Content-Type": content_type} if body is not None else {}),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=90) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        try:
+            detail = json.loads(error.read() or b"{}").get("error", error.reason)
+        except ValueError:
+            detail = error.reason
+        raise ServerError(f"{url}: {detail} (HTTP {error.code})") from None
+    except (urllib.error.URLError, OSError) as error:
+        raise ServerError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
+
+
+def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[str, Any]:
+    """TEST RUN (`kind` "run") or SUBMIT a file on the server; the public result, once graded."""
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        raise UserError(f"{file}: cannot read it ({error.strerror})") from None
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    _, answer = _call(
+        server,
+        "POST",
+        f"/api/exercises/{exercise}/{kind}?wait=30",
+        body,
+        f"multipart/form-data; boundary={boundary}",
+    )
+    deadline = time.monotonic() + 600
+    while answer.get("state") != "done":
+        if time.monotonic() > deadline:
+            raise ServerError("the server did not grade it within 10 minutes; try again later")
+        _, answer = _call(server, "GET", f"/api/jobs/{answer['job']}?wait=30")
+    return {**answer["result"], "submission": answer.get("submission")}
+
+
+def text(result: dict[str, Any]) -> str:
+    """A server's result as the command line shows it."""
+    if result.get("error"):
+        return f"✗ {result['error']}"
+    out = []
+    run = next((r for r in result["runs"] if r["visible"]), None)
+    out += ["--- your program's output ---", (run or {}).get("output") or "(no output)"]
+    problems = [f"  {r['case']}: {r['problem']}" for r in result["runs"] if r.get("problem")]
+    if problems:
+        out += ["", "--- how it ran ---", *problems]
+    out += ["", "--- visible checks (the published given values) ---"]
+    for c in (c for c in result["checks"] if c["visible"]):
+        mark = "✓*" if c["carried_forward"] else "✓" if c["passed"] else "✗"
+        note = (
+            f"  {c['mistake']}: {c['hint']}"
+            if c.get("mistake")
+            else ("" if c["passed"] and not c["carried_forward"] else f"  {c['message']}")
+        )
+        out.append(
+            f"  {mark} {c['quantity']}: expected {c['expected']}, received {c['received']}{note}"
+        )
+    if result["kind"] == "submit":
+        hidden = [c for c in result["checks"] if not c["visible"]]
+        for q in dict.fromkeys(c["quantity"] for c in hidden):
+            mine = [c for c in hidden if c["quantity"] == q]
+            wrong = [c for c in mine if not c["passed"]]
+            named = next((c for c in wrong if c.get("mistake")), None)
+            line = f"  {'✗' if wrong else '✓'} {q} on the hidden cases: {len(mine) - len(wrong)}"
+            line += f" of {len(mine)} right"
+            if named:
+                line += f"; {named['mistake']}: {named['hint']}"
+            out.append(line)
+        out += ["", f"Score: {result['score']:g}/{result['max_score']:g}"]
+        if result.get("submission"):
+            out.append(f"Recorded on the server as submission {result['submission']}.")
+        out.append(result["verdict"])
+    return "\n".join(out)
+
+
+_LAB_RESULTS: dict[tuple[str, str, bytes], dict[str, Any]] = {}
+
+
+def lab_file(exercise: str, folder: Path | None = None) -> Path:
+    """The lab the kernel runs beside: ``<exercise>.ipynb``, or the folder's only notebook."""
+    folder = folder or Path.cwd()
+    named = folder / f"{exercise}.ipynb"
+    if named.is_file():
+        return named
+    found = sorted(folder.glob("*.ipynb"))
+    if len(found) == 1:
+        return found[0]
+    raise UserError(f"cannot find {named.name} in {folder} to send to the course server")
+
+
+def lab_check(server: tuple[str, str], exercise: str, quantity: str) -> None:
+    """A lab check cell in course mode: TEST RUN of the saved notebook on the server, then
+    this quantity's visible check (an AssertionError carrying the teaching message if wrong)."""
+    path = lab_file(exercise)
+    content = path.read_bytes()
+    key = (server[0], exercise, content)
+    if key not in _LAB_RESULTS:
+        _LAB_RESULTS[key] = send(server, exercise, path, "run")
+    result = _LAB_RESULTS[key]
+    if result.get("error"):
+        raise AssertionError(result["error"])
+    check = next((c for c in result["checks"] if c["quantity"] == quantity), None)
+    if check is None:
+        raise AssertionError(f"the server does not check {quantity!r} in {exercise}")
+    if check["passed"]:
+        note = f" ({check['message']})" if check["carried_forward"] else ""
+        print(
+            f"✓ {quantity} = {check['received']}{note}  (course server; the notebook as last saved)"
+        )
+        return
+    lines = [
+        f"✗ {quantity}: {check['message']}",
+        f"  expected {check['expected']}",
+        f"  received {check['received']}",
+    ]
+    if check.get("mistake"):
+        lines.append(f"  {check['mistake']}: {check['hint']}")
+    lines.append("  (checked on the course server: the notebook as last saved)")
+    raise AssertionError("\n".join(lines))
+
+
+def lab_submit(exercise: str) -> None:
+    """SUBMIT the saved lab to the course server and print the feedback (a lab's last cell)."""
+    server = configured()
+    if server is None:
+        raise UserError("no course server configured (GDLAB_SERVER and GDLAB_TOKEN)")
+    print(text(send(server, exercise, lab_file(exercise), "submit")))

@@ -1,0 +1,331 @@
+"""The grading queue: the ``jobs`` table, claimed by exactly one worker at a time.
+
+A job is claimed with a lease: one ``UPDATE … WHERE id = (SELECT … LIMIT 1)`` that SQLite runs
+under its single writer lock and PostgreSQL runs with ``FOR UPDATE SKIP LOCKED``, so workers
+never wait on each other's row. A worker that dies leaves its lease to run out (or `gdlab serve`
+hands its jobs back at start), and another worker grades the job again: the grade of a
+submission is replaced, never duplicated. Every SUBMIT is a submission row before it is a job, so
+nothing a student sent is ever lost; the SUBMIT rate limit is counted from those rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from autograder.gradebook import submissions
+from autograder.server.schema import jobs
+from autograder.submission import Program
+
+
+class RateLimited(Exception):
+    """Too many SUBMITs in the last minute; `retry_after` seconds until the next one counts."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(f"You can SUBMIT {limit} times a minute: try again in {retry_after} s.")
+        self.limit, self.retry_after = limit, retry_after
+
+
+class Busy(Exception):
+    """A student's TEST RUN is already waiting."""
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as its owner sees it: where it stands in the queue and, once done, its result."""
+
+    id: int
+    kind: str
+    student: str
+    exercise: str
+    state: str
+    position: int
+    submission_id: int | None
+    result: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job a worker holds the lease of."""
+
+    id: int
+    kind: str
+    student: str
+    exercise: str
+    submission_id: int | None
+    filename: str
+    content: bytes | None
+
+
+def now_iso(offset: float = 0.0) -> str:
+    """The gradebook's time format (submitted_at): ISO 8601, UTC, to the second."""
+    moment = datetime.now(timezone.utc) + timedelta(seconds=offset)
+    return moment.isoformat(timespec="seconds")
+
+
+class Queue:
+    """The queue's reads and writes; `Store` adds the rest (needs `engine` and `_postgres`)."""
+
+    engine: sa.Engine
+    _postgres: bool
+
+    def enqueue_run(self, student: str, exercise: str, filename: str, content: bytes) -> int:
+        """A TEST RUN job (not a submission: nothing is recorded but the queue entry).
+
+        One waiting TEST RUN per student (Busy otherwise): a student clicking fast cannot fill
+        the queue that the whole class shares."""
+        with self.engine.begin() as conn:
+            waiting = conn.execute(
+                sa.select(sa.func.count()).where(
+                    jobs.c.student == student, jobs.c.kind == "run", jobs.c.state == "queued"
+                )
+            ).scalar_one()
+            if waiting:
+                raise Busy("Your previous TEST RUN is still waiting in the queue.")
+            conn.execute(
+                jobs.delete().where(
+                    jobs.c.student == student,
+                    jobs.c.kind == "run",
+                    jobs.c.state == "done",
+                    jobs.c.created < time.time() - 600,
+                )
+            )
+            return int(
+                conn.execute(
+                    jobs.insert().values(
+                        kind="run",
+                        student=student,
+                        exercise=exercise,
+                        filename=filename,
+                        content=content,
+                        state="queued",
+                        created=time.time(),
+                    )
+                ).inserted_primary_key[0]
+            )
+
+    def enqueue_submit(
+        self, student: str, exercise: str, program: Program, seed: int, limit: int
+    ) -> tuple[int, int]:
+        """Record the SUBMIT (before any grading) and queue it; (job id, submission id).
+
+        Raises RateLimited when the student already has `limit` SUBMITs in the last minute."""
+        since = now_iso(-60)
+        with self.engine.begin() as conn:
+            if limit > 0:
+                recent = (
+                    conn.execute(
+                        sa.select(submissions.c.submitted_at)
+                        .where(
+                            submissions.c.student == student,
+                            submissions.c.origin == "server",
+                            submissions.c.submitted_at > since,
+                        )
+                        .order_by(submissions.c.submitted_at)
+                    )
+                    .scalars()
+                    .all()
+                )
+                if len(recent) >= limit:
+                    oldest = datetime.fromisoformat(recent[-limit])
+                    wait = 60 - (datetime.now(timezone.utc) - oldest).total_seconds()
+                    raise RateLimited(limit, max(1, int(wait + 0.999)))
+            submission_id = int(
+                conn.execute(
+                    submissions.insert().values(
+                        exercise=exercise,
+                        student=student,
+                        filename=program.path.name,
+                        sha256=program.sha256,
+                        content=program.content,
+                        submitted_at=now_iso(),
+                        seed=seed,
+                        status="pending",
+                        origin="server",
+                    )
+                ).inserted_primary_key[0]
+            )
+            job_id = self._queue(
+                conn, "submit", student, exercise, submission_id, program.path.name
+            )
+        return job_id, submission_id
+
+    def enqueue_regrade(self, exercise: str) -> int:
+        """Queue every server SUBMIT of `exercise` again (same file, same hidden cases)."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(submissions.c.id, submissions.c.student, submissions.c.filename).where(
+                    submissions.c.exercise == exercise, submissions.c.origin == "server"
+                )
+            ).all()
+            for row in rows:
+                self._queue(conn, "submit", row.student, exercise, row.id, row.filename)
+        return len(rows)
+
+    @staticmethod
+    def _queue(
+        conn: sa.Connection,
+        kind: str,
+        student: str,
+        exercise: str,
+        submission_id: int | None,
+        filename: str,
+    ) -> int:
+        return int(
+            conn.execute(
+                jobs.insert().values(
+                    kind=kind,
+                    student=student,
+                    exercise=exercise,
+                    submission_id=submission_id,
+                    filename=filename,
+                    state="queued",
+                    created=time.time(),
+                )
+            ).inserted_primary_key[0]
+        )
+
+    def job(self, job_id: int) -> JobView | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    jobs.c.id,
+                    jobs.c.kind,
+                    jobs.c.student,
+                    jobs.c.exercise,
+                    jobs.c.state,
+                    jobs.c.submission_id,
+                    jobs.c.result,
+                ).where(jobs.c.id == job_id)
+            ).first()
+            if row is None:
+                return None
+            position = 0
+            if row.state == "queued":
+                position = 1 + int(
+                    conn.execute(
+                        sa.select(sa.func.count()).where(
+                            jobs.c.state == "queued", jobs.c.id < job_id
+                        )
+                    ).scalar_one()
+                )
+        return JobView(
+            row.id,
+            row.kind,
+            row.student,
+            row.exercise,
+            row.state,
+            position,
+            row.submission_id,
+            json.loads(row.result) if row.result else None,
+        )
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).where(jobs.c.state != "done")).scalar_one()
+            )
+
+    def watcher(self) -> Callable[[], bool]:
+        """A cheap test, for idle polls, of whether anyone wrote to the gradebook since the last
+        call (SQLite's ``PRAGMA data_version`` on a connection of its own: microseconds, no
+        table read). Elsewhere it always says yes and the caller reads the queue."""
+        if self.engine.dialect.name != "sqlite":
+            return lambda: True
+        raw = self.engine.raw_connection()
+        last = [None]
+
+        def changed() -> bool:
+            cursor = raw.cursor()
+            version = cursor.execute("PRAGMA data_version").fetchone()[0]
+            cursor.close()
+            if version == last[0]:
+                return False
+            last[0] = version
+            return True
+
+        return changed
+
+    def claim(self, worker: str, lease: float) -> Claimed | None:
+        """Take the oldest queued job (or one whose lease ran out) for `lease` seconds."""
+        now = time.time()
+        ready = sa.or_(
+            jobs.c.state == "queued", sa.and_(jobs.c.state == "running", jobs.c.lease_until < now)
+        )
+        with self.engine.connect() as conn:  # a cheap read first: idle polls take no write lock
+            if conn.execute(sa.select(jobs.c.id).where(ready).limit(1)).first() is None:
+                return None
+        oldest = sa.select(jobs.c.id).where(ready).order_by(jobs.c.id).limit(1)
+        if self._postgres:
+            oldest = oldest.with_for_update(skip_locked=True)
+        statement = (
+            jobs.update()
+            .where(jobs.c.id == oldest.scalar_subquery(), ready)
+            .values(state="running", worker=worker, lease_until=now + lease)
+            .returning(
+                jobs.c.id,
+                jobs.c.kind,
+                jobs.c.student,
+                jobs.c.exercise,
+                jobs.c.submission_id,
+                jobs.c.filename,
+                jobs.c.content,
+            )
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(statement).first()
+        if row is None:
+            return None
+        return Claimed(
+            row.id,
+            row.kind,
+            row.student,
+            row.exercise,
+            row.submission_id,
+            row.filename,
+            bytes(row.content) if row.content is not None else None,
+        )
+
+    def finish(self, job_id: int, worker: str, result: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.worker == worker)
+                .values(state="done", result=json.dumps(result), content=None, lease_until=None)
+            )
+
+    def requeue_dead(self, host: str) -> int:
+        """Jobs leased by workers of this host whose process is gone go back to the queue at
+        once (a restart need not wait for their leases to run out)."""
+        with self.engine.begin() as conn:
+            held = conn.execute(
+                sa.select(jobs.c.id, jobs.c.worker).where(
+                    jobs.c.state == "running", jobs.c.worker.like(f"{host}:%")
+                )
+            ).all()
+            dead = [r.id for r in held if not _alive(r.worker.split(":")[1])]
+            if dead:
+                conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id.in_(dead), jobs.c.state == "running")
+                    .values(state="queued", worker=None, lease_until=None)
+                )
+        return len(dead)
+
+
+def _alive(pid: str) -> bool:
+    import os
+
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

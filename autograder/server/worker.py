@@ -1,0 +1,166 @@
+"""Grading workers: processes apart from the web process that claim queued jobs and grade them.
+
+Each worker owns one sandbox (a numpy-warm worker forking a confined child per submission), so
+a pool of N workers grades N submissions at once and a burst beyond that waits in the queue.
+The web process never runs student code and needs none of the sandbox's privileges.
+
+Run one with ``python -m autograder.server.worker --db URL``; `gdlab serve` starts a pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from autograder import submission
+from autograder.errors import UserError
+from autograder.gradebook import Gradebook
+from autograder.grading import grade
+from autograder.sandbox import Sandbox
+from autograder.server import course
+from autograder.server.public import public, unreadable
+from autograder.server.queue import Claimed
+from autograder.server.store import Store
+
+log = logging.getLogger("gdlab.server")
+LEASE_SECONDS = 120.0
+_IDLE_SLEEP = 0.01
+
+
+def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
+    """Grade one claimed job; store a SUBMIT's grade and versions; return the public view."""
+    exercise = course.get(job.exercise)
+    if job.kind == "submit":
+        assert job.submission_id is not None
+        content = store.book.content_of(job.submission_id)
+        seed = _seed_of(store, job.submission_id)
+    else:
+        content, seed = job.content or b"", None
+    try:
+        program = submission.from_content(Path(job.filename), content)
+    except UserError as error:
+        return unreadable(job.kind, job.exercise, job.filename, str(error))
+    result = grade(
+        exercise,
+        program,
+        student=job.student,
+        seed=seed,
+        hidden=job.kind == "submit",
+        sandbox=sandbox,
+    )
+    if job.kind == "submit":
+        assert job.submission_id is not None
+        store.book.add_grade(job.submission_id, result)
+        store.record_versions(
+            job.submission_id, course.ENGINE_VERSION, course.version(job.exercise)
+        )
+    return public(result, job.kind)
+
+
+def _seed_of(store: Store, submission_id: int) -> int | None:
+    import sqlalchemy as sa
+
+    from autograder.gradebook import submissions
+
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(submissions.c.seed).where(submissions.c.id == submission_id)
+        ).scalar_one()
+
+
+def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
+    """Claim and grade jobs until stopped (or until `parent` is gone); the number graded."""
+    done = 0
+    with Gradebook(url) as book, Sandbox() as sandbox:
+        store = Store(book)
+        changed = store.watcher()
+
+        def alive() -> bool:
+            return parent is None or os.getppid() == parent
+
+        while alive():
+            graded = drain(store, sandbox, name, lease)
+            done += graded
+            # Idle: wait until someone writes to the gradebook; look anyway once a second,
+            # for leases that ran out while nobody wrote.
+            since = time.monotonic()
+            while not graded and not changed() and alive() and time.monotonic() - since < 1:
+                time.sleep(_IDLE_SLEEP)
+    return done
+
+
+def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECONDS) -> int:
+    """Grade queued jobs until the queue is empty; the number graded."""
+    done = 0
+    while (job := store.claim(name, lease)) is not None:
+        try:
+            result = handle(store, sandbox, job)
+        except Exception as error:  # one broken job never stops the worker
+            log.exception("job %s failed", job.id)
+            result = unreadable(
+                job.kind,
+                job.exercise,
+                job.filename,
+                f"the grader failed ({type(error).__name__}); please try again",
+            )
+        store.finish(job.id, name, result)
+        done += 1
+    return done
+
+
+def start_pool(url: str, count: int, lease: float = LEASE_SECONDS) -> list[subprocess.Popen]:
+    """Start `count` worker processes that end when this process does."""
+    procs = []
+    for number in range(count):
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "autograder.server.worker",
+                    "--db",
+                    url,
+                    "--name",
+                    f"{socket.gethostname()}:{os.getpid()}:{number}",
+                    "--lease",
+                    str(lease),
+                    "--parent",
+                    str(os.getpid()),
+                ]
+            )
+        )
+    return procs
+
+
+def stop_pool(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="a gdlab grading worker")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--name", default=f"{socket.gethostname()}:{os.getpid()}")
+    parser.add_argument("--lease", type=float, default=LEASE_SECONDS)
+    parser.add_argument("--parent", type=int)
+    args = parser.parse_args(argv)
+    logging.basicConfig(format="gdlab worker: %(message)s", level=logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        work(args.db, args.name, lease=args.lease, parent=args.parent)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""The course server under load: simulated students SUBMITting at a fixed arrival rate.
+
+Starts `gdlab serve` on 127.0.0.1 (a fresh SQLite gradebook, or ``--db``), enrols the students,
+then for each rate sends SUBMITs of varied `gradient_basic` files — right answers and every
+catalogued mistake, each file different from all others, so no cache can stand in for grading —
+at that rate for a fixed time (open loop: arrivals do not wait for answers). A SUBMIT's latency
+is from sending to having its graded result. The CPU time per SUBMIT of the web process (app ms)
+and of the grading workers with their sandboxes (grading ms) is printed too. A rate is
+*sustained* when the 95th percentile is at most 0.5 s and every submission is recorded and
+graded. Only 127.0.0.1 is contacted; every loop is bounded in count and time.
+
+    .venv/bin/python bench/server_load.py [--rates 4,6,8,10] [--seconds 10] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder import exercise as exercises  # noqa: E402
+from autograder.gradebook import Gradebook  # noqa: E402
+from autograder.server.store import Store  # noqa: E402
+
+MAX_REQUESTS = 20_000
+P95_GOAL = 0.5
+
+
+def variants(count: int) -> list[str]:
+    """`count` different gradient_basic answers: right ones and each catalogued mistake."""
+    exercise = exercises.get("gradient_basic")
+    forms = [exercise.reference] * 3 + [m.apply(exercise.reference) for m in exercise.mistakes]
+    return [
+        f"{forms[i % len(forms)]}\n# student answer {i}: {i * 7919 % 104729}\n"
+        for i in range(count)
+    ]
+
+
+def cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the web process, and of its children (workers and sandboxes)."""
+    import psutil
+
+    server = psutil.Process(pid)
+    children = 0.0
+    for child in server.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        children += times.user + times.system + times.children_user + times.children_system
+    app = server.cpu_times()
+    return app.user + app.system, children
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def one(client: httpx.AsyncClient, token: str, code: str) -> tuple[float, bool]:
+    started = time.perf_counter()
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        answer = (
+            await client.post(
+                "/api/exercises/gradient_basic/submit?wait=30", json={"code": code}, headers=headers
+            )
+        ).json()
+        while answer.get("state") != "done":
+            answer = (
+                await client.get(f"/api/jobs/{answer['job']}?wait=30", headers=headers)
+            ).json()
+    except (httpx.HTTPError, KeyError, ValueError):
+        return time.perf_counter() - started, False
+    return time.perf_counter() - started, answer["result"].get("score") is not None
+
+
+async def at_rate(
+    base: str, tokens: list[str], codes: list[str], rate: float, seconds: float
+) -> list[tuple[float, bool]]:
+    count = min(int(rate * seconds), MAX_REQUESTS)
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(count):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(client, tokens[i % len(tokens)], codes[i])))
+        return await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="10,20,40,60,80,100")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--students", type=int, default=500)
+    parser.add_argument("--db", help="gradebook URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="gdlab-load-")
+    url = args.db or f"sqlite:///{home}/gradebook.db"
+    with Gradebook(url) as book:
+        store = Store(book)
+        tokens = [store.add_person(f"student{i:04d}") for i in range(args.students)]
+    rates = [float(r) for r in args.rates.split(",")]
+    codes = variants(sum(min(int(r * args.seconds), MAX_REQUESTS) for r in rates))
+    assert len(set(codes)) == len(codes)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GDLAB_HOME": home}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder.cli",
+            "serve",
+            "--db",
+            url,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--submit-limit",
+            "0",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/static/gdlab.css", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("gdlab serve did not start") from None
+                time.sleep(0.2)
+        # warm up: the workers boot their sandboxes and load the exercise (not measured)
+        warm = [f"{c}\n# warm-up {i}\n" for i, c in enumerate(variants(2 * args.workers))]
+        asyncio.run(at_rate(base, tokens, warm, 2 * args.workers, 1.0))
+        print(
+            f"{os.cpu_count()} cores, {args.workers} grading workers, 1 app process, "
+            f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}; "
+            f"{args.seconds:g} s per rate"
+        )
+        print(
+            f"{'rate/s':>7} {'sent':>6} {'graded':>6} {'p50 s':>7} {'p95 s':>7} "
+            f"{'max s':>7} {'recorded':>8} {'app ms':>6} {'grading ms':>6}"
+        )
+        best = 0.0
+        used = failures = 0
+        for rate in rates:
+            count = min(int(rate * args.seconds), MAX_REQUESTS)
+            before = len(Gradebook(url).rows())
+            cpu_before = cpu(server.pid)
+            results = asyncio.run(
+                at_rate(base, tokens, codes[used : used + count], rate, args.seconds)
+            )
+            used += count
+            rows = Gradebook(url).rows()[before:]
+            recorded = len(rows) == count and all(r.status == "graded" for r in rows)
+            latencies = sorted(t for t, _ in results)
+            graded = sum(ok for _, ok in results)
+            p95 = latencies[int(0.95 * (len(latencies) - 1))]
+            spent = [
+                (b - a) / count * 1000 for a, b in zip(cpu_before, cpu(server.pid), strict=True)
+            ]
+            print(
+                f"{rate:7g} {count:6d} {graded:6d} {statistics.median(latencies):7.3f} "
+                f"{p95:7.3f} {latencies[-1]:7.3f} {'all' if recorded else 'NO':>8} "
+                f"{spent[0]:6.1f} {spent[1]:6.1f}",
+                flush=True,
+            )
+            if p95 <= P95_GOAL and recorded and graded == count:
+                best, failures = rate, 0
+            else:
+                failures += 1
+                if failures == 2:  # two rates in a row missed: higher ones will too
+                    break
+        print(
+            f"highest rate sustained (p95 <= {P95_GOAL} s, every SUBMIT recorded): "
+            f"{best:g} SUBMITs/s"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
