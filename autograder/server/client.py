@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-import tomllib
 import urllib.error
 import urllib.request
 import uuid
@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as a backport
+    import tomli as tomllib
 
 
 class ServerError(UserError):
