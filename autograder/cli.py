@@ -1,4 +1,4 @@
-"""The `gdlab` command: list, run (TEST RUN), submit (SUBMIT), build.
+"""The `gdlab` command: list, run (TEST RUN), submit (SUBMIT), build, new.
 
 Every user error ends in one line on stderr and exit status 2; nothing a student or instructor
 types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real bug).
@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--check", action="store_true",
                        help="only check that release/ and solutions/ are up to date")
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
+
+    new = commands.add_parser("new", help="scaffold source/NAME/, an exercise that builds and "
+                              "passes, to edit")
+    new.add_argument("name")
+    new.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
     return parser
 
 
@@ -126,6 +131,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _build(args.repo, args.check, args.exercises)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "new":
+        return _new(args.repo, args.name)
     if args.command == "export":
         return _export(args)
     if args.command == "feedback":
@@ -251,6 +258,16 @@ def _build(repo: Path, check: bool, only: list[str]) -> int:
         return 0
     for path in build(repo, only=only):
         print(f"wrote {path}")
+    return 0
+
+
+def _new(repo: Path, name: str) -> int:
+    from autograder.scaffold import scaffold
+
+    for path in scaffold(repo, name):
+        print(f"wrote {path}")
+    print(f"next: gdlab build {name} && gdlab run {name} --solution "
+          "(keys: docs/exercise-format.md)")
     return 0
 
 

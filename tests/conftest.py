@@ -12,8 +12,11 @@ from autograder import exercise as exercises
 from autograder import submission
 from autograder.grading import Grade, grade
 from autograder.sandbox import Sandbox
+from tests.helpers import REPO, checks_for, stub
 
-REPO = Path(__file__).resolve().parent.parent
+#: Older test files import these from here; new ones import them from tests.helpers.
+__all__ = ["REPO", "checks_for", "stub"]
+
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -59,12 +62,3 @@ def grade_text(sandbox: Sandbox, tmp_path: Path):
         return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox)
 
     return run
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
-
-
-def checks_for(result: Grade, quantity: str) -> list:
-    return [c for c in result.checks if c.quantity == quantity]
