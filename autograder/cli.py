@@ -10,8 +10,10 @@ import argparse
 import logging
 import os
 import sys
+import typing
 from pathlib import Path
 
+from autograder import __version__, console
 from autograder import exercise as exercises
 from autograder.errors import UserError
 
@@ -22,9 +24,38 @@ class UsageError(UserError):
     """A mistake in how gdlab was called."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors said in one line (the usage is one --help away)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _seed(text: str) -> int:
+    """A seed as numpy takes it: a whole number from 0 to 2**63 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"{seed} is out of range: a seed is 0 to 2**63 - 1")
+    return seed
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gdlab", description="Gradient descent lab: TEST RUN and SUBMIT your answers.")
+    parser.add_argument("--version", action="version", version=f"gdlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="list the exercises")
 
@@ -41,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path)
     submit.add_argument("--student", default="", help="who submits (default: your user name)")
     submit.add_argument("--json", action="store_true", help="print one JSON object")
-    submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
+    submit.add_argument("--seed", type=_seed, help="reproduce the hidden cases of a past SUBMIT")
     submit.add_argument("--data", type=Path, help="a data file for the published case")
     submit.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
 
@@ -50,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a folder of <student>.py/.ipynb files, or an nbgrader course "
                             "(its submitted/<student>/<assignment>/*.ipynb)")
     grade.add_argument("--exercise", help="the exercise (inferred from an nbgrader tree)")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    grade.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--out", type=Path, help="also write the class's grades as CSV")
     grade.add_argument("--regrade", action="store_true",
@@ -94,10 +125,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _log_to_stderr()
+    console.readable_streams()
     try:
-        return _dispatch(args)
+        args = _parser().parse_args(argv)
+        _log_to_stderr()
+        status = _dispatch(args)
+        sys.stdout.flush()  # inside the try: a reader that left early is not an error
+        return status
+    except BrokenPipeError:
+        return console.pipe_closed()
     except UserError as error:
         print(f"gdlab: error: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -139,7 +175,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.feedback import write_pages
         from autograder.gradebook import Gradebook
 
+        _folder_out(args.out)
         with Gradebook(args.db) as book:
+            if args.student and not book.rows(student=args.student):
+                raise UsageError(f"no submissions from student {args.student!r} in the "
+                                 "gradebook")
             pages = write_pages(book, args.out, student=args.student)
         print(f"wrote {len(pages)} feedback pages under {args.out}")
         return 0
@@ -147,6 +187,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.gradescope import bundle
 
         exercises.get(args.exercise)
+        _file_out(args.out)
         print(f"wrote {bundle(args.exercise, args.out)}")
         return 0
     if args.command == "run":
@@ -216,6 +257,8 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.export import chosen, to_csv
     from autograder.gradebook import Gradebook
 
+    if args.out:
+        _file_out(args.out)
     items = discover(args.path, args.exercise)
     update, close = progress_printer(len(items))
     with Gradebook(args.db) as book:
@@ -237,9 +280,31 @@ def _export(args: argparse.Namespace) -> int:
     from autograder.export import export
     from autograder.gradebook import Gradebook
 
+    if args.out and args.format == "csv":
+        _file_out(args.out)
+    elif args.out and args.format == "gradescope":
+        _folder_out(args.out)
     with Gradebook(args.db) as book:
+        if args.exercise and args.exercise not in exercises.available() \
+                and not book.rows(args.exercise):
+            raise UsageError(f"unknown exercise {args.exercise!r}: not installed and not in the "
+                             f"gradebook; known: {', '.join(exercises.available())}")
         print(export(book, args.format, args.out, args.which, args.exercise))
     return 0
+
+
+def _file_out(path: Path) -> None:
+    """A file to write: its folder must exist, and it must not be a folder itself."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent}: no such folder (create it first)")
+
+
+def _folder_out(path: Path) -> None:
+    """A folder to write into (created if missing): it must not be a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder")
 
 
 def _build(repo: Path, check: bool, only: list[str]) -> int:
