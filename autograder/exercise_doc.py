@@ -8,6 +8,7 @@ A test runs the check, so a key added to `exercise_schema` without regenerating 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 import typing
@@ -129,11 +130,7 @@ def _meaning(field: FieldInfo) -> str:
     for item in field.metadata:
         for kind, word in bounds.items():
             if isinstance(item, kind):
-                value = (
-                    next(iter(vars(item).values()))
-                    if hasattr(item, "__dict__")
-                    else getattr(item, next(iter(kind.__dataclass_fields__)))
-                )
+                value = getattr(item, dataclasses.fields(item)[0].name)
                 limits.append("not empty" if kind is annotated_types.MinLen else f"{word}{value}")
     text = (field.description or "").replace("|", "\\|")
     return text + (f" ({', '.join(limits)})" if limits else "")

@@ -300,7 +300,8 @@ def validate(data: dict[str, Any], path: Path | str) -> ExerciseSpec:
 def _explain(error: Any, data: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
-        known = list(_model_at(loc[:-1]).model_fields) if _model_at(loc[:-1]) else []
+        table = _model_at(loc[:-1])
+        known = list(table.model_fields) if table is not None else []
         return f"unknown key `{_key(loc)}`{_suggest(str(loc[-1]), known)}"
     if error["type"] == "missing":
         return f"missing key `{_key(loc)}`"

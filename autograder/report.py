@@ -140,7 +140,7 @@ def _feedback(grade: Grade, cases: list[str], quantities: list[str],
             named = next((c for c in failed if c.mistake), None)
             lines.append(f"  ✗ {q}: {named.mistake if named else first.message}")
             if named:
-                lines += _paragraph(named.hint, indent=6, more=0)
+                lines += _paragraph(named.hint or "", indent=6, more=0)
             lines += _paragraph(f"{first.case}: expected {first.expected}, "
                                 f"received {first.received}", indent=6)
             if named is None and first.message == "wrong value":

@@ -53,12 +53,14 @@ def basic() -> exercises.Exercise:
 
 @pytest.fixture
 def grade_text(sandbox: Sandbox, tmp_path: Path):
-    """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``."""
+    """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``;
+    `data` replaces the published data file (--data)."""
 
     def run(exercise: exercises.Exercise, text: str, seed: int = 1, suffix: str = ".py",
-            hidden: bool = True) -> Grade:
+            hidden: bool = True, data: Path | None = None) -> Grade:
         path = tmp_path / f"answer{suffix}"
         path.write_text(text, encoding="utf-8")
-        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox)
+        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox,
+                     data=data)
 
     return run

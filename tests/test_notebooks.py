@@ -13,7 +13,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder.build import solved
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 ALL = exercises.available()
 
