@@ -294,8 +294,11 @@ def available() -> list[str]:
     folders = [p for p in root.iterdir() if (p / "exercise.toml").is_file()]
 
     def order(folder: Path) -> tuple[int, str]:
-        spec = tomllib.loads((folder / "exercise.toml").read_text(encoding="utf-8"))
-        return int(spec.get("order", 99)), folder.name
+        try:  # a malformed file sorts last here; loading it says what is wrong
+            spec = tomllib.loads((folder / "exercise.toml").read_text(encoding="utf-8"))
+            return int(spec.get("order", 99)), folder.name
+        except (tomllib.TOMLDecodeError, TypeError, ValueError):
+            return 99, folder.name
 
     return [p.name for p in sorted(folders, key=order)]
 

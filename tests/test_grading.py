@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,19 +19,25 @@ ALL = exercises.available()
 FOLLOWS = "value does not follow the given values"
 
 
+def small_data(exercise: exercises.Exercise, folder: Path) -> Path | None:
+    """For an exercise that trains on a data file, a tiny one: the generic tests check the
+    grading, not the training, and the full published data takes seconds per run."""
+    return tiny_data(folder) if exercise.published else None
+
+
 @pytest.mark.parametrize("exercise_id", ALL)
-def test_reference_gets_full_marks(exercise_id, grade_text):
+def test_reference_gets_full_marks(exercise_id, grade_text, tmp_path):
     exercise = exercises.get(exercise_id)
-    result = grade_text(exercise, exercise.reference, seed=7)
+    result = grade_text(exercise, exercise.reference, seed=7, data=small_data(exercise, tmp_path))
     assert result.score == exercise.max_score > 0
     assert result.verdict == FULL_MARKS
     assert len({c.case for c in result.checks}) == 1 + exercise.hidden_cases
 
 
 @pytest.mark.parametrize("exercise_id", ALL)
-def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text):
+def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text, tmp_path):
     exercise = exercises.get(exercise_id)
-    result = grade_text(exercise, stub(exercise))
+    result = grade_text(exercise, stub(exercise), data=small_data(exercise, tmp_path))
     assert result.score == 0
     for quantity in exercise.quantities:
         messages = {c.message for c in checks_for(result, quantity.name)}
@@ -41,10 +48,12 @@ MISTAKES = [(e, m.name) for e in ALL for m in exercises.get(e).mistakes]
 
 
 @pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)
-def test_every_catalogued_mistake_fails_and_is_named(exercise_id, mistake_name, grade_text):
+def test_every_catalogued_mistake_fails_and_is_named(exercise_id, mistake_name, grade_text,
+                                                     tmp_path):
     exercise = exercises.get(exercise_id)
     mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
-    result = grade_text(exercise, mistake.apply(exercise.reference), seed=3)
+    result = grade_text(exercise, mistake.apply(exercise.reference), seed=3,
+                        data=small_data(exercise, tmp_path))
     assert result.score < exercise.max_score
     published = next(c for c in checks_for(result, mistake.quantity) if c.case == "published")
     assert not published.passed
@@ -73,7 +82,7 @@ def test_published_numbers_typed_in_pass_the_visible_checks_and_no_hidden_one(
     exercises that read one, so that training takes no time): typed in, they pass TEST RUN and
     fail every hidden case, named as values that do not follow the given values."""
     exercise = exercises.get(exercise_id)
-    data = tiny_data(tmp_path) if exercise.published else None
+    data = small_data(exercise, tmp_path)
     published = oracle_for(exercise, exercise.published_case(data)).expected
     result = grade_text(exercise, typed_in(exercise, published), seed=11, data=data)
     assert all(c.passed for c in result.checks if c.visible), [
