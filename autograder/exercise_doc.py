@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from autograder.exercise_schema import ExerciseSpec, Pair, SizeRange, _unwrap
+from autograder.exercise_schema import ExerciseSpec, Pair, SizeRange
+from autograder.spec_errors import unwrap as _unwrap
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "exercise-format.md"
 

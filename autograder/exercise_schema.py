@@ -15,12 +15,9 @@ then read it where the exercise is built (``exercise.py``) and regenerate the pa
 
 from __future__ import annotations
 
-import difflib
 import math
-import types
-import typing
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -30,6 +27,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from autograder.spec_errors import Misnamed, SpecError, explain
 
 #: Bounds that catch typing slips without getting in an author's way.
 MAX_TIME_S = 600.0
@@ -253,7 +252,7 @@ class ExerciseSpec(_Spec):
     def _names_agree(self) -> ExerciseSpec:
         for number, mistake in enumerate(self.mistakes):
             if mistake.quantity not in self.quantities:
-                raise _Misnamed(
+                raise Misnamed(
                     ("mistakes", number, "quantity"),
                     mistake.quantity,
                     list(self.quantities),
@@ -263,7 +262,7 @@ class ExerciseSpec(_Spec):
         for name, rule in self.cases.given.items():
             for size in rule.shape or []:
                 if isinstance(size, str) and size not in self.cases.sizes:
-                    raise _Misnamed(
+                    raise Misnamed(
                         ("cases", "given", name, "shape"),
                         size,
                         list(self.cases.sizes),
@@ -274,19 +273,6 @@ class ExerciseSpec(_Spec):
         return self
 
 
-class _Misnamed(ValueError):
-    """A name that must refer to another part of the file and does not."""
-
-    def __init__(
-        self, loc: tuple[str | int, ...], got: str, known: list[str], what: str, named: str = ""
-    ):
-        super().__init__(f"`{_key(loc)}`{named}: {what} {got!r}{_suggest(got, known)}")
-
-
-class SpecError(ValueError):
-    """exercise.toml breaks the schema; the message is one line naming file, key and fix."""
-
-
 def validate(data: dict[str, Any], path: Path | str) -> ExerciseSpec:
     """The checked exercise, or a `SpecError` naming the file, the key and a suggestion."""
     try:
@@ -294,90 +280,7 @@ def validate(data: dict[str, Any], path: Path | str) -> ExerciseSpec:
     except ValidationError as errors:
         # A misspelt key also makes the key it should have been "missing": name the misspelling.
         first = min(errors.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        raise SpecError(f"{path}: {_explain(first, data)}") from None
+        raise SpecError(f"{path}: {explain(first, data, ExerciseSpec)}") from None
 
 
-def _explain(error: Any, data: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    if error["type"] == "extra_forbidden":
-        table = _model_at(loc[:-1])
-        known = list(table.model_fields) if table is not None else []
-        return f"unknown key `{_key(loc)}`{_suggest(str(loc[-1]), known)}"
-    if error["type"] == "missing":
-        return f"missing key `{_key(loc)}`"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if loc:
-        where = f"`{_key(loc)}`{_mistake_named(loc, data)}"
-        shown = error.get("input")
-        if isinstance(shown, dict) or "got " in message:
-            return f"{where}: {message}"
-        return f"{where}: {message} (got {shown!r})"
-    return message
-
-
-def _mistake_named(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
-    """The mistake's own name, to find a [[mistakes]] entry without counting tables."""
-    if len(loc) >= 2 and loc[0] == "mistakes" and isinstance(loc[1], int):
-        try:
-            return f" (mistake {data['mistakes'][loc[1]]['name']!r})"
-        except (KeyError, IndexError, TypeError):
-            return ""
-    return ""
-
-
-def _key(loc: tuple[Any, ...]) -> str:
-    """A TOML-ish key path: ``quantities.h.points``, ``mistakes[2].replace``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not _is_union_tag(part):
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _is_union_tag(part: Any) -> bool:
-    """Pydantic names union members in a location (``function-before[...]``, ``list[...]``)."""
-    return isinstance(part, str) and ("[" in part or part in ("str", "int", "float"))
-
-
-def _suggest(got: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(got, known, n=1, cutoff=0.6)
-    if close:
-        return f"; did you mean `{close[0]}`?"
-    return f"; known: {', '.join(known)}" if known else ""
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model that describes the table at `loc` (to list the keys it allows)."""
-    current: Any = ExerciseSpec
-    for part in loc:
-        if _is_union_tag(part):
-            continue
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
-        elif typing.get_origin(current) is dict:
-            current = typing.get_args(current)[1]
-        elif typing.get_origin(current) is list:
-            current = typing.get_args(current)[0]
-        else:
-            return None
-    current = _unwrap(current)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """``X | None`` → ``X``; annotated types → their base."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = members[0]
-        elif origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return annotation
+__all__ = ["DISTRIBUTIONS", "ExerciseSpec", "SpecError", "validate"]
