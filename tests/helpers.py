@@ -39,11 +39,14 @@ def checks_for(result: Grade, quantity: str) -> list[Check]:
 
 # --- the admissions data (gradient, backprop) ---------------------------------------------
 
+
 def needs_real_data() -> Path:
     """The real data file, or skip the test saying where it was looked for."""
     if not REAL_DATA.is_file():
-        pytest.skip(f"binary.csv not found: {REAL_DATA} (the real admissions data is kept "
-                    "outside the repository)")
+        pytest.skip(
+            f"binary.csv not found: {REAL_DATA} (the real admissions data is kept "
+            "outside the repository)"
+        )
     return REAL_DATA
 
 
@@ -61,7 +64,8 @@ def tiny_data(folder: Path, rows: int = 20) -> Path:
     path = folder / "tiny.csv"
     lines = ["admit,gre,gpa,rank"] + [
         f"{rng.integers(0, 2)},{20 * rng.integers(10, 41)},{rng.uniform(2.5, 4.0):.2f},{1 + i % 4}"
-        for i in range(rows)]
+        for i in range(rows)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
