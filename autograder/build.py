@@ -8,6 +8,8 @@ For every ``source/<exercise>/``:
 * ``solutions/<exercise>/<script>`` the solved script without markers (the reference);
 * ``solutions/<exercise>/exercise.toml`` the exercise's data.
 
+Before writing, each exercise is checked: exercise.toml against its schema, every mistake's edit
+against the solved script, the lab's check cells against the quantities (`build_checks`).
 ``gdlab build --check`` builds into a temporary folder and lists every file that differs, so a
 test fails as soon as anything generated drifts from its source.
 """
@@ -21,6 +23,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from autograder.build_checks import check_mistakes, check_notebook
 from autograder.errors import UserError
 from autograder.exercise import ExerciseError, load
 from autograder.program import assigned_names
@@ -80,7 +83,9 @@ def build_exercise(source_dir: Path, release_root: Path, solutions_root: Path) -
         exercise = load(source_dir, reference="")
     except ExerciseError as error:
         raise BuildError(str(error)) from None
-    script = (source_dir / exercise.script).read_text(encoding="utf-8")
+    script = _read(source_dir / exercise.script)
+    check_mistakes(exercise, solved(script), source_dir / "exercise.toml")
+    check_notebook(exercise, source_dir / exercise.notebook)
     targets = {
         release_root / exercise.id / exercise.script: stubbed(script),
         solutions_root / exercise.id / exercise.script: solved(script),
@@ -103,7 +108,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BuildError(f"{path} is listed in files but does not exist") from None
+        raise BuildError(f"{path} does not exist") from None
 
 
 def _generate_notebook(source: Path, assignment: str, target: Path) -> None:

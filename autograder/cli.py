@@ -1,4 +1,4 @@
-"""The `gdlab` command: list, run (TEST RUN), submit (SUBMIT), build.
+"""The `gdlab` command: list, run (TEST RUN), submit (SUBMIT), build, new.
 
 Every user error ends in one line on stderr and exit status 2; nothing a student or instructor
 types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real bug).
@@ -11,8 +11,10 @@ import json
 import logging
 import os
 import sys
+import typing
 from pathlib import Path
 
+from autograder import __version__, console
 from autograder import exercise as exercises
 from autograder.errors import UserError
 from autograder.sanitize import one_line
@@ -24,9 +26,38 @@ class UsageError(UserError):
     """A mistake in how gdlab was called."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors said in one line (the usage is one --help away)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _seed(text: str) -> int:
+    """A seed as numpy takes it: a whole number from 0 to 2**63 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"{seed} is out of range: a seed is 0 to 2**63 - 1")
+    return seed
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gdlab", description="Gradient descent lab: TEST RUN and SUBMIT your answers.")
+    parser.add_argument("--version", action="version", version=f"gdlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="list the exercises")
 
@@ -45,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path)
     submit.add_argument("--student", default="", help="who submits (default: your user name)")
     submit.add_argument("--json", action="store_true", help="print one JSON object")
-    submit.add_argument("--seed", type=int, help="reproduce the hidden cases of a past SUBMIT")
+    submit.add_argument("--seed", type=_seed, help="reproduce the hidden cases of a past SUBMIT")
     submit.add_argument("--data", type=Path, help="a data file for the published case")
     submit.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
     submit.add_argument("--server", help="SUBMIT to this course server (default: $GDLAB_SERVER "
@@ -56,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a folder of <student>.py/.ipynb files, or an nbgrader course "
                             "(its submitted/<student>/<assignment>/*.ipynb)")
     grade.add_argument("--exercise", help="the exercise (inferred from an nbgrader tree)")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    grade.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     grade.add_argument("--out", type=Path, help="also write the class's grades as CSV")
     grade.add_argument("--regrade", action="store_true",
@@ -93,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--check", action="store_true",
                        help="only check that release/ and solutions/ are up to date")
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
+
+    new = commands.add_parser("new", help="scaffold source/NAME/, an exercise that builds and "
+                              "passes, to edit")
+    new.add_argument("name")
+    new.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
     return parser
 
 
@@ -157,10 +193,15 @@ def _on_server(args: argparse.Namespace) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _log_to_stderr()
+    console.readable_streams()
     try:
-        return _dispatch(args)
+        args = _parser().parse_args(argv)
+        _log_to_stderr()
+        status = _dispatch(args)
+        sys.stdout.flush()  # inside the try: a reader that left early is not an error
+        return status
+    except BrokenPipeError:
+        return console.pipe_closed()
     except UserError as error:
         print(f"gdlab: error: {one_line(str(error))}", file=sys.stderr)
         return USAGE_ERROR
@@ -194,13 +235,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _build(args.repo, args.check, args.exercises)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "new":
+        return _new(args.repo, args.name)
     if args.command == "export":
         return _export(args)
     if args.command == "feedback":
         from autograder.feedback import write_pages
         from autograder.gradebook import Gradebook
 
+        _folder_out(args.out)
         with Gradebook(args.db) as book:
+            if args.student and not book.rows(student=args.student):
+                raise UsageError(f"no submissions from student {args.student!r} in the "
+                                 "gradebook")
             pages = write_pages(book, args.out, student=args.student)
         print(f"wrote {len(pages)} feedback pages under {args.out}")
         return 0
@@ -208,6 +255,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.gradescope import bundle
 
         exercises.get(args.exercise)
+        _file_out(args.out)
         print(f"wrote {bundle(args.exercise, args.out)}")
         return 0
     if args.command in ("serve", "roster"):
@@ -291,6 +339,8 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.export import chosen, to_csv
     from autograder.gradebook import Gradebook
 
+    if args.out:
+        _file_out(args.out)
     items = discover(args.path, args.exercise)
     update, close = progress_printer(len(items))
     with Gradebook(args.db) as book:
@@ -312,9 +362,31 @@ def _export(args: argparse.Namespace) -> int:
     from autograder.export import export
     from autograder.gradebook import Gradebook
 
+    if args.out and args.format == "csv":
+        _file_out(args.out)
+    elif args.out and args.format == "gradescope":
+        _folder_out(args.out)
     with Gradebook(args.db) as book:
+        if args.exercise and args.exercise not in exercises.available() \
+                and not book.rows(args.exercise):
+            raise UsageError(f"unknown exercise {args.exercise!r}: not installed and not in the "
+                             f"gradebook; known: {', '.join(exercises.available())}")
         print(export(book, args.format, args.out, args.which, args.exercise))
     return 0
+
+
+def _file_out(path: Path) -> None:
+    """A file to write: its folder must exist, and it must not be a folder itself."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{path.parent}: no such folder (create it first)")
+
+
+def _folder_out(path: Path) -> None:
+    """A folder to write into (created if missing): it must not be a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder")
 
 
 def _build(repo: Path, check: bool, only: list[str]) -> int:
@@ -333,6 +405,16 @@ def _build(repo: Path, check: bool, only: list[str]) -> int:
         return 0
     for path in build(repo, only=only):
         print(f"wrote {path}")
+    return 0
+
+
+def _new(repo: Path, name: str) -> int:
+    from autograder.scaffold import scaffold
+
+    for path in scaffold(repo, name):
+        print(f"wrote {path}")
+    print(f"next: gdlab build {name} && gdlab run {name} --solution "
+          "(keys: docs/exercise-format.md)")
     return 0
 
 

@@ -2,14 +2,13 @@
 
 Each exercise is a folder holding ``exercise.toml`` and the solved quiz script (the reference).
 The engine knows no exercise by name; it reads these folders from the installed `solutions`
-package (built from ``source/`` by ``gdlab build``). See ``source/gradient_basic/exercise.toml``
-for a commented example of every field.
+package (built from ``source/`` by ``gdlab build``). ``exercise_schema.py`` declares and checks
+every field of ``exercise.toml``; ``docs/exercise-format.md`` is its reference page.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import shutil
 import sys
 import tempfile
@@ -25,6 +24,7 @@ else:  # Python 3.10 (Gradescope's default image): the same parser, as a backpor
 
 import numpy as np
 
+from autograder import exercise_schema as schema
 from autograder.errors import UserError
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
@@ -215,54 +215,48 @@ class Exercise:
 
 
 def load(folder: Path, reference: str | None = None) -> Exercise:
-    """Read an exercise folder; `reference` overrides the script found there (used by build)."""
+    """Read an exercise folder; `reference` overrides the script found there (used by build).
+
+    The file is checked against the schema (`exercise_schema`) first: a misspelt key or a bad
+    value stops here with one line naming the file, the key and a suggestion.
+    """
     spec_path = folder / "exercise.toml"
     try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+        data = tomllib.loads(spec_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ExerciseError(f"{spec_path} does not exist") from None
     except tomllib.TOMLDecodeError as error:
         raise ExerciseError(f"{spec_path}: {error}") from None
     try:
-        return _from_spec(folder, spec, reference)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ExerciseError(f"{spec_path}: bad or missing field {error}") from None
+        spec = schema.validate(data, spec_path)
+    except schema.SpecError as error:
+        raise ExerciseError(str(error)) from None
+    return _from_spec(folder, spec, reference)
 
 
-def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exercise:
-    script = spec["script"]
+def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -> Exercise:
     if reference is None:
-        reference = (folder / script).read_text(encoding="utf-8")
-    quantities = tuple(
-        Quantity(name, float(q["points"]), q.get("about", ""), q.get("expr", name))
-        for name, q in spec["quantities"].items())
-    mistakes = tuple(Mistake(m["quantity"], m["name"], m["hint"], _edits(m["replace"]))
-                     for m in spec.get("mistakes", []))
-    unknown = {m.quantity for m in mistakes} - {q.name for q in quantities}
-    if unknown:
-        raise ValueError(f"mistakes name unknown quantities {sorted(unknown)}")
-    cases = spec["cases"]
-    rules = tuple(_given_rule(name, rule) for name, rule in cases["given"].items())
-    limits = spec.get("limits", {})
-    published = spec.get("published")
+        try:
+            reference = (folder / spec.script).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ExerciseError(f"{folder / 'exercise.toml'}: script {spec.script!r} does not "
+                                f"exist in {folder}") from None
+    quantities = tuple(Quantity(name, q.points, q.about, q.expr or name)
+                       for name, q in spec.quantities.items())
+    mistakes = tuple(Mistake(m.quantity, m.name, m.hint, m.replace) for m in spec.mistakes)
+    rules = tuple(GivenRule(name, rule.distribution, getattr(rule, rule.distribution),
+                            None if rule.shape is None else tuple(rule.shape), rule.round)
+                  for name, rule in spec.cases.given.items())
+    published = spec.published
     return Exercise(
-        id=folder.name, title=spec["title"], folder=folder, script=script,
-        notebook=spec.get("notebook", f"{folder.name}.ipynb"), reference=reference,
+        id=folder.name, title=spec.title, folder=folder, script=spec.script,
+        notebook=spec.notebook or f"{folder.name}.ipynb", reference=reference,
         quantities=quantities, mistakes=mistakes, given_rules=rules,
-        sizes={k: (int(v[0]), int(v[1])) for k, v in cases.get("sizes", {}).items()},
-        hidden_cases=int(cases.get("hidden", 4)),
-        rtol=float(spec.get("rtol", 1e-5)), atol=float(spec.get("atol", 1e-8)),
-        limits=Limits(**limits),
-        published=Published(published["prepare"], tuple(published["names"]),
-                             published["data"], published.get("label", ""))
-        if published else None,
-        files=tuple(spec.get("files", [])), training=bool(spec.get("training", False)))
-
-
-def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:
-    """``[old, new]`` or ``[[old, new], ...]``."""
-    pairs = [replace] if isinstance(replace[0], str) else replace
-    return tuple((str(old), str(new)) for old, new in pairs)
+        sizes=dict(spec.cases.sizes), hidden_cases=spec.cases.hidden,
+        rtol=spec.rtol, atol=spec.atol, limits=Limits(**spec.limits.model_dump()),
+        published=Published(published.prepare, tuple(published.names), published.data,
+                             published.label) if published else None,
+        files=tuple(spec.files), training=spec.training)
 
 
 _DRAWN: dict[tuple[str, int, int], list[Case]] = {}
@@ -295,16 +289,6 @@ def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dic
     return _PREPARED[cache_key]
 
 
-def _given_rule(name: str, rule: dict[str, Any]) -> GivenRule:
-    dist = next(d for d in ("uniform", "normal", "integers") if d in rule)
-    low, high = (float(v) for v in rule[dist])
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"given {name}: bounds must be finite")
-    shape = rule.get("shape")
-    return GivenRule(name, dist, (low, high), None if shape is None else tuple(shape),
-                     rule.get("round"))
-
-
 def solutions_root() -> Path:
     """Where the built exercises live: the `solutions` package (instructor side only)."""
     import solutions
@@ -318,8 +302,11 @@ def available() -> list[str]:
     folders = [p for p in root.iterdir() if (p / "exercise.toml").is_file()]
 
     def order(folder: Path) -> tuple[int, str]:
-        spec = tomllib.loads((folder / "exercise.toml").read_text(encoding="utf-8"))
-        return int(spec.get("order", 99)), folder.name
+        try:  # a malformed file sorts last here; loading it says what is wrong
+            spec = tomllib.loads((folder / "exercise.toml").read_text(encoding="utf-8"))
+            return int(spec.get("order", 99)), folder.name
+        except (tomllib.TOMLDecodeError, TypeError, ValueError):
+            return 99, folder.name
 
     return [p.name for p in sorted(folders, key=order)]
 

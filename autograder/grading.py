@@ -190,9 +190,10 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         worth = quantity.points / n_cases
         expected = oracle.expected[quantity.name]
         received = run.values.get(quantity.name, Value.missing())
-        base = {"quantity": quantity.name, "case": case.name, "visible": case.visible,
-                "max_score": worth, "expected": format_value(expected),
-                "received": received.describe()}
+        base: dict[str, Any] = {
+            "quantity": quantity.name, "case": case.name, "visible": case.visible,
+            "max_score": worth, "expected": format_value(expected),
+            "received": received.describe()}
         outcome = compare(expected, received, exercise.rtol, exercise.atol)
         if outcome.ok:
             checks.append(Check(**base, passed=True, score=worth, message="correct"))

@@ -24,6 +24,7 @@ marks nobody earned. The kernel never opens the gradebook (its secret seeds the 
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +92,30 @@ def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[st
         print(f"✓ {quantity} = {result.received}{note}")
         return
     lines = [f"✗ {quantity}: {result.message}",
-             f"  expected {result.expected}", f"  received {result.received}"]
+             *_wrapped(f"expected {result.expected}"), *_wrapped(f"received {result.received}")]
     if result.mistake:
-        lines.append(f"  {result.mistake}: {result.hint}")
-    raise AssertionError("\n".join(lines))
+        lines += _wrapped(f"{result.mistake}: {result.hint}")
+    raise CheckFailed("\n".join(lines)) from None
+
+
+class CheckFailed(AssertionError):
+    """A check cell's teaching message, shown without a traceback through gdlab.
+
+    IPython (and so Jupyter and ``nbgrader validate``) shows what `_render_traceback_` returns
+    instead of the traceback; it stays an AssertionError, so nbgrader still fails the cell.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
+
+
+#: nbgrader validate cuts each line of an error at 87 characters (its width 90, minus "...").
+_LINE = 80
+
+
+def _wrapped(text: str) -> list[str]:
+    return textwrap.wrap(text, _LINE, initial_indent="  ", subsequent_indent="    ",
+                         break_on_hyphens=False)
 
 
 def _value(scope: dict[str, Any], expr: str) -> Value:

@@ -10,11 +10,25 @@ from autograder.grading import Check, Grade
 from autograder.sanitize import for_terminal, in_json, one_line
 
 PASS, FAIL, CARRIED = "✓", "✗", "✓*"
-_WIDTH = 44
+#: A value column's width: longer values wrap onto more lines rather than being cut.
+_COLUMN = 44
+#: Past this many characters a value is cut (values.py already shows at most 12 numbers).
+_LONGEST = 600
+#: Paragraphs (notes, hints) wrap at this width.
+_WIDTH = 96
 
 
-def _cut(text: str, width: int = _WIDTH) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _wrap(text: str, width: int = _COLUMN) -> list[str]:
+    """`text` on as many lines of `width` as it needs, never cut below `_LONGEST` characters."""
+    if len(text) > _LONGEST:
+        text = text[: _LONGEST - 1] + "…"
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
+def _paragraph(text: str, indent: int, more: int = 2) -> list[str]:
+    """A note or hint wrapped at `_WIDTH`, its later lines indented `more` further."""
+    return textwrap.wrap(text, _WIDTH, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + more), break_on_hyphens=False)
 
 
 def _mark(check: Check) -> str:
@@ -31,10 +45,18 @@ def _note(check: Check) -> str:
     return check.message
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            for row in rows]
+def _table(rows: list[list[str]], wrapped: tuple[int, ...] = ()) -> list[str]:
+    """Rows as aligned columns; the `wrapped` columns' cells wrap onto more lines."""
+    cells = [[_wrap(cell) if i in wrapped else [cell] for i, cell in enumerate(row)]
+             for row in rows]
+    widths = [max(len(line) for row in cells for line in row[i]) for i in range(len(rows[0]))]
+    out = []
+    for row in cells:
+        for k in range(max(len(cell) for cell in row)):
+            parts = [(cell[k] if k < len(cell) else "").ljust(width)
+                     for cell, width in zip(row, widths, strict=True)]
+            out.append(("  " + "  ".join(parts)).rstrip())
+    return out
 
 
 def _run_problems(grade: Grade, visible_only: bool) -> list[str]:
@@ -64,11 +86,13 @@ def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None
         out += ["", "--- how it ran ---", *problems]
     out += ["", "--- visible checks (the published given values) ---"]
     rows = [["", "quantity", "expected", "received"]]
-    rows += [[_mark(c), c.quantity, _cut(c.expected), _cut(c.received)] for c in visible]
-    out += _table(rows)
+    rows += [[_mark(c), c.quantity, c.expected, c.received] for c in visible]
+    out += _table(rows, wrapped=(2, 3))
     notes = [(c.quantity, _note(c)) for c in visible if _note(c)]
     if notes:
-        out += ["", *[f"  {q}: {note}" for q, note in notes]]
+        out.append("")
+        for quantity, note in notes:
+            out += _paragraph(f"{quantity}: {note}", indent=2, more=4)
     passed = sum(c.passed for c in visible)
     out += ["", f"{passed} of {len(visible)} visible checks pass. "
                 f"SUBMIT also runs {hidden_cases} hidden cases with other given values."]
@@ -119,10 +143,9 @@ def _feedback(grade: Grade, cases: list[str], quantities: list[str],
             named = next((c for c in failed if c.mistake), None)
             lines.append(f"  ✗ {q}: {named.mistake if named else first.message}")
             if named:
-                lines += textwrap.wrap(named.hint, 96, initial_indent=" " * 6,
-                                       subsequent_indent=" " * 6)
-            lines.append(f"      {first.case}: expected {_cut(first.expected, 60)}, "
-                         f"received {_cut(first.received, 60)}")
+                lines += _paragraph(named.hint or "", indent=6, more=0)
+            lines += _paragraph(f"{first.case}: expected {first.expected}, "
+                                f"received {first.received}", indent=6)
             if named is None and first.message == "wrong value":
                 lines.append("      (no known mistake matches this value)")
             others = [c.case for c in failed[1:]]

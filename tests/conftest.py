@@ -12,8 +12,11 @@ from autograder import exercise as exercises
 from autograder import submission
 from autograder.grading import Grade, grade
 from autograder.sandbox import Sandbox
+from tests.helpers import REPO, checks_for, stub
 
-REPO = Path(__file__).resolve().parent.parent
+#: Older test files import these from here; new ones import them from tests.helpers.
+__all__ = ["REPO", "checks_for", "stub"]
+
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -50,21 +53,14 @@ def basic() -> exercises.Exercise:
 
 @pytest.fixture
 def grade_text(sandbox: Sandbox, tmp_path: Path):
-    """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``."""
+    """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``;
+    `data` replaces the published data file (--data)."""
 
     def run(exercise: exercises.Exercise, text: str, seed: int = 1, suffix: str = ".py",
-            hidden: bool = True) -> Grade:
+            hidden: bool = True, data: Path | None = None) -> Grade:
         path = tmp_path / f"answer{suffix}"
         path.write_text(text, encoding="utf-8")
-        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox)
+        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox,
+                     data=data)
 
     return run
-
-
-def stub(exercise: exercises.Exercise) -> str:
-    """The student's release script, every TODO still `None`."""
-    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
-
-
-def checks_for(result: Grade, quantity: str) -> list:
-    return [c for c in result.checks if c.quantity == quantity]

@@ -20,7 +20,7 @@ import pytest
 from autograder.batch import discover
 from autograder.errors import UserError
 from autograder.export import CSV_HEADER
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from autograder.build import BuildError, solved, stale, stubbed
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 MARKED = """x = 1
 # TODO: the answer

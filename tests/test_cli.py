@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PUBLISHED = """Neural Network output:
 0.6899744811276125
@@ -20,9 +21,10 @@ Change in Weights:
 [-0.02031869 -0.04063738 -0.06095608 -0.08127477]"""
 
 
-def gdlab(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def gdlab(*args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "autograder.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env} if env else None)
 
 
 def test_list_shows_the_exercises():
@@ -90,8 +92,24 @@ def test_the_same_seed_gives_the_same_hidden_cases():
     (("submit", "gradient_basic", "pyproject.toml"), "expected a .py or .ipynb file"),
     (("run", "gradient_basic", "tests"), "expected a .py or .ipynb file"),
     (("run", "gradient_basic"), "give the file to run"),
+    (("submit", "gradient_basic", "x.py", "--seed", "-5"),
+     "argument --seed: -5 is out of range: a seed is 0 to 2**63 - 1"),
+    (("submit", "gradient_basic", "x.py", "--seed", "many"), "'many' is not a whole number"),
+    (("grade", "examples/gradient_basic", "--workers", "0"), "0 must be at least 1"),
+    (("gradescope", "gradient_basic", "-o", "no/such/folder/autograder.zip"),
+     "no/such/folder: no such folder"),
+    (("gradescope", "gradient_basic", "-o", "tests"), "tests is a folder; give a file name"),
+    (("grade", "examples/gradient_basic", "--out", "no/such/folder/grades.csv"),
+     "no/such/folder: no such folder"),
+    (("export", "--out", "no/such/folder/grades.csv"), "no/such/folder: no such folder"),
+    (("feedback", "--out", "README.md"), "README.md is a file, not a folder"),
+    (("export", "--exercise", "nope"), "unknown exercise 'nope': not installed and not in the "
+                                       "gradebook; known: gradient_basic"),
+    (("feedback", "--student", "nobody", "--out", "feedback-test"),
+     "no submissions from student 'nobody' in the gradebook"),
+    (("nonsense",), "invalid choice: 'nonsense'"),
 ])
-def test_bad_usage_is_one_line_and_exit_2(args, says):
+def test_bad_usage_is_one_line_and_exit_2(args, says, private_home):
     done = gdlab(*args)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and says in done.stderr
@@ -117,3 +135,64 @@ def test_test_run_imports_nothing_heavy():
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
                           text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_version():
+    done = gdlab("--version")
+    assert (done.returncode, done.stdout) == (0, "gdlab 0.1.0\n")
+
+
+def test_a_reader_that_leaves_early_is_not_an_error():
+    """`gdlab list | head -1`: the pipe closes before gdlab writes; it stops quietly."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "autograder.cli", "list"], cwd=REPO,
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_console_that_cannot_show_unicode_gets_readable_ascii(tmp_path):
+    answer = tmp_path / "answer.py"
+    answer.write_text((REPO / "solutions/gradient_basic/gradient.py").read_text().replace(
+        "del_w = learnrate * error_term * x", "del_w = error_term * x"))
+    done = gdlab("run", "gradient_basic", str(answer), PYTHONIOENCODING="ascii", LC_ALL="C")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.isascii()
+    assert "ok  h " in done.stdout and "X  del_w" in done.stdout
+    assert "Deltaw = eta delta x" in done.stdout  # the hint's Δw = η δ x, spelled out
+
+
+def test_test_run_shows_whole_values_wrapped_not_cut(tmp_path):
+    """A 4-number vector used to be cut at 44 characters; now every number is shown."""
+    answer = tmp_path / "answer.py"
+    answer.write_text((REPO / "solutions/gradient_basic/gradient.py").read_text().replace(
+        "del_w = learnrate * error_term * x", "del_w = error_term * x"))
+    done = gdlab("run", "gradient_basic", str(answer))
+    table = done.stdout.split("--- visible checks")[1]
+    assert "…" not in table
+    words = table.split()
+    for number in ("[-0.020318692", "-0.040637384", "-0.060956075", "-0.081274767]",
+                   "[-0.040637384", "-0.081274767", "-0.12191215", "-0.16254953]"):
+        assert number in words, number
+    assert max(len(line) for line in table.splitlines()) <= 100
+
+
+def test_a_failing_check_in_ipython_shows_the_teaching_message_and_no_traceback(tmp_path):
+    """What a student sees in Jupyter: the message first, nothing from inside gdlab."""
+    cell = tmp_path / "cell.py"
+    cell.write_text("import numpy as np\nlearnrate = 0.5\nx = np.array([1, 2, 3, 4])\n"
+                    "y = np.array(0.5)\nw = np.array([0.5, -0.5, 0.3, 0.1])\nh = x * w\n"
+                    "from autograder import notebook as gdlab\n"
+                    "gdlab.check('gradient_basic', 'h')\n")
+    ipython = Path(sys.executable).parent / "ipython"
+    done = subprocess.run([str(ipython), "--colors=NoColor", str(cell)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    shown = (done.stdout + done.stderr).strip().splitlines()
+    assert shown[0] == "✗ h: shape (4,), expected a scalar, shape ()", shown
+    assert "products not summed: h is one number" in " ".join(shown)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "autograder" not in done.stdout + done.stderr
+    assert all(len(line) <= 86 for line in shown)  # nbgrader validate cuts longer lines

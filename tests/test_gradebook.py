@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from autograder import submission
 from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
 from autograder.grading import grade
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 # The schema gdlab 0.1 created (PRAGMA user_version = 1), as users' gradebooks have it.
 SCHEMA_0_1 = """

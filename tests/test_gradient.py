@@ -8,12 +8,8 @@ on that file.
 
 from __future__ import annotations
 
-import re
-import runpy
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +18,18 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder import submission
-from autograder.grading import FULL_MARKS, Grade, grade
+from autograder.grading import FULL_MARKS, grade
 from autograder.sandbox import Sandbox
-from tests.conftest import REPO, stub
-
-GradeText = Callable[..., Grade]
-
-#: The real admissions data, where the project's shared data lives (never copied into the repo).
-REAL_DATA = REPO.parent / "shared" / "data" / "binary.csv"
+from tests.helpers import (
+    REAL_DATA,
+    REPO,
+    grade_on,
+    needs_real_data,
+    prepare,
+    printed_numbers,
+    sigmoid,
+    tiny_data,
+)
 
 #: What the original quiz printed on the real data (its last loss ended in ...777, not ...7768:
 #: pandas' column-major arrays round the dot products differently in the 17th digit).
@@ -51,54 +51,6 @@ SYNTHETIC_WEIGHTS = [0.23444856750449994, -0.032403640543989996, -0.256306563988
 SYNTHETIC_DEL_W = [0.004977328413011496, -0.0057867962947062805, -0.02845184134653228,
                    -0.0030985174740046015, -0.00552425637286702, -0.12470374285617118]
 
-
-def needs_real_data() -> Path:
-    """The real data file, or skip the test saying where it was looked for."""
-    if not REAL_DATA.is_file():
-        pytest.skip(f"binary.csv not found: {REAL_DATA} (the real admissions data is kept "
-                    "outside the repository)")
-    return REAL_DATA
-
-
-def prepare(exercise_id: str, folder: Path, data: Path | None) -> dict[str, Any]:
-    """Run the exercise's given data_prep.py in `folder`, with `data` beside it as binary.csv."""
-    shutil.copy(REPO / "source" / exercise_id / "data_prep.py", folder / "data_prep.py")
-    if data is not None:
-        shutil.copy(data, folder / "binary.csv")
-    return runpy.run_path(str(folder / "data_prep.py"))
-
-
-def tiny_data(folder: Path, rows: int = 20) -> Path:
-    """A small admissions file (same columns) for tests that need a data set, not the data."""
-    rng = np.random.default_rng(0)
-    path = folder / "tiny.csv"
-    lines = ["admit,gre,gpa,rank"] + [
-        f"{rng.integers(0, 2)},{20 * rng.integers(10, 41)},{rng.uniform(2.5, 4.0):.2f},{1 + i % 4}"
-        for i in range(rows)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def grade_on(exercise: exercises.Exercise, text: str, data: Path, sandbox: Sandbox) -> Grade:
-    """TEST RUN of program `text` with `data` as the published data file (--data)."""
-    path = data.parent / "answer.py"
-    path.write_text(text, encoding="utf-8")
-    return grade(exercise, submission.load(path), hidden=False, sandbox=sandbox, data=data)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function."""
-    return 1 / (1 + np.exp(-x))
-
-
-def printed_numbers(output: str) -> list[tuple[str, float]]:
-    """Each printed line as (its words, its number), to compare numbers with a tolerance."""
-    pairs = []
-    for line in output.strip().splitlines():
-        number = re.search(r"-?\d+\.\d+(e-?\d+)?", line)
-        assert number, line
-        pairs.append((line.replace(number.group(), "#"), float(number.group())))
-    return pairs
 
 
 def train(data: dict[str, Any], epochs: int = 1000,
@@ -206,18 +158,6 @@ def test_the_numbers_the_lab_quotes(tmp_path: Path) -> None:
     targets_test = prepare("gradient", tmp_path, REAL_DATA)["targets_test"]
     assert real["accuracy"] == 29 / 40
     assert np.mean(targets_test == 0) == 30 / 40  # "not admitted" to all would score 0.750
-
-
-def test_hard_coded_final_weights_fail_the_hidden_cases(gradient: exercises.Exercise,
-                                                        grade_text: GradeText) -> None:
-    """Typing in the published weights passes the visible checks and no hidden case."""
-    text = stub(gradient).replace(
-        "        del_w = None\n", f"        del_w = np.array({SYNTHETIC_DEL_W})\n").replace(
-        "    weights = None\n", f"    weights = np.array({SYNTHETIC_WEIGHTS})\n")
-    result = grade_text(gradient, text, seed=5)
-    assert all(c.passed for c in result.checks if c.visible)
-    assert not any(c.passed for c in result.checks if not c.visible)
-    assert result.score == pytest.approx(gradient.max_score / (1 + gradient.hidden_cases))
 
 
 def test_hidden_cases_are_small_data_sets_with_their_own_training_values(

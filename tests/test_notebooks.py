@@ -14,7 +14,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder.build import solved
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 ALL = exercises.available()
 
@@ -192,3 +192,7 @@ def test_nbgrader_validate_is_the_students_test_run(tmp_path):
     failed = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(wrong)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert flip.name in failed.stdout and "expected -0.18997448" in failed.stdout
+    # The whole hint, wrapped within nbgrader's width (it cuts longer lines with "..."), and no
+    # traceback through gdlab before it.
+    assert " ".join(flip.hint.split()) in " ".join(failed.stdout.split())
+    assert "autograder/notebook.py" not in failed.stdout and "Traceback" not in failed.stdout

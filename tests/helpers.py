@@ -1,0 +1,92 @@
+"""Helpers shared by the tests (one module; no test file imports from another)."""
+
+from __future__ import annotations
+
+import re
+import runpy
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder import exercise as exercises
+from autograder import submission
+from autograder.grading import Check, Grade, grade
+from autograder.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: The real admissions data, where the project's shared data lives (never copied into the repo).
+REAL_DATA = REPO.parent / "shared" / "data" / "binary.csv"
+
+
+#: The `grade_text` fixture's type: ``grade_text(exercise, text, seed=1, suffix=".py")``.
+GradeText = Callable[..., Grade]
+
+
+def stub(exercise: exercises.Exercise) -> str:
+    """The student's release script, every TODO still `None`."""
+    return (REPO / "release" / exercise.id / exercise.script).read_text(encoding="utf-8")
+
+
+def checks_for(result: Grade, quantity: str) -> list[Check]:
+    """The checks of one quantity, published case first."""
+    return [c for c in result.checks if c.quantity == quantity]
+
+
+# --- the admissions data (gradient, backprop) ---------------------------------------------
+
+
+def needs_real_data() -> Path:
+    """The real data file, or skip the test saying where it was looked for."""
+    if not REAL_DATA.is_file():
+        pytest.skip(
+            f"binary.csv not found: {REAL_DATA} (the real admissions data is kept "
+            "outside the repository)"
+        )
+    return REAL_DATA
+
+
+def prepare(exercise_id: str, folder: Path, data: Path | None) -> dict[str, Any]:
+    """Run the exercise's given data_prep.py in `folder`, with `data` beside it as binary.csv."""
+    shutil.copy(REPO / "source" / exercise_id / "data_prep.py", folder / "data_prep.py")
+    if data is not None:
+        shutil.copy(data, folder / "binary.csv")
+    return runpy.run_path(str(folder / "data_prep.py"))
+
+
+def tiny_data(folder: Path, rows: int = 20) -> Path:
+    """A small admissions file (same columns) for tests that need a data set, not the data."""
+    rng = np.random.default_rng(0)
+    path = folder / "tiny.csv"
+    lines = ["admit,gre,gpa,rank"] + [
+        f"{rng.integers(0, 2)},{20 * rng.integers(10, 41)},{rng.uniform(2.5, 4.0):.2f},{1 + i % 4}"
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def grade_on(exercise: exercises.Exercise, text: str, data: Path, sandbox: Sandbox) -> Grade:
+    """TEST RUN of program `text` with `data` as the published data file (--data)."""
+    path = data.parent / "answer.py"
+    path.write_text(text, encoding="utf-8")
+    return grade(exercise, submission.load(path), hidden=False, sandbox=sandbox, data=data)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function."""
+    return 1 / (1 + np.exp(-x))
+
+
+def printed_numbers(output: str) -> list[tuple[str, float]]:
+    """Each printed line as (its words, its number), to compare numbers with a tolerance."""
+    pairs = []
+    for line in output.strip().splitlines():
+        number = re.search(r"-?\d+\.\d+(e-?\d+)?", line)
+        assert number, line
+        pairs.append((line.replace(number.group(), "#"), float(number.group())))
+    return pairs
