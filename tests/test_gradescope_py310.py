@@ -51,7 +51,7 @@ def test_the_bundle_declares_what_the_project_declares():
     assert bundled["requires-python"] == project["requires-python"] == ">=3.10"
     assert bundled["version"] == project["version"]
     assert bundled["dependencies"] == [
-        d for d in project["dependencies"] if d.startswith(("numpy", "tomli"))
+        d for d in project["dependencies"] if d.startswith(("numpy", "tomli", "ipython", "pydantic"))
     ]
 
 

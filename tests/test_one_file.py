@@ -42,7 +42,8 @@ def broken_class(folder: Path) -> dict[str, str]:
     folder.mkdir()
     shutil.copy(EXAMPLES / "ada_correct.py", folder / "ada.py")
     shutil.copy(EXAMPLES / "ben_sign_flip.py", folder / "ben.py")
-    (folder / "utf16.py").write_bytes((EXAMPLES / "ada_correct.py").read_text().encode("utf-16"))
+    answer = (EXAMPLES / "ada_correct.py").read_text()
+    (folder / "utf16.py").write_bytes(answer.encode("utf-16-le"))  # no BOM: cannot be read
     (folder / "nullmeta.ipynb").write_text(
         json.dumps(
             {
@@ -63,7 +64,7 @@ def broken_class(folder: Path) -> dict[str, str]:
         "utf16": "",
         "nullmeta": "",
         "deep": "",
-        "huge": "bytes",
+        "huge": "more than a submission may be",
         "zed": "symbolic link",
         "mallory": "symbolic link",
     }

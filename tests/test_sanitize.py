@@ -109,7 +109,7 @@ def test_gradescope_export_of_dot_dot_and_slashed_names_stays_inside_out(tmp_pat
 def test_grade_shows_a_students_escape_sequence_name_escaped(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    (folder / "\x1b[2Jeve.py").write_bytes("x = 1\n".encode("utf-16"))  # cannot be graded
+    (folder / "\x1b[2Jeve.py").write_bytes("x = 1\n".encode("utf-16-le"))  # cannot be graded
     (folder / "ada.py").write_text((EXAMPLES / "ada_correct.py").read_text())
     done = gdlab("grade", str(folder), "--exercise", "gradient_basic", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
