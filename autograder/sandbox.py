@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.home import default_home
-from autograder.values import Value
+from autograder.sandbox_protocol import Answer, Request
+from autograder.values import Unreadable, Value
 
 log = logging.getLogger("gdlab.sandbox")
 _warned: set[str] = set()
@@ -76,6 +77,8 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     hide_paths: tuple[str, ...] = ()
     cases: tuple[dict[str, Any] | None, ...] | None = None
+    #: The exercise's given files: read-only in the case's working directory, beside the program.
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ class Sandbox:
 
     def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:
         self._process: subprocess.Popen[bytes] | None = None
-        self._buffer = b""
+        self._buffer = bytearray()
         self._hide = None if hide_paths is None else tuple(hide_paths)
         self._confinement: dict[str, Any] | None = None
         self._start()
@@ -146,7 +149,7 @@ class Sandbox:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home},
             cwd=self._home, start_new_session=True)
-        self._buffer = b""
+        self._buffer = bytearray()
         self._confinement = None
 
     @property
@@ -184,28 +187,35 @@ class Sandbox:
         assert self._process is not None and self._process.stdin is not None
         cases = job.cases if job.cases is not None else (job.given,)
         always = default_hidden_paths() if self._hide is None else self._hide
-        hide = list(dict.fromkeys((*always, *job.hide_paths)))
-        request = {"source": job.source, "filename": job.filename, "cases": list(cases),
-                   "quantities": job.quantities, "limits": asdict(job.limits),
-                   "hide_paths": hide}
+        request = Request(job.source, job.filename, list(cases), job.quantities,
+                          asdict(job.limits), list(job.files),
+                          list(dict.fromkeys((*always, *job.hide_paths))))
+        child = None
         try:
             if self._confinement is None:
                 self._handshake()
-            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.write(request.encode())
             self._process.stdin.flush()
             deadline = time.monotonic() + len(cases) * job.limits.time + 15
+            started = json.loads(self._read_line(deadline=deadline))["started"]
+            child = _pidfd(started)
             runs = json.loads(self._read_line(deadline=deadline))["runs"]
-            return [_result_from(run, job) for run in runs[: len(cases)]] or [_failure()]
-        except (BrokenPipeError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
-            self._kill()
+            if type(runs) is not list:
+                raise TypeError("runs")
+        except (OSError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
+            self._kill(child)
             return [_failure()]
+        _close(child)
+        return [_result_from(run, job) for run in runs[: len(cases)]] or [_failure()]
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._process is not None and self._process.stdout is not None
         fd = self._process.stdout.fileno()
+        scanned = 0  # the bytes before it hold no newline: each byte is looked at once
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
+            while (end := self._buffer.find(b"\n", scanned)) < 0:
+                scanned = len(self._buffer)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
                     raise TimeoutError
@@ -213,10 +223,17 @@ class Sandbox:
                 if not chunk:
                     raise EOFError
                 self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
         return line
 
-    def _kill(self) -> None:
+    def _kill(self, child: int | None = None) -> None:
+        """Kill the worker's session and, through its pidfd, the job's child (PID 1 of its
+        namespace, in a session of its own): with the worker gone, nobody else would."""
+        if child is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(child, signal.SIGKILL)
+            _close(child)
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
@@ -263,19 +280,35 @@ def _warn_missing(confinement: dict[str, Any]) -> None:
             log.warning("sandbox: %s", message)
 
 
+def _pidfd(pid: Any) -> int | None:
+    """A handle on the job's child that stays right even if its number is reused."""
+    if type(pid) is not int or pid <= 1:
+        raise ValueError("started")
+    try:
+        return os.pidfd_open(pid)
+    except OSError:  # already gone
+        return None
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
 def _failure() -> RunResult:
     return RunResult(status="sandbox_failure", values={}, error={
         "type": "SandboxFailure", "message": "the sandbox stopped answering", "line": None})
 
 
-def _result_from(answer: dict[str, Any], job: Job) -> RunResult:
-    """Turn the worker's answer into a RunResult, reading every value through `Value`."""
-    raw = answer.get("values") if isinstance(answer.get("values"), dict) else {}
-    values = {name: Value.from_plain(raw[name]) if name in raw else Value.missing()
-              for name in job.quantities}
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else None
-    return RunResult(status=str(answer.get("status", "no_result")), values=values,
-                     output=str(answer.get("output", "")),
-                     output_truncated=bool(answer.get("output_truncated")),
-                     error=error, exit=answer.get("exit"),
-                     seconds=float(answer.get("seconds", 0.0)))
+def _result_from(plain: Any, job: Job) -> RunResult:
+    """Turn one case of the worker's answer into a RunResult; whatever breaks the schema is
+    the case's result that "could not be read" (`Answer.from_plain`), never an exception."""
+    try:
+        answer = Answer.from_plain(plain, frozenset(job.quantities), job.limits.output_bytes)
+    except Unreadable:
+        answer = Answer.unreadable(0.0, "", False)
+    values = {name: Value.from_plain(answer.values[name]) if name in answer.values
+              else Value.missing() for name in job.quantities}
+    return RunResult(status=answer.status, values=values, output=answer.output,
+                     output_truncated=answer.output_truncated, error=answer.error,
+                     exit=answer.exit, seconds=answer.seconds)

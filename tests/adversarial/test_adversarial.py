@@ -231,26 +231,33 @@ def secret_outside_tmp() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def test_hidden_paths_are_unreadable_and_only_they(shared_sandbox, secret_outside_tmp):
+def test_nothing_outside_the_allow_list_exists_and_hidden_paths_inside_it_are_covered(
+        shared_sandbox, secret_outside_tmp):
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
     program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
     job = Job(program, "peek.py", None, {"seen": "seen"})
-    shown = shared_sandbox.run(job)
-    hidden = shared_sandbox.run(replace(job, hide_paths=(str(secret_outside_tmp),)))
-    assert shown.values["seen"].text == "the grades"  # readable to the case's uid...
+    assert shared_sandbox.run(job).values["seen"].text == "FileNotFoundError"
+    zones = "/usr/share/zoneinfo/UTC"
+    if not Path(zones).is_file():
+        pytest.skip("no time zone data to hide")
+    program = READ_SECRET.format(path=zones).replace("secret.read()", "secret.read(4)")
+    job = Job(program, "peek.py", None, {"seen": "seen"})
+    assert shared_sandbox.run(job).values["seen"].text == "TZif"  # in the allow-list...
+    hidden = shared_sandbox.run(replace(job, hide_paths=("/usr/share/zoneinfo",)))
     assert hidden.values["seen"].text == "PermissionError"  # ...until the sandbox hides it
 
 
-def test_the_gradebook_is_hidden_even_if_created_after_the_sandbox(shared_sandbox, monkeypatch,
-                                                                   secret_outside_tmp):
-    """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is hidden all the same."""
+def test_the_gradebook_does_not_exist_for_a_case_even_if_created_after_the_sandbox(
+        shared_sandbox, monkeypatch, secret_outside_tmp):
+    """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is not there all the
+    same (it is not in the allow-list)."""
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
     monkeypatch.setenv("GDLAB_HOME", str(secret_outside_tmp))
     program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
     run = shared_sandbox.run(Job(program, "peek.py", None, {"seen": "seen"}))
-    assert run.values["seen"].text == "PermissionError"
+    assert run.values["seen"].text == "FileNotFoundError"
 
 
 def test_the_default_hidden_paths_are_the_references_and_the_gradebook(monkeypatch, tmp_path):
