@@ -39,6 +39,7 @@ def main() -> None:
     pids = confine.PidNamespaces.open()
     confine.ALLOWED = rootfs.allowed()
     os.makedirs(rootfs.STAGING, exist_ok=True)
+    confine.prepare_root()
     plan = confine.probe(pids.fork if pids else os.fork)
     _send(protocol_out, {"confinement": plan.summary(pid_namespace=pids is not None)})
     for line in sys.stdin.buffer:

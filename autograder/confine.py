@@ -40,6 +40,24 @@ NOBODY = 65534
 _NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
 #: What a case's root holds (`rootfs.allowed`, computed once by the worker before it serves).
 ALLOWED: tuple[rootfs.Bind, ...] = ()
+#: The worker assembled that root once in a mount namespace of its own (`prepare_root`).
+PREPARED = False
+
+
+def prepare_root() -> None:
+    """As root, give the worker a private mount namespace holding the case root, assembled
+    once (`rootfs.prepare`); each case copies it. Elsewhere (not root, or refused) each case
+    assembles its own, or has none (said by `probe`)."""
+    global PREPARED
+    if os.geteuid() != 0 or not ALLOWED:
+        return
+    try:
+        unshare(CLONE_NEWNS)
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        rootfs.prepare(ALLOWED)
+    except OSError:
+        return
+    PREPARED = True
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
@@ -143,7 +161,8 @@ def enter(plan: Plan, files: Sequence[str], hide: Sequence[str], files_mb: int,
         _map_ids(uid, gid)
     else:
         unshare(_NAMESPACES)
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
+    if not PREPARED:  # a copy of the worker's namespace, private already when it is prepared
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
     return rootfs.build(ALLOWED, files, hide, files_mb, (uid, gid), own_pid_namespace)
 
 

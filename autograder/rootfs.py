@@ -85,10 +85,11 @@ def allowed(packages: Sequence[str] = PACKAGES) -> tuple[Bind, ...]:
     add(Bind(executable, executable))
     if os.path.abspath(sys.executable) != executable:
         add(Bind(os.path.abspath(sys.executable), link=executable))
-    library = os.path.join(sysconfig.get_config_var("LIBDIR") or "/",
-                           sysconfig.get_config_var("LDLIBRARY") or "")
-    if os.path.isfile(library):
-        add(Bind(os.path.abspath(library), os.path.realpath(library)))
+    for name in ("LDLIBRARY", "INSTSONAME"):  # libpython, for a program that starts Python
+        library = os.path.join(sysconfig.get_config_var("LIBDIR") or "/",
+                               sysconfig.get_config_var(name) or "")
+        if os.path.isfile(library):
+            add(Bind(os.path.abspath(library), os.path.realpath(library)))
     if sys.prefix != sys.base_prefix and os.path.isfile(f"{sys.prefix}/pyvenv.cfg"):
         add(Bind(f"{sys.prefix}/pyvenv.cfg", f"{sys.prefix}/pyvenv.cfg"))
     site_dirs = _site_dirs(stdlib)
@@ -154,12 +155,48 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str = 
                        flags, data.encode() or None), f"mount {target}")
 
 
+def prepare(binds: Sequence[Bind]) -> None:
+    """Assemble the root once, in the worker's own private mount namespace (as root): each
+    case's namespace is then a copy that already holds it, and a case pays only for its /tmp,
+    /proc and the switch. Without this (a grader that is not root), `build` assembles it per
+    case, in the case's own namespace."""
+    global _prepared
+    _assemble(os.path.abspath(STAGING), binds)
+    _prepared = True
+
+
+_prepared = False
+
+
 def build(binds: Sequence[Bind], files: Sequence[str], hide: Sequence[str], files_mb: int,
           owner: tuple[int, int], proc: bool) -> str:
-    """Assemble the case's root at `STAGING` and switch to it; returns the working directory.
-
-    Runs in the case's own (private) mount namespace, still privileged."""
+    """Switch to the case's root at `STAGING` (assembled now unless `prepare` did it); returns
+    the working directory. Runs in the case's own mount namespace, still privileged."""
     new = os.path.abspath(STAGING)
+    if not _prepared:
+        _assemble(new, binds)
+    for path in hide:
+        if os.path.lexists(new + path):
+            _cover(new + path)
+    uid, gid = owner
+    mount("gdlab-case", f"{new}/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
+    for path in files:  # the exercise's given files, beside the program, read-only
+        dest = f"{new}/tmp/{os.path.basename(path)}"
+        _mountpoint(dest, False)
+        mount(path, dest, None, MS_BIND)
+        _read_only(dest, recursive=False)
+    if proc:
+        mount("proc", f"{new}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chdir(new)
+    _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
+    os.chdir("/")
+    return "/tmp"
+
+
+def _assemble(new: str, binds: Sequence[Bind]) -> None:
+    """A small tmpfs at `new` with every entry of `binds` in it, all read-only."""
     mount("gdlab-root", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
     os.umask(0o022)
     backing: dict[str, bool] = {}  # mounted target -> is it the host's (nothing may be created)
@@ -185,26 +222,9 @@ def build(binds: Sequence[Bind], files: Sequence[str], hide: Sequence[str], file
             _mountpoint(dest, os.path.isdir(bind.source))
         mount(bind.source, dest, None, MS_BIND)
         backing[bind.target] = True
-    for path in hide:
-        _cover(new + path)
     for folder in ("tmp", "proc"):
         os.makedirs(f"{new}/{folder}", exist_ok=True)
     _read_only(new, recursive=True, binds=[new + t for t in backing])
-    uid, gid = owner
-    mount("gdlab-case", f"{new}/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
-    for path in files:  # the exercise's given files, beside the program, read-only
-        dest = f"{new}/tmp/{os.path.basename(path)}"
-        _mountpoint(dest, False)
-        mount(path, dest, None, MS_BIND)
-        _read_only(dest, recursive=False)
-    if proc:
-        mount("proc", f"{new}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.chdir(new)
-    _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
-    _check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
-    os.chdir("/")
-    return "/tmp"
 
 
 def _on_host(target: str, backing: dict[str, bool]) -> bool:
