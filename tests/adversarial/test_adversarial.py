@@ -34,7 +34,7 @@ from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.report import submit_text
 from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
-from tests.adversarial.processes import leftovers
+from tests.adversarial.processes import MARKER, leftovers
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -77,6 +77,27 @@ def listener() -> Iterator[socket.socket | None]:
     server.setblocking(False)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def unix_listeners() -> Iterator[list[socket.socket]]:
+    """What cheat_unix_socket.py tries: a socket file in /dev/shm and an abstract socket."""
+    servers = []
+    for address in (f"/dev/shm/{MARKER}.sock", f"\0{MARKER}"):
+        server = socket.socket(socket.AF_UNIX)
+        try:
+            server.bind(address)
+        except OSError:
+            server.close()
+            continue
+        server.listen()
+        server.setblocking(False)
+        servers.append(server)
+    yield servers
+    for server in servers:
+        server.close()
+    with contextlib.suppress(OSError):
+        os.unlink(f"/dev/shm/{MARKER}.sock")
 
 
 def case_uid(shared: Sandbox) -> int | None:
@@ -126,7 +147,8 @@ def test_security_md_lists_every_case() -> None:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[case["file"] for case in TABLE])
-def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener):
+def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener,
+                                                         unix_listeners):
     missing = lacking(shared_sandbox, case.get("requires", []))
     if missing:
         pytest.skip("; ".join(WHY[need] for need in missing))
@@ -152,9 +174,10 @@ def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, b
     assert not stray, f"the case left files outside its directory: {stray}"
     assert elapsed < 2 * basic.limits.time + 5
     assert leftovers(shared_sandbox.pid, case_uid(shared_sandbox)) == []
-    if listener is not None:
-        with pytest.raises(BlockingIOError):
-            listener.accept()
+    for server in [listener, *unix_listeners]:
+        if server is not None:
+            with pytest.raises(BlockingIOError):
+                server.accept()
 
 
 def grader_state() -> tuple[Any, ...]:
