@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import time
+import threading
 import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -328,3 +329,40 @@ def test_a_killed_worker_is_replaced(shared_sandbox, basic):
     again = grade(basic, submission.load(CASES / "legit_reference.py"), seed=SEED,
                   sandbox=shared_sandbox)
     assert again.verdict == FULL_MARKS
+
+
+SLEEP_IN_NEW_SESSIONS = f"""
+import os, sys, time
+for _ in range(3):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)",
+                                      "{MARKER}"])
+        os._exit(0)
+time.sleep(60)
+"""
+
+
+def test_when_the_worker_dies_mid_job_every_process_of_the_case_dies_too(basic):
+    """The grader kills the job's child (PID 1 of its namespace, in a session of its own)
+    through a pidfd when the worker stops answering, so nothing of the case outlives it."""
+    with Sandbox() as own:
+        if not own.confinement["pid_namespace"]:
+            pytest.skip(WHY["pid_namespace"])
+        worker = own.pid
+        assert worker is not None
+
+        def kill_worker_soon() -> None:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(
+                    MARKER in p.cmdline for p in leftovers(None, None, grace=0)):
+                time.sleep(0.05)
+            os.kill(worker, signal.SIGKILL)  # the worker only, not its session
+
+        killer = threading.Thread(target=kill_worker_soon)
+        killer.start()
+        run = own.run(Job(SLEEP_IN_NEW_SESSIONS, "sleeper.py", None, {}, Limits(time=30.0)))
+        killer.join()
+        assert run.status == "sandbox_failure"
+        assert leftovers(None, None) == []
