@@ -209,6 +209,8 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.export import chosen, to_csv
     from autograder.gradebook import Gradebook
 
+    logging.getLogger("gdlab.sandbox").setLevel(logging.INFO)  # what this sandbox lacks: said
+    # once to the instructor grading a class, never in a student's TEST RUN
     items = discover(args.path, args.exercise)
     update, close = progress_printer(len(items))
     with Gradebook(args.db) as book:

@@ -47,6 +47,15 @@ _WORKER_ENV = {
 }
 _BOOT = ("import sys; sys.path.insert(0, {root!r}); "
          "from autograder._sandbox_worker import main; main()")
+#: Where Linux namespaces are missing (or GDLAB_SANDBOX=plain): unconfined, said once.
+_PLAIN_BOOT = ("import sys; sys.path.insert(0, {root!r}); "
+               "from autograder._sandbox_plain import main; main()")
+_said_unconfined = False
+
+
+def plain_mode() -> bool:
+    """Run programs in a plain subprocess: forced with GDLAB_SANDBOX=plain, and off Linux."""
+    return os.environ.get("GDLAB_SANDBOX") == "plain" or not sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
@@ -144,11 +153,14 @@ class Sandbox:
         root = str(Path(__file__).resolve().parent.parent)
         self._home = tempfile.mkdtemp(prefix="gdlab-sandbox-")
         os.chmod(self._home, 0o711)  # a case running as another uid reaches its workdir below
+        boot = _PLAIN_BOOT if plain_mode() else _BOOT
+        env = {**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home}
+        if os.name != "posix":  # Windows needs these to start Python at all
+            env.update({k: os.environ[k] for k in ("SYSTEMROOT", "PATH") if k in os.environ})
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT.format(root=root)],
+            [sys.executable, "-I", "-c", boot.format(root=root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home},
-            cwd=self._home, start_new_session=True)
+            env=env, cwd=self._home, start_new_session=os.name == "posix")
         self._buffer = bytearray()
         self._confinement = None
 
@@ -171,6 +183,7 @@ class Sandbox:
         hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
         self._confinement = dict(hello["confinement"])
         _warn_missing(self._confinement)
+        _say_unconfined(self._confinement)
 
     def run(self, job: Job) -> RunResult:
         """Run a one-case job; never raises for anything the program does."""
@@ -236,7 +249,10 @@ class Sandbox:
             _close(child)
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+                if os.name == "posix":
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                else:
+                    self._process.kill()
             self._process.wait()
             self._process = None
             shutil.rmtree(self._home, ignore_errors=True)
@@ -258,7 +274,9 @@ class Sandbox:
 
 
 def _warn_missing(confinement: dict[str, Any]) -> None:
-    """Say once per process what this machine's sandbox lacks, and what that means."""
+    """Note once per process, for administrators, what this machine's sandbox lacks. Logged at
+    INFO on ``gdlab.sandbox``: the instructor commands show it, a student's TEST RUN does not
+    (what matters to a student is said by `_say_unconfined`)."""
     missing = []
     if not confinement.get("network_isolated"):
         missing.append("no network namespace: submissions can open network connections")
@@ -271,13 +289,28 @@ def _warn_missing(confinement: dict[str, Any]) -> None:
         missing.append("the cases' uid cannot read Python's standard library here: submissions "
                        "can import only what the worker preloaded (install Python where other "
                        "users can read it, or allow mount namespaces)")
-    if confinement.get("uid") == os.getuid():
+    if confinement.get("uid") == _own_uid():
         missing.append("submissions run as the grader's own user (run the grader as root in a "
                        "container to give them an unprivileged one)")
     for message in missing:
         if message not in _warned:
             _warned.add(message)
-            log.warning("sandbox: %s", message)
+            log.info("sandbox: %s", message)
+
+
+def _say_unconfined(confinement: dict[str, Any]) -> None:
+    """Once per process, on stderr: the program runs unconfined (no namespaces here)."""
+    global _said_unconfined
+    if _said_unconfined or confinement.get("paths_hidden") or confinement.get("network_isolated"):
+        return
+    _said_unconfined = True
+    print("gdlab: note: programs run unconfined on this machine (no Linux namespaces): a "
+          "program can read and change your files like any program you start",
+          file=sys.stderr)
+
+
+def _own_uid() -> int:
+    return os.getuid() if hasattr(os, "getuid") else -1
 
 
 def _pidfd(pid: Any) -> int | None:
@@ -286,7 +319,7 @@ def _pidfd(pid: Any) -> int | None:
         raise ValueError("started")
     try:
         return os.pidfd_open(pid)
-    except OSError:  # already gone
+    except (OSError, AttributeError):  # already gone, or not Linux (the plain fallback)
         return None
 
 

@@ -18,8 +18,8 @@ import os
 import shutil
 import signal
 import socket
-import time
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -307,7 +307,7 @@ def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
     monkeypatch.setattr(sandbox_module, "_warned", set())
     weak = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
             "uid": os.getuid(), "stdlib_readable": False}
-    with caplog.at_level(logging.WARNING, logger="gdlab.sandbox"):
+    with caplog.at_level(logging.INFO, logger="gdlab.sandbox"):
         sandbox_module._warn_missing(weak)
         sandbox_module._warn_missing(weak)
     messages = [r.getMessage() for r in caplog.records if r.name == "gdlab.sandbox"]
