@@ -24,7 +24,14 @@ import threading
 import time
 from typing import IO, Any
 
-from autograder.sandbox_protocol import CHILD_STOPS, MAX_REPORT_BYTES, Answer, Report, Request
+from autograder.sandbox_protocol import (
+    CHILD_STOPS,
+    MAX_REPORT_BYTES,
+    STRETCH,
+    Answer,
+    Report,
+    Request,
+)
 from autograder.values import Unreadable
 
 CONFINEMENT = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
@@ -92,7 +99,7 @@ def _case(reports: queue.Queue[bytes], output: _Output, request: Request,
           process: subprocess.Popen[bytes]) -> Answer:
     started = time.monotonic()
     try:
-        line = reports.get(timeout=request.limits["time"])
+        line = reports.get(timeout=request.limits["time"] * STRETCH)  # CPU: RLIMIT_CPU
     except queue.Empty:
         _kill(process)
         return Answer("timeout", round(time.monotonic() - started, 4), output.take(),

@@ -16,7 +16,7 @@ from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
-from autograder.sandbox_protocol import UNREADABLE
+from autograder.sandbox_protocol import STRETCH, UNREADABLE
 from autograder.submission import Program
 from autograder.values import Value, format_value
 
@@ -254,7 +254,8 @@ def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
         case "given_missing":
             return str(message)
         case "timeout":
-            return (f"your program did not finish within {time_limit:g} s and was stopped "
+            return (f"your program did not finish within {time_limit:g} s of computing (or "
+                    f"{time_limit * STRETCH:g} s in all, on a busy machine) and was stopped "
                     "(an endless loop? too many iterations?)")
         case "raised":
             return f"your program stopped at {where} with {kind}: {message}"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.home import default_home
-from autograder.sandbox_protocol import Answer, Request
+from autograder.sandbox_protocol import STRETCH, Answer, Request
 from autograder.values import Unreadable, Value
 
 log = logging.getLogger("gdlab.sandbox")
@@ -60,7 +60,8 @@ def plain_mode() -> bool:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one case may use. Time is wall-clock seconds; the child is killed, not asked."""
+    """What one case may use; the child is killed, not asked. Time is the case's CPU seconds,
+    within `sandbox_protocol.STRETCH` times as many wall-clock seconds (a busy machine)."""
 
     time: float = 2.0
     memory_mb: int = 512
@@ -209,7 +210,7 @@ class Sandbox:
                 self._handshake()
             self._process.stdin.write(request.encode())
             self._process.stdin.flush()
-            deadline = time.monotonic() + len(cases) * job.limits.time + 15
+            deadline = time.monotonic() + len(cases) * job.limits.time * STRETCH + 15
             started = json.loads(self._read_line(deadline=deadline))["started"]
             child = _pidfd(started)
             runs = json.loads(self._read_line(deadline=deadline))["runs"]

@@ -35,6 +35,9 @@ WORKER_STATUSES = frozenset({"timeout", "no_result"})
 MAX_REPORT_BYTES = 8 * 2**20
 #: Exit text of a case whose report broke the schema (grading words it for the student).
 UNREADABLE = "unreadable"
+#: A case's time limit is CPU time: it may take up to this many times the limit in wall-clock
+#: time while it has not used the limit in CPU (a busy machine), then it is stopped.
+STRETCH = 3.0
 _MAX_TEXT = {"type": 120, "message": 300}
 _MAX_LINE = 10**7
 

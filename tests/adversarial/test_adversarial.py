@@ -35,6 +35,7 @@ from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.report import submit_text
 from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
+from autograder.sandbox_protocol import STRETCH
 from tests.adversarial.processes import MARKER, leftovers
 
 HERE = Path(__file__).resolve().parent
@@ -173,7 +174,7 @@ def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, b
     for text_ in case.get("output_lacks", []):
         assert all(text_ not in run.output for run in result.runs), text_
     assert not stray, f"the case left files outside its directory: {stray}"
-    assert elapsed < 2 * basic.limits.time + 5
+    assert elapsed < STRETCH * basic.limits.time + 5
     assert leftovers(shared_sandbox.pid, case_uid(shared_sandbox)) == []
     for server in [listener, *unix_listeners]:
         if server is not None:
@@ -366,3 +367,76 @@ def test_when_the_worker_dies_mid_job_every_process_of_the_case_dies_too(basic):
         killer.join()
         assert run.status == "sandbox_failure"
         assert leftovers(None, None) == []
+
+
+def test_the_time_limit_is_cpu_time_with_room_for_a_busy_machine(shared_sandbox):
+    """A case is stopped once it has used its limit in CPU time; while it has not (it waits, or
+    the machine is busy) it may run up to STRETCH times the limit in wall-clock time."""
+    limits = Limits(time=0.5)
+    waits = shared_sandbox.run(Job("import time\ntime.sleep(1.0)\nx = 1\n", "w.py", None,
+                                   {"x": "x"}, limits))
+    spins = shared_sandbox.run(Job("while True:\n    pass\n", "s.py", None, {}, limits))
+    sleeps = shared_sandbox.run(Job("import time\ntime.sleep(30)\n", "z.py", None, {}, limits))
+    assert waits.status == "finished"
+    assert spins.status == "timeout" and spins.seconds < STRETCH * 0.5 + 0.5
+    assert sleeps.status == "timeout" and STRETCH * 0.5 - 0.1 < sleeps.seconds < 5
+
+
+ALLOWED_IMPORTS = """
+import importlib.util, os, sys
+import numpy.testing, numpy.linalg
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.plot([1, 2], [3, 4])
+plt.savefig("curve.png")
+plotted = os.path.getsize("curve.png") > 0
+pandas = importlib.util.find_spec("pandas") is None or bool(__import__("pandas").DataFrame)
+import autograder
+checkout = os.path.dirname(os.path.dirname(autograder.__file__))
+seen = sorted(os.listdir(checkout)) if os.path.isdir(checkout) else "absent"
+try:
+    import solutions
+    references = "importable"
+except ImportError:
+    references = "absent"
+"""
+
+
+def test_a_case_imports_the_allowed_packages_and_sees_nothing_of_gdlab(shared_sandbox):
+    """Package by package: numpy (and numpy.testing), matplotlib with a writable config
+    folder, pandas when installed; neither the references nor gdlab's source are there (the
+    loaded worker code is in the case's memory only)."""
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    names = {"plotted": "plotted", "pandas": "pandas", "seen": "str(seen)",
+             "references": "references"}
+    run = shared_sandbox.run(Job(ALLOWED_IMPORTS, "imports.py", None, names, Limits(time=20)))
+    assert run.status == "finished", run.error
+    assert float(run.values["plotted"].array) == 1.0
+    assert float(run.values["pandas"].array) == 1.0
+    assert run.values["references"].text == "absent"
+    assert "source" not in run.values["seen"].text and "autograder" not in run.values["seen"].text
+
+
+GIVEN_FILE = """
+import data_prep
+given = open("data_prep.py").read(10)
+try:
+    open("data_prep.py", "a").write("x")
+    changed = "changed"
+except OSError as error:
+    changed = type(error).__name__
+"""
+
+
+def test_the_exercises_given_files_lie_read_only_beside_the_program(shared_sandbox):
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    data_prep = exercises.get("gradient").folder / "data_prep.py"
+    names = {"given": "given", "changed": "changed"}
+    run = shared_sandbox.run(Job(GIVEN_FILE, "g.py", None, names, Limits(time=20),
+                                 files=(str(data_prep),)))
+    assert run.status == "finished", run.error
+    assert run.values["given"].text == data_prep.read_text()[:10]
+    assert run.values["changed"].text in ("OSError", "PermissionError")  # read-only
