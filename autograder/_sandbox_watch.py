@@ -44,7 +44,7 @@ def run_job(request: Request, plan: confine.Plan, pids: confine.PidNamespaces | 
     """Fork one child for `request`, let it run the cases one by one, each under its own
     deadline; stop at the first case after which the rest could only fail alike. Returns the
     answers and the clean-up (kill, reap, sweep), which must run before the next job."""
-    workdir = None if plan.namespaces else _fallback_workdir(plan)
+    workdir = None if plan.namespaces else _fallback_workdir(plan, request.files)
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -83,10 +83,14 @@ def run_job(request: Request, plan: confine.Plan, pids: confine.PidNamespaces | 
     return answers, clean_up
 
 
-def _fallback_workdir(plan: confine.Plan) -> str:
+def _fallback_workdir(plan: confine.Plan, files: list[str]) -> str:
     """Without a mount namespace: a fresh directory of the case's own (its uid's, when we
-    switch uid; the sandbox's home above it is traversable for that reason)."""
+    switch uid; the sandbox's home above it is traversable for that reason), holding copies
+    of the given files."""
     workdir = tempfile.mkdtemp(prefix="gdlab-case-")
+    for path in files:
+        with contextlib.suppress(OSError):
+            shutil.copy(path, workdir)
     if plan.uid is not None:
         os.chown(workdir, plan.uid, plan.uid)
     return workdir
