@@ -29,16 +29,24 @@ RESULT_FD, CONTROL_FD, HIGH_FD = 3, 4, 100
 
 class CappedOutput(io.RawIOBase):
     """The program's stdout and stderr: bytes go to fd 1 up to the case's cap, the rest is
-    counted and dropped here, so a flood of prints costs no pipe writes (and no time limit)."""
+    dropped here, so a flood of prints costs no pipe writes (and no time limit). Until the cap
+    the text layer above flushes every line (what a program printed before a crash is kept);
+    once it is reached, sys.stdout and sys.stderr (while they are ours) become a buffered
+    /dev/null until the next case, so each further print costs what printing to a file does."""
 
     def __init__(self, cap: int) -> None:
         self.cap, self.room = cap, cap
+        self.text: io.TextIOWrapper | None = None
+        self.sink: io.TextIOWrapper | None = None
 
     def writable(self) -> bool:
         return True
 
     def new_case(self) -> None:
         self.room = self.cap
+        for name in ("stdout", "stderr"):
+            if self.sink is not None and getattr(sys, name) is self.sink:
+                setattr(sys, name, self.text)
 
     def write(self, data: Any) -> int:
         size = len(data)
@@ -49,7 +57,16 @@ class CappedOutput(io.RawIOBase):
             with contextlib.suppress(OSError):  # the worker stopped reading: just drop it
                 while view:
                     view = view[os.write(1, view):]
+            if self.room <= 0:
+                self._full()
         return size
+
+    def _full(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sink = self.sink or open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        for name in ("stdout", "stderr"):
+            if self.sink is not None and getattr(sys, name) is self.text:
+                setattr(sys, name, self.sink)
 
 
 def run(request: Request, plan: confine.Plan, own_pid_namespace: bool, workdir: str | None,
@@ -78,7 +95,7 @@ def run(request: Request, plan: confine.Plan, own_pid_namespace: bool, workdir: 
         os._exit(0)
     output = CappedOutput(request.limits["output_bytes"])
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stdout = sys.stderr = io.TextIOWrapper(
+    sys.stdout = sys.stderr = output.text = io.TextIOWrapper(
         io.BufferedWriter(output, 1 << 16), encoding="utf-8", errors="replace",
         line_buffering=True)
     child = os.getpid()

@@ -2,11 +2,14 @@
 
 The grader's process never imports, unpickles or executes anything from a submission. It starts a
 worker (`_sandbox_worker`) in a new session with a scrubbed environment and talks to it in JSON
-lines; the worker forks one confined child per case (`confine` says how). If the worker itself
-stops answering, we kill its whole session and start another, so one broken submission cannot
-stall a batch. The worker's first line says what confinement this machine allows; whatever is
-missing is logged once (logger ``gdlab.sandbox``), so nobody mistakes a weaker sandbox for the
-real one. SECURITY.md has the threat model.
+lines (`sandbox_protocol`); the worker forks one confined child per submission, which runs its
+cases in an allow-list root (`confine`, `rootfs`). What comes back is read strictly: a case whose
+report breaks the schema "could not be read", never an exception here. If the worker itself
+stops answering, we kill its whole session and the job's child, and start another, so one
+broken submission cannot stall a batch. The worker's first line says what confinement this
+machine allows; whatever is missing is noted once (logger ``gdlab.sandbox``, INFO) and, where a
+program runs unconfined (no Linux namespaces: `_sandbox_plain`), said once on stderr.
+SECURITY.md has the threat model.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ class Job:
 
     A case is the given values to inject, or None for the program as written. The cases of one
     job run one after another in one confined process, each with the whole time limit.
-    `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`).
+    `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`), where
+    they lie inside the case's allow-list root (nothing outside it exists for the case anyway).
     """
 
     source: str
@@ -138,9 +142,9 @@ _HIDDEN: dict[str, tuple[str, ...]] = {}
 class Sandbox:
     """A worker process that runs jobs one after another; use as a context manager.
 
-    `hide_paths` are made unreadable to every job, where the machine allows a mount namespace.
-    By default they are `default_hidden_paths()`, looked up for each job: a gradebook created
-    after the sandbox (a first SUBMIT) is hidden too. `confinement` says what this machine allows.
+    A case sees only its allow-list root (`rootfs`); `hide_paths` are covered on top of it for
+    every job, should one lie inside it. By default they are `default_hidden_paths()`, looked
+    up for each job. `confinement` says what this machine allows.
     """
 
     def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:

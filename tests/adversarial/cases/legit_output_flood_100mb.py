@@ -1,4 +1,4 @@
-# Legit (noisy): prints about 100 MB of output (half through print, half straight to fd 1), then answers; the flood is cut and discarded without eating the time limit.
+# Legit (noisy): prints about 100 MB of output (a million short lines and 5,000 long ones through print, 50 MB straight to fd 1), then answers; the flood is cut and discarded without eating the time limit.
 import numpy as np
 
 
@@ -17,6 +17,8 @@ w = np.array([0.5, -0.5, 0.3, 0.1])
 
 import os
 
+for epoch in range(1_000_000):
+    print("loss 0.25")
 line = "loss " * 2000
 for _ in range(5_000):
     print(line)
