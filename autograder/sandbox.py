@@ -19,12 +19,14 @@ import importlib.util
 import json
 import logging
 import os
+import queue
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -168,6 +170,11 @@ class Sandbox:
             env=env, cwd=self._home, start_new_session=os.name == "posix")
         self._buffer = bytearray()
         self._confinement = None
+        self._lines: queue.Queue[bytes] | None = None
+        if boot is _PLAIN_BOOT:  # select() cannot wait on a pipe on Windows: a reader thread
+            self._lines = queue.Queue()
+            threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines),
+                             daemon=True).start()
 
     @property
     def pid(self) -> int | None:
@@ -228,6 +235,14 @@ class Sandbox:
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._process is not None and self._process.stdout is not None
+        if self._lines is not None:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if not line.endswith(b"\n"):
+                raise EOFError
+            return line[:-1]
         fd = self._process.stdout.fileno()
         scanned = 0  # the bytes before it hold no newline: each byte is looked at once
         with selectors.DefaultSelector() as selector:
@@ -316,6 +331,15 @@ def _say_unconfined(confinement: dict[str, Any]) -> None:
 
 def _own_uid() -> int:
     return os.getuid() if hasattr(os, "getuid") else -1
+
+
+def _read_lines(stream: Any, lines: queue.Queue[bytes]) -> None:
+    """The plain worker's lines, for `_read_line` (ends with b"" or a line cut short)."""
+    while True:
+        line = stream.readline()
+        lines.put(line)
+        if not line.endswith(b"\n"):
+            return
 
 
 def _pidfd(pid: Any) -> int | None:
