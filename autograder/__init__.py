@@ -7,7 +7,8 @@ A submission travels one pipeline, one module per stage:
                  inside the worker: _sandbox_worker.py (serves jobs), _sandbox_watch.py (watches
                  a case from outside), _sandbox_child.py (confines itself, then runs the cases),
                  _sandbox_run.py (runs the program once), confine.py (namespaces, uid),
-                 rootfs.py (the allow-list root); _sandbox_plain.py (unconfined fallback)
+                 allowlist.py (what a case sees), rootfs.py (its root); _sandbox_plain.py
+                 (the unconfined fallback where Linux namespaces are missing)
     compare      compare.py (strict, typed comparison of one value against one expectation)
     diagnose     diagnose.py (error carried forward, named mistakes), reference.py (the oracle)
     record       gradebook.py

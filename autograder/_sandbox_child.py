@@ -56,7 +56,7 @@ class CappedOutput(io.RawIOBase):
             view = memoryview(kept)
             with contextlib.suppress(OSError):  # the worker stopped reading: just drop it
                 while view:
-                    view = view[os.write(1, view):]
+                    view = view[os.write(1, view) :]
             if self.room <= 0:
                 self._full()
         return size
@@ -69,8 +69,13 @@ class CappedOutput(io.RawIOBase):
                 setattr(sys, name, self.sink)
 
 
-def run(request: Request, plan: confine.Plan, own_pid_namespace: bool, workdir: str | None,
-        pipes: tuple[int, int, int]) -> None:
+def run(
+    request: Request,
+    plan: confine.Plan,
+    own_pid_namespace: bool,
+    workdir: str | None,
+    pipes: tuple[int, int, int],
+) -> None:
     """Confine this process, then for each case: wait for the go, run the program, report;
     exit without cleanup. Never returns."""
     out_w, res_w, go_r = (fcntl.fcntl(fd, fcntl.F_DUPFD, HIGH_FD) for fd in pipes)
@@ -89,15 +94,19 @@ def run(request: Request, plan: confine.Plan, own_pid_namespace: bool, workdir: 
         _confine(request, plan, own_pid_namespace, workdir)
     except OSError as error:  # fail closed: an unconfined program is not run at all
         _await_go()
-        _report(Report("sandbox_failure", {"type": "SandboxFailure",
-                                           "message": f"confinement failed: {error}",
-                                           "line": None}, {}))
+        _report(
+            Report(
+                "sandbox_failure",
+                {"type": "SandboxFailure", "message": f"confinement failed: {error}", "line": None},
+                {},
+            )
+        )
         os._exit(0)
     output = CappedOutput(request.limits["output_bytes"])
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr = output.text = io.TextIOWrapper(
-        io.BufferedWriter(output, 1 << 16), encoding="utf-8", errors="replace",
-        line_buffering=True)
+        io.BufferedWriter(output, 1 << 16), encoding="utf-8", errors="replace", line_buffering=True
+    )
     child = os.getpid()
     for given in request.cases:
         if not _await_go():
@@ -120,15 +129,17 @@ def _await_go() -> bool:
         return False
 
 
-def _confine(request: Request, plan: confine.Plan, own_pid_namespace: bool,
-             workdir: str | None) -> None:
+def _confine(
+    request: Request, plan: confine.Plan, own_pid_namespace: bool, workdir: str | None
+) -> None:
     """Namespaces and the allow-list root, working directory, limits, then the uid: in that
     order, because only the privileged process can do the first steps and nothing may come after
     the last one but the student's program."""
     limits = {**request.limits, "cases": len(request.cases)}
     address_space = _vm_size() + limits["memory_mb"] * 2**20  # /proc is gone after the switch
-    entered = confine.enter(plan, request.files, request.hide_paths, limits["files_mb"],
-                            own_pid_namespace)
+    entered = confine.enter(
+        plan, request.files, request.hide_paths, limits["files_mb"], own_pid_namespace
+    )
     workdir = entered or workdir
     assert workdir is not None
     os.chdir(workdir)
@@ -144,7 +155,7 @@ def _report(report: Report) -> None:
     view = memoryview(report.encode())
     with contextlib.suppress(OSError):  # the channel was closed (by the program): no report
         while view:
-            view = view[os.write(RESULT_FD, view):]
+            view = view[os.write(RESULT_FD, view) :]
 
 
 def _set_limits(limits: dict[str, Any], address_space: int) -> None:

@@ -34,9 +34,14 @@ from autograder.sandbox_protocol import (
 )
 from autograder.values import Unreadable
 
-CONFINEMENT = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
-               "uid": os.getuid() if hasattr(os, "getuid") else -1, "stdlib_readable": True,
-               "confined": False}
+CONFINEMENT = {
+    "network_isolated": False,
+    "paths_hidden": False,
+    "pid_namespace": False,
+    "uid": os.getuid() if hasattr(os, "getuid") else -1,
+    "stdlib_readable": True,
+    "confined": False,
+}
 _CHILD = "from autograder._sandbox_plain import child; child()"
 
 
@@ -65,11 +70,22 @@ def run_job(request: Request, started: Any) -> list[Answer]:
         with contextlib.suppress(OSError):
             shutil.copy(path, workdir)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "HOME": workdir, "TMPDIR": workdir, "PYTHONPATH": root,
-           "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib")}
+    env = {
+        **os.environ,
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "PYTHONPATH": root,
+        "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, cwd=workdir, env=env, start_new_session=os.name == "posix")
+        [sys.executable, "-c", _CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env=env,
+        start_new_session=os.name == "posix",
+    )
     started(process.pid)
     assert process.stdin and process.stdout and process.stderr
     reports: queue.Queue[bytes] = queue.Queue()
@@ -87,35 +103,40 @@ def run_job(request: Request, started: Any) -> list[Answer]:
             if answer.status in CHILD_STOPS or answer.status in ("timeout", "no_result"):
                 break
     except OSError:  # the subprocess is gone: the case says how it ended
-        answers.append(Answer("no_result", 0.0, output.take(), False,
-                              exit=f"exit {process.wait()}"))
+        answers.append(
+            Answer("no_result", 0.0, output.take(), False, exit=f"exit {process.wait()}")
+        )
     finally:
         _kill(process)
         shutil.rmtree(workdir, ignore_errors=True)
     return answers
 
 
-def _case(reports: queue.Queue[bytes], output: _Output, request: Request,
-          process: subprocess.Popen[bytes]) -> Answer:
+def _case(
+    reports: queue.Queue[bytes], output: _Output, request: Request, process: subprocess.Popen[bytes]
+) -> Answer:
     started = time.monotonic()
     try:
         line = reports.get(timeout=request.limits["time"] * STRETCH)  # CPU: RLIMIT_CPU
     except queue.Empty:
         _kill(process)
-        return Answer("timeout", round(time.monotonic() - started, 4), output.take(),
-                      output.truncated)
+        return Answer(
+            "timeout", round(time.monotonic() - started, 4), output.take(), output.truncated
+        )
     time.sleep(0.005)  # let the output written before the report arrive
     seconds = round(time.monotonic() - started, 4)
     if not line:
-        return Answer("no_result", seconds, output.take(), output.truncated,
-                      exit=f"exit {process.wait()}")
+        return Answer(
+            "no_result", seconds, output.take(), output.truncated, exit=f"exit {process.wait()}"
+        )
     try:
         report = Report.decode(line.rstrip(b"\n"), frozenset(request.quantities))
     except Unreadable:
         _kill(process)
         return Answer.unreadable(seconds, output.take(), output.truncated)
-    return Answer(report.status, seconds, output.take(), output.truncated, report.error,
-                  report.values)
+    return Answer(
+        report.status, seconds, output.take(), output.truncated, report.error, report.values
+    )
 
 
 class _Output:
@@ -185,12 +206,15 @@ def _set_limits(limits: dict[str, Any], cases: int) -> None:
         import resource
     except ImportError:
         return
-    wanted = [(resource.RLIMIT_CPU, (int(limits["time"]) + 1) * max(1, cases)),
-              (resource.RLIMIT_FSIZE, limits["files_mb"] * 2**20)]
+    wanted = [
+        (resource.RLIMIT_CPU, (int(limits["time"]) + 1) * max(1, cases)),
+        (resource.RLIMIT_FSIZE, limits["files_mb"] * 2**20),
+    ]
     if sys.platform.startswith("linux"):  # elsewhere RLIMIT_AS is not enforced, or refused
         with open("/proc/self/status") as status:
-            size = next((int(line.split()[1]) * 1024 for line in status
-                         if line.startswith("VmSize:")), 0)
+            size = next(
+                (int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0
+            )
         wanted.append((resource.RLIMIT_AS, size + limits["memory_mb"] * 2**20))
     for kind, value in wanted:
         with contextlib.suppress(ValueError, OSError):

@@ -36,8 +36,9 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     except SyntaxError as error:
         return Report("syntax_error", _error_info(error, filename, error.lineno), {})
     except GivenNotFound as error:
-        return Report("given_missing", {"type": "GivenNotFound", "message": str(error),
-                                        "line": None}, {})
+        return Report(
+            "given_missing", {"type": "GivenNotFound", "message": str(error), "line": None}, {}
+        )
     except (ValueError, RecursionError, MemoryError) as error:
         return Report("syntax_error", _error_info(error, filename, None), {})
     namespace: dict[str, Any] = {
@@ -58,8 +59,9 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
     status, error = _ending(ending, filename)
-    values = {name: _describe_quantity(namespace, expr)
-              for name, expr in request.quantities.items()}
+    values = {
+        name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
+    }
     return Report(status, error, values)
 
 
@@ -69,8 +71,11 @@ def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str
         return "finished", None
     if isinstance(failure, SystemExit):
         code = _text(lambda: repr(failure.code))
-        return "exited", {"type": "SystemExit", "message": f"sys.exit({code})"[:300],
-                          "line": _line_in(failure, filename)}
+        return "exited", {
+            "type": "SystemExit",
+            "message": f"sys.exit({code})"[:300],
+            "line": _line_in(failure, filename),
+        }
     return "raised", _error_info(failure, filename, _line_in(failure, filename))
 
 

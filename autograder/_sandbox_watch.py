@@ -39,8 +39,12 @@ _PIPE_BYTES = 1 << 20
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def run_job(request: Request, plan: confine.Plan, pids: confine.PidNamespaces | None,
-            started: Callable[[int], None]) -> tuple[list[Answer], Callable[[], None]]:
+def run_job(
+    request: Request,
+    plan: confine.Plan,
+    pids: confine.PidNamespaces | None,
+    started: Callable[[int], None],
+) -> tuple[list[Answer], Callable[[], None]]:
     """Fork one child for `request`, let it run the cases one by one, each under its own
     deadline; stop at the first case after which the rest could only fail alike. Returns the
     answers and the clean-up (kill, reap, sweep), which must run before the next job."""
@@ -144,8 +148,7 @@ class Watch:
                 elif key.data == "out":
                     output += self._read(self.out_r, room - len(output))
                 else:  # one byte over the bound is enough to know the report is too long
-                    self.results += self._read(self.res_r,
-                                               MAX_REPORT_BYTES + 1 - len(self.results))
+                    self.results += self._read(self.res_r, MAX_REPORT_BYTES + 1 - len(self.results))
             if len(self.results) > MAX_REPORT_BYTES:
                 break
         if timed_out:

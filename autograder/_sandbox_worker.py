@@ -2,7 +2,7 @@
 
 It is started once per `Sandbox`, imports numpy once (so every case starts numpy-warm), learns
 what confinement the machine allows (`confine.probe`) and which files a case may see (the
-allow-list, `rootfs.allowed`), says so in a first JSON line, then serves jobs read from stdin:
+allow-list, `allowlist.allowed`), says so in a first JSON line, then serves jobs read from stdin:
 for each it forks one child that confines itself and runs the program once per case
 (`_sandbox_child`), watched from outside (`_sandbox_watch`). The worker itself never runs
 student code. Its lines to the grader: the hello, then per job ``{"started": pid}`` as soon as
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
 
-from autograder import _sandbox_watch, confine, rootfs
+from autograder import _sandbox_watch, allowlist, confine, rootfs
 from autograder.sandbox_protocol import Request
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -37,7 +37,7 @@ def main() -> None:
     os.dup2(devnull, 2)
     _become_subreaper()
     pids = confine.PidNamespaces.open()
-    confine.ALLOWED = rootfs.allowed()
+    confine.ALLOWED = allowlist.allowed()
     os.makedirs(rootfs.STAGING, exist_ok=True)
     confine.prepare_root()
     plan = confine.probe(pids.fork if pids else os.fork)
@@ -45,7 +45,8 @@ def main() -> None:
     for line in sys.stdin.buffer:
         request = Request.decode(line)
         answers, clean_up = _sandbox_watch.run_job(
-            request, plan, pids, lambda pid: _send(protocol_out, {"started": pid}))
+            request, plan, pids, lambda pid: _send(protocol_out, {"started": pid})
+        )
         _send(protocol_out, {"runs": [answer.to_plain() for answer in answers]})
         clean_up()  # the child's exit and teardown cost the grader no waiting; the next job
         # is read only after everything this one started is gone

@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from autograder import rootfs
+from autograder import allowlist, rootfs
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -38,8 +38,8 @@ MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_NO_NEW_PRIVS = 38
 NOBODY = 65534
 _NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
-#: What a case's root holds (`rootfs.allowed`, computed once by the worker before it serves).
-ALLOWED: tuple[rootfs.Bind, ...] = ()
+#: What a case's root holds (`allowlist.allowed`, computed once by the worker before it serves).
+ALLOWED: tuple[allowlist.Bind, ...] = ()
 #: The worker assembled that root once in a mount namespace of its own (`prepare_root`).
 PREPARED = False
 
@@ -59,13 +59,24 @@ def prepare_root() -> None:
         return
     PREPARED = True
 
+
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,13 @@ class Plan:
 
     def summary(self, pid_namespace: bool) -> dict[str, object]:
         """What the grader is told, so it can say what is missing."""
-        return {"network_isolated": self.namespaces, "paths_hidden": self.namespaces,
-                "pid_namespace": pid_namespace,
-                "uid": os.getuid() if self.uid is None else self.uid,
-                "stdlib_readable": self.stdlib_readable}
+        return {
+            "network_isolated": self.namespaces,
+            "paths_hidden": self.namespaces,
+            "pid_namespace": pid_namespace,
+            "uid": os.getuid() if self.uid is None else self.uid,
+            "stdlib_readable": self.stdlib_readable,
+        }
 
 
 def _check(result: int, what: str) -> None:
@@ -96,8 +110,16 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
-                       flags, data.encode() or None), f"mount {target}")
+    _check(
+        _libc.mount(
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() or None,
+        ),
+        f"mount {target}",
+    )
 
 
 def unshare(flags: int) -> None:
@@ -146,8 +168,9 @@ class PidNamespaces:
         _check(_libc.setns(self._own, CLONE_NEWPID), "setns")
 
 
-def enter(plan: Plan, files: Sequence[str], hide: Sequence[str], files_mb: int,
-          own_pid_namespace: bool) -> str | None:
+def enter(
+    plan: Plan, files: Sequence[str], hide: Sequence[str], files_mb: int, own_pid_namespace: bool
+) -> str | None:
     """Give this (forked, still privileged) process its namespaces and its allow-list root
     (`rootfs.build`, holding the given `files`, with `hide` covered if they are in it).
 
@@ -168,8 +191,11 @@ def enter(plan: Plan, files: Sequence[str], hide: Sequence[str], files_mb: int,
 
 def _map_ids(uid: int, gid: int) -> None:
     """Inside a new user namespace, be the same uid and gid as outside (no others exist)."""
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                       ("gid_map", f"{gid} {gid} 1")):
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
         with open(f"/proc/self/{name}", "w") as control:
             control.write(text)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import logging
 import os
 import queue
 import selectors
@@ -32,12 +31,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder import sandbox_notes
 from autograder.home import default_home
 from autograder.sandbox_protocol import STRETCH, Answer, Request
 from autograder.values import Unreadable, Value
-
-log = logging.getLogger("gdlab.sandbox")
-_warned: set[str] = set()
 
 #: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
 _WORKER_ENV = {
@@ -55,7 +52,6 @@ _BOOT = ("import sys; sys.path.insert(0, {root!r}); "
 #: Where Linux namespaces are missing (or GDLAB_SANDBOX=plain): unconfined, said once.
 _PLAIN_BOOT = ("import sys; sys.path.insert(0, {root!r}); "
                "from autograder._sandbox_plain import main; main()")
-_said_unconfined = False
 
 
 def plain_mode() -> bool:
@@ -194,8 +190,8 @@ class Sandbox:
         """Read the worker's first line (it imports numpy first, so this waits for that)."""
         hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
         self._confinement = dict(hello["confinement"])
-        _warn_missing(self._confinement)
-        _say_unconfined(self._confinement)
+        sandbox_notes.warn_missing(self._confinement)
+        sandbox_notes.say_unconfined(self._confinement)
 
     def run(self, job: Job) -> RunResult:
         """Run a one-case job; never raises for anything the program does."""
@@ -291,46 +287,6 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _warn_missing(confinement: dict[str, Any]) -> None:
-    """Note once per process, for administrators, what this machine's sandbox lacks. Logged at
-    INFO on ``gdlab.sandbox``: the instructor commands show it, a student's TEST RUN does not
-    (what matters to a student is said by `_say_unconfined`)."""
-    missing = []
-    if not confinement.get("network_isolated"):
-        missing.append("no network namespace: submissions can open network connections")
-    if not confinement.get("paths_hidden"):
-        missing.append("no mount namespace: submissions can read whatever their uid can read "
-                       "(the references included, unless their file permissions forbid it)")
-    if not confinement.get("pid_namespace"):
-        missing.append("no PID namespace: a submission's processes are found by a /proc sweep")
-    if not confinement.get("stdlib_readable", True):
-        missing.append("the cases' uid cannot read Python's standard library here: submissions "
-                       "can import only what the worker preloaded (install Python where other "
-                       "users can read it, or allow mount namespaces)")
-    if confinement.get("uid") == _own_uid():
-        missing.append("submissions run as the grader's own user (run the grader as root in a "
-                       "container to give them an unprivileged one)")
-    for message in missing:
-        if message not in _warned:
-            _warned.add(message)
-            log.info("sandbox: %s", message)
-
-
-def _say_unconfined(confinement: dict[str, Any]) -> None:
-    """Once per process, on stderr: the program runs unconfined (no namespaces here)."""
-    global _said_unconfined
-    if _said_unconfined or confinement.get("paths_hidden") or confinement.get("network_isolated"):
-        return
-    _said_unconfined = True
-    print("gdlab: note: programs run unconfined on this machine (no Linux namespaces): a "
-          "program can read and change your files like any program you start",
-          file=sys.stderr)
-
-
-def _own_uid() -> int:
-    return os.getuid() if hasattr(os, "getuid") else -1
 
 
 def _read_lines(stream: Any, lines: queue.Queue[bytes]) -> None:

@@ -25,8 +25,9 @@ from typing import Any
 from autograder.values import MAX_REPORT_ELEMENTS, Unreadable, check_description
 
 #: What the child may say about how the program ended; anything else is not believed.
-CHILD_STATUSES = frozenset({"finished", "exited", "raised", "syntax_error", "given_missing",
-                            "sandbox_failure"})
+CHILD_STATUSES = frozenset(
+    {"finished", "exited", "raised", "syntax_error", "given_missing", "sandbox_failure"}
+)
 #: After these the child stops: the remaining cases would fail alike.
 CHILD_STOPS = frozenset({"syntax_error", "given_missing", "sandbox_failure"})
 #: What the worker adds: the case ran out of time, or ended without a readable report.
@@ -135,12 +136,16 @@ class Report:
         status = plain.get("status")
         if type(status) is not str or status not in CHILD_STATUSES:
             raise Unreadable("status")
-        return cls(status, check_error(plain.get("error")),
-                   check_values(plain.get("values", {}), quantities))
+        return cls(
+            status,
+            check_error(plain.get("error")),
+            check_values(plain.get("values", {}), quantities),
+        )
 
 
-_ANSWER_KEYS = frozenset({"status", "error", "values", "seconds", "output", "output_truncated",
-                          "exit"})
+_ANSWER_KEYS = frozenset(
+    {"status", "error", "values", "seconds", "output", "output_truncated", "exit"}
+)
 
 
 @dataclass(frozen=True)
@@ -171,11 +176,15 @@ class Answer:
         exit_text = plain.get("exit")
         if exit_text is not None:
             exit_text = _exact(exit_text, str, "exit")[:40]
-        return cls(status, float(seconds),
-                   _exact(plain.get("output", ""), str, "output")[:max_output],
-                   _exact(plain.get("output_truncated", False), bool, "output_truncated"),
-                   check_error(plain.get("error")),
-                   check_values(plain.get("values", {}), quantities), exit_text)
+        return cls(
+            status,
+            float(seconds),
+            _exact(plain.get("output", ""), str, "output")[:max_output],
+            _exact(plain.get("output_truncated", False), bool, "output_truncated"),
+            check_error(plain.get("error")),
+            check_values(plain.get("values", {}), quantities),
+            exit_text,
+        )
 
     @classmethod
     def unreadable(cls, seconds: float, output: str, truncated: bool) -> Answer:

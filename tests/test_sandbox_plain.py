@@ -30,8 +30,14 @@ h = 1.0
 
 def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GDLAB_SANDBOX": "plain", "GDLAB_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_test_run_and_submit_work_unconfined_and_say_so_once(tmp_path):
@@ -51,8 +57,9 @@ def test_the_plain_path_keeps_its_limits_and_reads_reports_strictly(monkeypatch)
     monkeypatch.setenv("GDLAB_SANDBOX", "plain")
     with Sandbox() as plain:
         assert plain.confinement["confined"] is False
-        slow = plain.run(Job("import time\ntime.sleep(30)\n", "slow.py", None, {},
-                             Limits(time=0.5)))
+        slow = plain.run(
+            Job("import time\ntime.sleep(30)\n", "slow.py", None, {}, Limits(time=0.5))
+        )
         forged = plain.run(Job(FORGE, "forge.py", None, {"h": "h"}))
         fine = plain.run(Job("h = 0.5\nprint('hi')\n", "fine.py", None, {"h": "h"}))
     assert slow.status == "timeout"

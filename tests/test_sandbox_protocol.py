@@ -34,32 +34,35 @@ def test_nan_and_infinity_described_by_name_stay_what_they_are() -> None:
     assert np.isnan(read.array[0]) and read.array[1] == np.inf and read.array[2] == -np.inf
 
 
-@pytest.mark.parametrize("line", [
-    b'{"status": "finished", "values": {"h": {"kind": "too_large", "type": "x", '
-    b'"shape": [Infinity]}}}',  # JSON's Infinity literal
-    b'{"status": "raised", "error": {"type": "E", "message": "m", "line": "x"}, "values": {}}',
-    b'{"status": "raised", "error": {"type": "E", "message": "m", "line": -3}, "values": {}}',
-    b'{"status": "finished", "values": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [2], "data": [NaN, 1.0]}}}',
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [2], "data": [1e999, 1.0]}}}',
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [1], "data": [true]}}}',
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [1.0], "data": [1.0]}}}',
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [3], "data": [1.0]}}}',  # does not fill its shape
-    b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
-    b'"shape": [1], "data": [1.0], "verdict": "correct"}}}',  # a key the schema lacks
-    b'{"status": "finished", "values": {"secret": {"kind": "none", "type": "NoneType"}}}',
-    b'{"status": "passed", "values": {}}',
-    b'{"status": "finished", "values": {}, "output": "forged"}',
-    b'["finished"]',
-    b"not json",
-    b'{"status": "finished", "values": {"h": {"kind": "sequence", "type": "list", '
-    b'"length": 1e300}}}',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"status": "finished", "values": {"h": {"kind": "too_large", "type": "x", '
+        b'"shape": [Infinity]}}}',  # JSON's Infinity literal
+        b'{"status": "raised", "error": {"type": "E", "message": "m", "line": "x"}, "values": {}}',
+        b'{"status": "raised", "error": {"type": "E", "message": "m", "line": -3}, "values": {}}',
+        b'{"status": "finished", "values": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [2], "data": [NaN, 1.0]}}}',
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [2], "data": [1e999, 1.0]}}}',
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [1], "data": [true]}}}',
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [1.0], "data": [1.0]}}}',
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [3], "data": [1.0]}}}',  # does not fill its shape
+        b'{"status": "finished", "values": {"h": {"kind": "real", "type": "ndarray", '
+        b'"shape": [1], "data": [1.0], "verdict": "correct"}}}',  # a key the schema lacks
+        b'{"status": "finished", "values": {"secret": {"kind": "none", "type": "NoneType"}}}',
+        b'{"status": "passed", "values": {}}',
+        b'{"status": "finished", "values": {}, "output": "forged"}',
+        b'["finished"]',
+        b"not json",
+        b'{"status": "finished", "values": {"h": {"kind": "sequence", "type": "list", '
+        b'"length": 1e300}}}',
+    ],
+)
 def test_anything_off_the_schema_is_unreadable(line: bytes) -> None:
     with pytest.raises(Unreadable):
         Report.decode(line, NAMES)
@@ -68,8 +71,12 @@ def test_anything_off_the_schema_is_unreadable(line: bytes) -> None:
 def test_size_and_element_bounds() -> None:
     with pytest.raises(Unreadable):
         Report.decode(b" " * (MAX_REPORT_BYTES + 1), NAMES)
-    big = {"kind": "real", "type": "ndarray", "shape": [MAX_ELEMENTS + 1],
-           "data": [0.5] * (MAX_ELEMENTS + 1)}
+    big = {
+        "kind": "real",
+        "type": "ndarray",
+        "shape": [MAX_ELEMENTS + 1],
+        "data": [0.5] * (MAX_ELEMENTS + 1),
+    }
     with pytest.raises(Unreadable):
         Report.decode(report_line({"h": big}), NAMES)
 

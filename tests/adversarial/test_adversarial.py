@@ -30,8 +30,7 @@ import numpy as np
 import pytest
 
 from autograder import exercise as exercises
-from autograder import sandbox as sandbox_module
-from autograder import submission
+from autograder import sandbox_notes, submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.report import submit_text
 from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
@@ -305,12 +304,12 @@ def test_a_case_that_cannot_be_confined_is_not_run(shared_sandbox):
 
 
 def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
-    monkeypatch.setattr(sandbox_module, "_warned", set())
+    monkeypatch.setattr(sandbox_notes, "_warned", set())
     weak = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
             "uid": os.getuid(), "stdlib_readable": False}
     with caplog.at_level(logging.INFO, logger="gdlab.sandbox"):
-        sandbox_module._warn_missing(weak)
-        sandbox_module._warn_missing(weak)
+        sandbox_notes.warn_missing(weak)
+        sandbox_notes.warn_missing(weak)
     messages = [r.getMessage() for r in caplog.records if r.name == "gdlab.sandbox"]
     assert len(messages) == 5 == len(set(messages))
     assert any("network" in m for m in messages)
