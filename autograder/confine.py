@@ -36,7 +36,17 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_NO_NEW_PRIVS = 38
-NOBODY = 65534
+#: Cases run as a uid of their own per worker, far above any account's (and not 65534, whose
+#: process budget every "nobody" process on the machine shares): RLIMIT_NPROC counts per uid, so
+#: a fork bomb graded on one worker cannot starve a classmate's case graded beside it.
+CASE_UIDS = range(2_000_000_000, 2_000_000_000 + 2**20)
+
+
+def case_uid() -> int:
+    """This worker's case uid (from its pid: concurrent workers get different ones)."""
+    return CASE_UIDS[os.getpid() % len(CASE_UIDS)]
+
+
 _NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
 #: What a case's root holds (`allowlist.allowed`, computed once by the worker before it serves).
 ALLOWED: tuple[allowlist.Bind, ...] = ()
@@ -223,7 +233,7 @@ def _drop_capabilities() -> None:
 def probe(fork: Callable[[], int]) -> Plan:
     """The strongest plan this machine allows: try each in a throwaway child, strongest first."""
     if os.geteuid() == 0:
-        candidates = [Plan(True, False, NOBODY), Plan(False, False, NOBODY)]
+        candidates = [Plan(True, False, case_uid()), Plan(False, False, case_uid())]
     else:
         candidates = [Plan(True, True, None)]
     for plan in candidates:
