@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import selectors
 import shutil
@@ -136,7 +137,8 @@ class Watch:
         while self._line_end() < 0 and not self.exited:
             remaining = deadline - time.monotonic()
             if remaining <= 0:  # out of wall time: has it had its CPU time yet?
-                unused = limit - (self._cpu() - cpu_at_start)
+                used = self._cpu() - cpu_at_start
+                unused = limit - used if math.isfinite(used) else 0.0  # unknown: no stretching
                 deadline = min(latest, time.monotonic() + unused)
                 if unused <= 0.01 or deadline - time.monotonic() <= 0:
                     timed_out = True
