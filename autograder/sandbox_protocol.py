@@ -22,7 +22,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder.values import MAX_REPORT_ELEMENTS, Unreadable, check_description
+from autograder.values import MAX_REPORT_ELEMENTS, Unreadable, check_description, printable
 
 #: What the child may say about how the program ended; anything else is not believed.
 CHILD_STATUSES = frozenset(
@@ -80,8 +80,8 @@ def check_error(plain: Any) -> dict[str, Any] | None:
     if plain is None:
         return None
     _keys(plain, _ERROR_KEYS, "error")
-    kind = _exact(plain.get("type"), str, "error type")[: _MAX_TEXT["type"]]
-    message = _exact(plain.get("message"), str, "error message")[: _MAX_TEXT["message"]]
+    kind = printable(_exact(plain.get("type"), str, "error type")[: _MAX_TEXT["type"]])
+    message = printable(_exact(plain.get("message"), str, "error message")[: _MAX_TEXT["message"]])
     line = plain.get("line")
     if line is not None and not (type(line) is int and 0 < line <= _MAX_LINE):
         raise Unreadable("error line")
@@ -175,7 +175,7 @@ class Answer:
             raise Unreadable("seconds")
         exit_text = plain.get("exit")
         if exit_text is not None:
-            exit_text = _exact(exit_text, str, "exit")[:40]
+            exit_text = printable(_exact(exit_text, str, "exit")[:40])
         return cls(
             status,
             float(seconds),

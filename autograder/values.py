@@ -149,11 +149,11 @@ def check_description(plain: Any, budget: list[int]) -> dict[str, Any]:
     kind, type_name = plain.get("kind"), plain.get("type")
     if type(kind) is not str or kind not in KINDS or type(type_name) is not str:
         raise Unreadable("a value's kind or type")
-    checked: dict[str, Any] = {"kind": kind, "type": type_name[:80]}
+    checked: dict[str, Any] = {"kind": kind, "type": printable(type_name[:80])}
     if "dtype" in plain:
         if type(plain["dtype"]) is not str:
             raise Unreadable("dtype")
-        checked["dtype"] = plain["dtype"][:20]
+        checked["dtype"] = printable(plain["dtype"][:20])
     if "shape" in plain:
         checked["shape"] = _shape(plain["shape"])
     if kind == "real":
@@ -161,13 +161,19 @@ def check_description(plain: Any, budget: list[int]) -> dict[str, Any]:
     elif kind == "str":
         if type(plain.get("text")) is not str:
             raise Unreadable("text")
-        checked["text"] = plain["text"][:60]
+        checked["text"] = printable(plain["text"][:60])
     elif kind == "sequence":
         length = plain.get("length")
         if type(length) is not int or not 0 <= length < 2**63:
             raise Unreadable("length")
         checked["length"] = length
     return checked
+
+
+def printable(text: str) -> str:
+    """`text` as valid Unicode: a lone surrogate (JSON can carry one) becomes '?', so printing
+    or storing what a program sent can never fail."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _shape(shape: Any) -> list[int]:

@@ -89,3 +89,14 @@ def test_the_workers_answer_is_read_as_strictly() -> None:
         Answer.from_plain(forged, NAMES, 100)
     with pytest.raises(Unreadable):
         Answer.from_plain({**answer.to_plain(), "output_truncated": 1}, NAMES, 100)
+
+
+def test_texts_a_program_sent_are_always_printable() -> None:
+    line = report_line(
+        {"h": {"kind": "str", "type": "str", "text": "\ud800x"}},
+        "raised",
+        {"type": "E\udfff", "message": "bad \ud800", "line": 3},
+    )
+    report = Report.decode(line, NAMES)
+    assert report.error == {"type": "E?", "message": "bad ?", "line": 3}
+    assert Value.from_plain(report.values["h"]).text == "?x"
