@@ -8,9 +8,10 @@ student's code runs). Linux only, through libc (Python 3.11 has no ``os.unshare`
   the kernel kills everything it started, however detached (setsid, double fork), and it cannot
   name, signal or trace any process outside.
 * network namespace: only a loopback interface that is down; no connection goes anywhere.
-* mount namespace: the whole tree read-only; the grader's secrets (references, gradebook) covered
-  by empty, unreadable tmpfs; a /proc that shows only the case's processes; a fresh tmpfs with a
-  size cap on /tmp as the one writable place, the case's working directory.
+* mount namespace: an allow-list root (`rootfs`): only the interpreter, the packages a program
+  may import and the system libraries, read-only; a /proc that shows only the case's processes;
+  a fresh tmpfs with a size cap on /tmp as the one writable place, the case's working
+  directory. Nothing else of the host exists for the case.
 * an unprivileged uid (when we are root): RLIMIT_NPROC holds (it does not for root), file
   permissions hold, and no capability is left to undo the mounts. Without root, a user namespace
   gives the network and mount steps and then every capability is dropped.
@@ -23,32 +24,69 @@ from __future__ import annotations
 
 import ctypes
 import os
-import stat
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+
+from autograder import allowlist, rootfs
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_NO_NEW_PRIVS = 38
-SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 0x1
-NOBODY = 65534
-#: Where an unprivileged process can usually write; covered when the tree cannot be made read-only.
-WORLD_WRITABLE = ("/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
+#: Cases run as a uid of their own per worker, far above any account's (and not 65534, whose
+#: process budget every "nobody" process on the machine shares): RLIMIT_NPROC counts per uid, so
+#: a fork bomb graded on one worker cannot starve a classmate's case graded beside it.
+CASE_UIDS = range(2_000_000_000, 2_000_000_000 + 2**20)
+
+
+def case_uid() -> int:
+    """This worker's case uid (from its pid: concurrent workers get different ones)."""
+    return CASE_UIDS[os.getpid() % len(CASE_UIDS)]
+
+
 _NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC
+#: What a case's root holds (`allowlist.allowed`, computed once by the worker before it serves).
+ALLOWED: tuple[allowlist.Bind, ...] = ()
+#: The worker assembled that root once in a mount namespace of its own (`prepare_root`).
+PREPARED = False
+
+
+def prepare_root() -> None:
+    """As root, give the worker a private mount namespace holding the case root, assembled
+    once (`rootfs.prepare`); each case copies it. Elsewhere (not root, or refused) each case
+    assembles its own, or has none (said by `probe`)."""
+    global PREPARED
+    if os.geteuid() != 0 or not ALLOWED:
+        return
+    try:
+        unshare(CLONE_NEWNS)
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)
+        rootfs.prepare(ALLOWED)
+    except OSError:
+        return
+    PREPARED = True
+
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 
 
 @dataclass(frozen=True)
@@ -66,10 +104,13 @@ class Plan:
 
     def summary(self, pid_namespace: bool) -> dict[str, object]:
         """What the grader is told, so it can say what is missing."""
-        return {"network_isolated": self.namespaces, "paths_hidden": self.namespaces,
-                "pid_namespace": pid_namespace,
-                "uid": os.getuid() if self.uid is None else self.uid,
-                "stdlib_readable": self.stdlib_readable}
+        return {
+            "network_isolated": self.namespaces,
+            "paths_hidden": self.namespaces,
+            "pid_namespace": pid_namespace,
+            "uid": os.getuid() if self.uid is None else self.uid,
+            "stdlib_readable": self.stdlib_readable,
+        }
 
 
 def _check(result: int, what: str) -> None:
@@ -79,8 +120,16 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
-                       flags, data.encode() or None), f"mount {target}")
+    _check(
+        _libc.mount(
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() or None,
+        ),
+        f"mount {target}",
+    )
 
 
 def unshare(flags: int) -> None:
@@ -129,8 +178,11 @@ class PidNamespaces:
         _check(_libc.setns(self._own, CLONE_NEWPID), "setns")
 
 
-def enter(plan: Plan, hide: Sequence[str], files_mb: int, own_pid_namespace: bool) -> str | None:
-    """Give this (forked, still privileged) process its namespaces and filesystem view.
+def enter(
+    plan: Plan, files: Sequence[str], hide: Sequence[str], files_mb: int, own_pid_namespace: bool
+) -> str | None:
+    """Give this (forked, still privileged) process its namespaces and its allow-list root
+    (`rootfs.build`, holding the given `files`, with `hide` covered if they are in it).
 
     Returns the working directory to use (a fresh tmpfs on /tmp), or None without namespaces.
     """
@@ -142,103 +194,20 @@ def enter(plan: Plan, hide: Sequence[str], files_mb: int, own_pid_namespace: boo
         _map_ids(uid, gid)
     else:
         unshare(_NAMESPACES)
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks back to the host
-    _make_read_only()
-    if plan.uid is not None:
-        _expose(_interpreter_dirs())
-    for path in hide:
-        _cover(path)
-    if own_pid_namespace:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    kept = _under("/tmp", _interpreter_dirs())  # a checkout or venv in /tmp must stay importable
-    handles = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in kept}
-    _mount("gdlab-case", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}")
-    _bind_back(handles)
-    return "/tmp"
-
-
-def _under(root: str, dirs: Sequence[str]) -> list[str]:
-    """The outermost of `dirs` that lie below `root` (nested ones come with them)."""
-    inside = sorted(d for d in dirs if d.startswith(root + "/"))
-    return [d for d in inside if not any(d.startswith(o + "/") for o in inside if o != d)]
-
-
-def _bind_back(handles: dict[str, int]) -> None:
-    """Bind directories, opened before a tmpfs covered them, back into it, read-only; the bind is
-    recursive, so the covers already on what lies below (the references, .git) come along."""
-    for directory, handle in sorted(handles.items()):
-        os.makedirs(directory, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", directory, None, MS_BIND | MS_REC)
-        os.close(handle)
-        _make_read_only(directory)
+    if not PREPARED:  # a copy of the worker's namespace, private already when it is prepared
+        _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
+    return rootfs.build(ALLOWED, files, hide, files_mb, (uid, gid), own_pid_namespace)
 
 
 def _map_ids(uid: int, gid: int) -> None:
     """Inside a new user namespace, be the same uid and gid as outside (no others exist)."""
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                       ("gid_map", f"{gid} {gid} 1")):
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
         with open(f"/proc/self/{name}", "w") as control:
             control.write(text)
-
-
-def _make_read_only(top: str = "/") -> None:
-    """Every mount at and below `top` read-only at once (Linux 5.12+); else, for the whole tree,
-    cover the usual writable places, and for a single bind, remount it read-only."""
-    attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)  # struct mount_attr
-    long = ctypes.c_long
-    if _libc.syscall(long(SYS_MOUNT_SETATTR), long(AT_FDCWD), ctypes.c_char_p(top.encode()),
-                     long(AT_RECURSIVE), ctypes.byref(attr), ctypes.c_size_t(32)) == 0:
-        return
-    if top != "/":
-        _mount("none", top, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        return
-    for path in WORLD_WRITABLE:
-        _cover(path)
-
-
-def _interpreter_dirs() -> list[str]:
-    """The directories this Python imports from (stdlib, site-packages, ours)."""
-    dirs = [sys.base_prefix, sys.prefix, *sys.path]
-    return [os.path.realpath(d) for d in dict.fromkeys(dirs) if os.path.isdir(d)]
-
-
-def _closed_ancestor(path: str) -> str | None:
-    """The topmost directory above `path` that others cannot pass through, if any."""
-    parts = path.strip("/").split("/")
-    for depth in range(1, len(parts)):
-        ancestor = "/" + "/".join(parts[:depth])
-        if not os.stat(ancestor).st_mode & stat.S_IXOTH:
-            return ancestor
-    return None
-
-
-def _expose(needed: Sequence[str]) -> None:
-    """Let the unprivileged uid import what we import, even from a Python installed below a
-    private directory (e.g. pyenv in /root): cover that directory with an empty tmpfs and bind
-    just the interpreter's directories back into it. The rest of it stays out of sight."""
-    closed = {d: a for d in needed if (a := _closed_ancestor(d))}
-    if not closed:
-        return
-    handles = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in closed}  # before covering
-    os.umask(0o022)
-    for ancestor in sorted(set(closed.values())):
-        _mount("gdlab-path", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-    for directory, handle in sorted(handles.items()):
-        os.makedirs(directory, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", directory, None, MS_BIND | MS_REC)
-        os.close(handle)
-    for ancestor in set(closed.values()):
-        _mount("none", ancestor, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-
-
-def _cover(path: str) -> None:
-    """Put an empty, read-only, unreadable filesystem over a directory (/dev/null over a file)."""
-    if os.path.isdir(path):
-        _mount("gdlab-hidden", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-               "size=4k,nr_inodes=1,mode=000")
-    elif os.path.exists(path):
-        _mount("/dev/null", path, None, MS_BIND)
 
 
 def drop(plan: Plan) -> None:
@@ -264,7 +233,7 @@ def _drop_capabilities() -> None:
 def probe(fork: Callable[[], int]) -> Plan:
     """The strongest plan this machine allows: try each in a throwaway child, strongest first."""
     if os.geteuid() == 0:
-        candidates = [Plan(True, False, NOBODY), Plan(False, False, NOBODY)]
+        candidates = [Plan(True, False, case_uid()), Plan(False, False, case_uid())]
     else:
         candidates = [Plan(True, True, None)]
     for plan in candidates:
@@ -282,7 +251,7 @@ def _try(plan: Plan, fork: Callable[[], int]) -> int:
     pid = fork()
     if pid == 0:
         try:
-            enter(plan, (), 1, own_pid_namespace=os.getpid() == 1)
+            enter(plan, (), (), 1, own_pid_namespace=os.getpid() == 1)
             drop(plan)
         except BaseException:
             os._exit(_FAILED)

@@ -136,7 +136,8 @@ def _to_v3(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN problem TEXT"))
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: add_server_tables}
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _to_v1, 2: _to_v2, 3: _to_v3, 4: add_server_tables}
 
 
 def _dialect(conn: sa.Connection) -> dict[str, str]:

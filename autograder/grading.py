@@ -16,6 +16,7 @@ from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
+from autograder.sandbox_protocol import STRETCH, UNREADABLE
 from autograder.submission import Program
 from autograder.values import Value, format_value
 
@@ -119,7 +120,8 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
                                      exercise.quantity_exprs, exercise.limits,
-                                     cases=tuple(case.given_plain() for case in cases)))
+                                     cases=tuple(case.given_plain() for case in cases),
+                                     files=tuple(str(exercise.folder / f) for f in exercise.files)))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
@@ -253,7 +255,8 @@ def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
         case "given_missing":
             return str(message)
         case "timeout":
-            return (f"your program did not finish within {time_limit:g} s and was stopped "
+            return (f"your program did not finish within {time_limit:g} s of computing (or "
+                    f"{time_limit * STRETCH:g} s in all, on a busy machine) and was stopped "
                     "(an endless loop? too many iterations?)")
         case "raised":
             return f"your program stopped at {where} with {kind}: {message}"
@@ -266,6 +269,8 @@ def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
 
 
 def _ended_early(exit_text: str | None) -> str:
+    if exit_text == UNREADABLE:
+        return "your program's result could not be read (it broke the report's format or size)"
     signals = {"SIGSEGV": "crashed (a segmentation fault or an abort)",
                "SIGXCPU": "used up its CPU time", "SIGABRT": "aborted",
                "SIGKILL": "was killed (memory or process limit)"}

@@ -2,11 +2,14 @@
 
 The grader's process never imports, unpickles or executes anything from a submission. It starts a
 worker (`_sandbox_worker`) in a new session with a scrubbed environment and talks to it in JSON
-lines; the worker forks one confined child per case (`confine` says how). If the worker itself
-stops answering, we kill its whole session and start another, so one broken submission cannot
-stall a batch. The worker's first line says what confinement this machine allows; whatever is
-missing is logged once (logger ``gdlab.sandbox``), so nobody mistakes a weaker sandbox for the
-real one. SECURITY.md has the threat model.
+lines (`sandbox_protocol`); the worker forks one confined child per submission, which runs its
+cases in an allow-list root (`confine`, `rootfs`). What comes back is read strictly: a case whose
+report breaks the schema "could not be read", never an exception here. If the worker itself
+stops answering, we kill its whole session and the job's child, and start another, so one
+broken submission cannot stall a batch. The worker's first line says what confinement this
+machine allows; whatever is missing is noted once (logger ``gdlab.sandbox``, INFO) and, where a
+program runs unconfined (no Linux namespaces: `_sandbox_plain`), said once on stderr.
+SECURITY.md has the threat model.
 """
 
 from __future__ import annotations
@@ -14,24 +17,24 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import logging
 import os
+import queue
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder import sandbox_notes
 from autograder.home import default_home
-from autograder.values import Value
-
-log = logging.getLogger("gdlab.sandbox")
-_warned: set[str] = set()
+from autograder.sandbox_protocol import STRETCH, Answer, Request
+from autograder.values import Unreadable, Value
 
 #: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
 _WORKER_ENV = {
@@ -46,11 +49,20 @@ _WORKER_ENV = {
 }
 _BOOT = ("import sys; sys.path.insert(0, {root!r}); "
          "from autograder._sandbox_worker import main; main()")
+#: Where Linux namespaces are missing (or GDLAB_SANDBOX=plain): unconfined, said once.
+_PLAIN_BOOT = ("import sys; sys.path.insert(0, {root!r}); "
+               "from autograder._sandbox_plain import main; main()")
+
+
+def plain_mode() -> bool:
+    """Run programs in a plain subprocess: forced with GDLAB_SANDBOX=plain, and off Linux."""
+    return os.environ.get("GDLAB_SANDBOX") == "plain" or not sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one case may use. Time is wall-clock seconds; the child is killed, not asked."""
+    """What one case may use; the child is killed, not asked. Time is the case's CPU seconds,
+    within `sandbox_protocol.STRETCH` times as many wall-clock seconds (a busy machine)."""
 
     time: float = 2.0
     memory_mb: int = 512
@@ -66,7 +78,8 @@ class Job:
 
     A case is the given values to inject, or None for the program as written. The cases of one
     job run one after another in one confined process, each with the whole time limit.
-    `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`).
+    `hide_paths` are covered for this run on top of the sandbox's own list (see `Sandbox`), where
+    they lie inside the case's allow-list root (nothing outside it exists for the case anyway).
     """
 
     source: str
@@ -76,6 +89,8 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     hide_paths: tuple[str, ...] = ()
     cases: tuple[dict[str, Any] | None, ...] | None = None
+    #: The exercise's given files: read-only in the case's working directory, beside the program.
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,14 +140,14 @@ _HIDDEN: dict[str, tuple[str, ...]] = {}
 class Sandbox:
     """A worker process that runs jobs one after another; use as a context manager.
 
-    `hide_paths` are made unreadable to every job, where the machine allows a mount namespace.
-    By default they are `default_hidden_paths()`, looked up for each job: a gradebook created
-    after the sandbox (a first SUBMIT) is hidden too. `confinement` says what this machine allows.
+    A case sees only its allow-list root (`rootfs`); `hide_paths` are covered on top of it for
+    every job, should one lie inside it. By default they are `default_hidden_paths()`, looked
+    up for each job. `confinement` says what this machine allows.
     """
 
     def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:
         self._process: subprocess.Popen[bytes] | None = None
-        self._buffer = b""
+        self._buffer = bytearray()
         self._hide = None if hide_paths is None else tuple(hide_paths)
         self._confinement: dict[str, Any] | None = None
         self._start()
@@ -141,13 +156,21 @@ class Sandbox:
         root = str(Path(__file__).resolve().parent.parent)
         self._home = tempfile.mkdtemp(prefix="gdlab-sandbox-")
         os.chmod(self._home, 0o711)  # a case running as another uid reaches its workdir below
+        boot = _PLAIN_BOOT if plain_mode() else _BOOT
+        env = {**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home}
+        if os.name != "posix":  # Windows needs these to start Python at all
+            env.update({k: os.environ[k] for k in ("SYSTEMROOT", "PATH") if k in os.environ})
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT.format(root=root)],
+            [sys.executable, "-I", "-c", boot.format(root=root)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home},
-            cwd=self._home, start_new_session=True)
-        self._buffer = b""
+            env=env, cwd=self._home, start_new_session=os.name == "posix")
+        self._buffer = bytearray()
         self._confinement = None
+        self._lines: queue.Queue[bytes] | None = None
+        if boot is _PLAIN_BOOT:  # select() cannot wait on a pipe on Windows: a reader thread
+            self._lines = queue.Queue()
+            threading.Thread(target=_read_lines, args=(self._process.stdout, self._lines),
+                             daemon=True).start()
 
     @property
     def pid(self) -> int | None:
@@ -167,7 +190,8 @@ class Sandbox:
         """Read the worker's first line (it imports numpy first, so this waits for that)."""
         hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
         self._confinement = dict(hello["confinement"])
-        _warn_missing(self._confinement)
+        sandbox_notes.warn_missing(self._confinement)
+        sandbox_notes.say_unconfined(self._confinement)
 
     def run(self, job: Job) -> RunResult:
         """Run a one-case job; never raises for anything the program does."""
@@ -184,28 +208,43 @@ class Sandbox:
         assert self._process is not None and self._process.stdin is not None
         cases = job.cases if job.cases is not None else (job.given,)
         always = default_hidden_paths() if self._hide is None else self._hide
-        hide = list(dict.fromkeys((*always, *job.hide_paths)))
-        request = {"source": job.source, "filename": job.filename, "cases": list(cases),
-                   "quantities": job.quantities, "limits": asdict(job.limits),
-                   "hide_paths": hide}
+        request = Request(job.source, job.filename, list(cases), job.quantities,
+                          asdict(job.limits), list(job.files),
+                          list(dict.fromkeys((*always, *job.hide_paths))))
+        child = None
         try:
             if self._confinement is None:
                 self._handshake()
-            self._process.stdin.write(json.dumps(request).encode() + b"\n")
+            self._process.stdin.write(request.encode())
             self._process.stdin.flush()
-            deadline = time.monotonic() + len(cases) * job.limits.time + 15
+            deadline = time.monotonic() + len(cases) * job.limits.time * STRETCH + 15
+            started = json.loads(self._read_line(deadline=deadline))["started"]
+            child = _pidfd(started)
             runs = json.loads(self._read_line(deadline=deadline))["runs"]
-            return [_result_from(run, job) for run in runs[: len(cases)]] or [_failure()]
-        except (BrokenPipeError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
-            self._kill()
+            if type(runs) is not list:
+                raise TypeError("runs")
+        except (OSError, TimeoutError, EOFError, ValueError, KeyError, TypeError):
+            self._kill(child)
             return [_failure()]
+        _close(child)
+        return [_result_from(run, job) for run in runs[: len(cases)]] or [_failure()]
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._process is not None and self._process.stdout is not None
+        if self._lines is not None:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if not line.endswith(b"\n"):
+                raise EOFError
+            return line[:-1]
         fd = self._process.stdout.fileno()
+        scanned = 0  # the bytes before it hold no newline: each byte is looked at once
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
+            while (end := self._buffer.find(b"\n", scanned)) < 0:
+                scanned = len(self._buffer)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
                     raise TimeoutError
@@ -213,13 +252,23 @@ class Sandbox:
                 if not chunk:
                     raise EOFError
                 self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
         return line
 
-    def _kill(self) -> None:
+    def _kill(self, child: int | None = None) -> None:
+        """Kill the worker's session and, through its pidfd, the job's child (PID 1 of its
+        namespace, in a session of its own): with the worker gone, nobody else would."""
+        if child is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(child, signal.SIGKILL)
+            _close(child)
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+                if os.name == "posix":
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                else:
+                    self._process.kill()
             self._process.wait()
             self._process = None
             shutil.rmtree(self._home, ignore_errors=True)
@@ -240,27 +289,28 @@ class Sandbox:
         self.close()
 
 
-def _warn_missing(confinement: dict[str, Any]) -> None:
-    """Say once per process what this machine's sandbox lacks, and what that means."""
-    missing = []
-    if not confinement.get("network_isolated"):
-        missing.append("no network namespace: submissions can open network connections")
-    if not confinement.get("paths_hidden"):
-        missing.append("no mount namespace: submissions can read whatever their uid can read "
-                       "(the references included, unless their file permissions forbid it)")
-    if not confinement.get("pid_namespace"):
-        missing.append("no PID namespace: a submission's processes are found by a /proc sweep")
-    if not confinement.get("stdlib_readable", True):
-        missing.append("the cases' uid cannot read Python's standard library here: submissions "
-                       "can import only what the worker preloaded (install Python where other "
-                       "users can read it, or allow mount namespaces)")
-    if confinement.get("uid") == os.getuid():
-        missing.append("submissions run as the grader's own user (run the grader as root in a "
-                       "container to give them an unprivileged one)")
-    for message in missing:
-        if message not in _warned:
-            _warned.add(message)
-            log.warning("sandbox: %s", message)
+def _read_lines(stream: Any, lines: queue.Queue[bytes]) -> None:
+    """The plain worker's lines, for `_read_line` (ends with b"" or a line cut short)."""
+    while True:
+        line = stream.readline()
+        lines.put(line)
+        if not line.endswith(b"\n"):
+            return
+
+
+def _pidfd(pid: Any) -> int | None:
+    """A handle on the job's child that stays right even if its number is reused."""
+    if type(pid) is not int or pid <= 1:
+        raise ValueError("started")
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):  # already gone, or not Linux (the plain fallback)
+        return None
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
 
 
 def _failure() -> RunResult:
@@ -268,14 +318,15 @@ def _failure() -> RunResult:
         "type": "SandboxFailure", "message": "the sandbox stopped answering", "line": None})
 
 
-def _result_from(answer: dict[str, Any], job: Job) -> RunResult:
-    """Turn the worker's answer into a RunResult, reading every value through `Value`."""
-    raw = answer.get("values") if isinstance(answer.get("values"), dict) else {}
-    values = {name: Value.from_plain(raw[name]) if name in raw else Value.missing()
-              for name in job.quantities}
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else None
-    return RunResult(status=str(answer.get("status", "no_result")), values=values,
-                     output=str(answer.get("output", "")),
-                     output_truncated=bool(answer.get("output_truncated")),
-                     error=error, exit=answer.get("exit"),
-                     seconds=float(answer.get("seconds", 0.0)))
+def _result_from(plain: Any, job: Job) -> RunResult:
+    """Turn one case of the worker's answer into a RunResult; whatever breaks the schema is
+    the case's result that "could not be read" (`Answer.from_plain`), never an exception."""
+    try:
+        answer = Answer.from_plain(plain, frozenset(job.quantities), job.limits.output_bytes)
+    except Unreadable:
+        answer = Answer.unreadable(0.0, "", False)
+    values = {name: Value.from_plain(answer.values[name]) if name in answer.values
+              else Value.missing() for name in job.quantities}
+    return RunResult(status=answer.status, values=values, output=answer.output,
+                     output_truncated=answer.output_truncated, error=answer.error,
+                     exit=answer.exit, seconds=answer.seconds)

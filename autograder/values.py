@@ -17,6 +17,19 @@ import numpy as np
 
 #: Arrays larger than this are reported as too large rather than shipped back.
 MAX_ELEMENTS = 200_000
+#: Numbers one case's report may carry in all (a few values of the largest size).
+MAX_REPORT_ELEMENTS = 4 * MAX_ELEMENTS
+#: Dimensions a shape may have (numpy's own limit is 64).
+MAX_DIMS = 32
+#: The kinds a description may have (`describe` makes each; anything else is unreadable).
+KINDS = frozenset({"none", "real", "complex", "non_numeric", "too_large", "subclass",
+                   "sequence", "str", "object", "missing"})
+_NAMED = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+class Unreadable(ValueError):
+    """A description (or a report holding it) that breaks the schema: the case's result could
+    not be read. Raised only by the readers; never escapes the sandbox's grader side."""
 
 
 # --- the worker's side -------------------------------------------------------------------------
@@ -81,26 +94,23 @@ class Value:
 
     @classmethod
     def from_plain(cls, plain: Any) -> Value:
-        """Read a worker's description; anything malformed is an 'object' of unknown type."""
-        if not isinstance(plain, dict) or not isinstance(plain.get("kind"), str):
+        """Read a description (checked by `check_description`); a malformed one is an
+        'object' of unknown type here (the sandbox refuses the whole report before this)."""
+        try:
+            plain = check_description(plain, [MAX_REPORT_ELEMENTS])
+        except Unreadable:
             return cls(kind="object", type="unreadable")
-        kind, type_name = plain["kind"], str(plain.get("type", "?"))[:80]
+        kind, type_name = plain["kind"], plain["type"]
         shape = plain.get("shape")
-        shape_t = tuple(int(n) for n in shape) if isinstance(shape, list) else None
-        dtype = str(plain["dtype"])[:20] if "dtype" in plain else None
+        shape_t = tuple(shape) if shape is not None else None
+        dtype = plain.get("dtype")
         if kind == "real":
-            try:
-                data = np.array([float(v) for v in plain["data"]], dtype=np.float64)
-                if not _fills(shape_t, data.size):
-                    raise ValueError("the data does not fill the shape")
-                array = data.reshape(shape_t)
-            except (KeyError, TypeError, ValueError):
-                return cls(kind="object", type="unreadable")
-            return cls(kind, type_name, dtype, shape_t, array)
-        text = str(plain.get("text"))[:60] if kind == "str" else None
-        length = plain.get("length")
-        if kind == "sequence" and isinstance(length, int):
-            text = f"length {length}"
+            data = np.array([_NAMED.get(v, v) if type(v) is str else v for v in plain["data"]],
+                            dtype=np.float64)
+            return cls(kind, type_name, dtype, shape_t, data.reshape(shape_t))
+        text = plain.get("text") if kind == "str" else None
+        if kind == "sequence":
+            text = f"length {plain['length']}"
         return cls(kind, type_name, dtype, shape_t, None, text)
 
     def describe(self) -> str:
@@ -126,9 +136,69 @@ class Value:
                 return f"an object of type {self.type}"
 
 
-def _fills(shape: tuple[int, ...] | None, size: int) -> bool:
-    """Is `shape` a real shape for exactly `size` numbers (no -1 to let reshape guess)?"""
-    return shape is not None and all(n >= 0 for n in shape) and math.prod(shape) == size
+_DESCRIPTION_KEYS = frozenset({"kind", "type", "dtype", "shape", "data", "text", "length"})
+
+
+def check_description(plain: Any, budget: list[int]) -> dict[str, Any]:  # noqa: C901 - one branch per description kind: the schema, kept flat to be audited
+    """Check one value description against the schema `describe` writes, exactly: known keys,
+    exact types, bounded texts and shapes, real data that fills its shape with numbers (finite,
+    or the names nan/inf/-inf that `describe` uses). `budget` holds the numbers the whole report
+    may still carry and is spent here. Linear in the description's size; raises `Unreadable`."""
+    if type(plain) is not dict or not set(plain) <= _DESCRIPTION_KEYS:
+        raise Unreadable("a value description")
+    kind, type_name = plain.get("kind"), plain.get("type")
+    if type(kind) is not str or kind not in KINDS or type(type_name) is not str:
+        raise Unreadable("a value's kind or type")
+    checked: dict[str, Any] = {"kind": kind, "type": printable(type_name[:80])}
+    if "dtype" in plain:
+        if type(plain["dtype"]) is not str:
+            raise Unreadable("dtype")
+        checked["dtype"] = printable(plain["dtype"][:20])
+    if "shape" in plain:
+        checked["shape"] = _shape(plain["shape"])
+    if kind == "real":
+        checked["data"] = _data(plain.get("data"), checked.get("shape"), budget)
+    elif kind == "str":
+        if type(plain.get("text")) is not str:
+            raise Unreadable("text")
+        checked["text"] = printable(plain["text"][:60])
+    elif kind == "sequence":
+        length = plain.get("length")
+        if type(length) is not int or not 0 <= length < 2**63:
+            raise Unreadable("length")
+        checked["length"] = length
+    return checked
+
+
+def printable(text: str) -> str:
+    """`text` as valid Unicode: a lone surrogate (JSON can carry one) becomes '?', so printing
+    or storing what a program sent can never fail."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _shape(shape: Any) -> list[int]:
+    if type(shape) is not list or len(shape) > MAX_DIMS:
+        raise Unreadable("shape")
+    if not all(type(n) is int and 0 <= n < 2**40 for n in shape):
+        raise Unreadable("shape")
+    return shape
+
+
+def _data(data: Any, shape: list[int] | None, budget: list[int]) -> list[float | str]:
+    """Real data: exactly prod(shape) numbers, within the report's remaining budget."""
+    if shape is None or type(data) is not list or len(data) > MAX_ELEMENTS:
+        raise Unreadable("data")
+    if len(data) != math.prod(shape) or len(data) > budget[0]:
+        raise Unreadable("data does not fill its shape")
+    budget[0] -= len(data)
+    for v in data:
+        kind = type(v)
+        if kind is float:
+            if not math.isfinite(v):
+                raise Unreadable("a number that is not finite")
+        elif not (kind is str and v in _NAMED):
+            raise Unreadable("data")
+    return data
 
 
 def format_value(array: np.ndarray | None, digits: int = 8) -> str:

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -28,13 +29,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import confine, sandbox_notes, submission
 from autograder import exercise as exercises
-from autograder import sandbox as sandbox_module
-from autograder import submission
 from autograder.grading import FULL_MARKS, Grade, grade
 from autograder.report import submit_text
 from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
-from tests.adversarial.processes import leftovers
+from autograder.sandbox_protocol import STRETCH
+from tests.adversarial.processes import MARKER, leftovers
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -77,6 +78,27 @@ def listener() -> Iterator[socket.socket | None]:
     server.setblocking(False)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def unix_listeners() -> Iterator[list[socket.socket]]:
+    """What cheat_unix_socket.py tries: a socket file in /dev/shm and an abstract socket."""
+    servers = []
+    for address in (f"/dev/shm/{MARKER}.sock", f"\0{MARKER}"):
+        server = socket.socket(socket.AF_UNIX)
+        try:
+            server.bind(address)
+        except OSError:
+            server.close()
+            continue
+        server.listen()
+        server.setblocking(False)
+        servers.append(server)
+    yield servers
+    for server in servers:
+        server.close()
+    with contextlib.suppress(OSError):
+        os.unlink(f"/dev/shm/{MARKER}.sock")
 
 
 def case_uid(shared: Sandbox) -> int | None:
@@ -126,7 +148,8 @@ def test_security_md_lists_every_case() -> None:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[case["file"] for case in TABLE])
-def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener):
+def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener,
+                                                         unix_listeners):
     missing = lacking(shared_sandbox, case.get("requires", []))
     if missing:
         pytest.skip("; ".join(WHY[need] for need in missing))
@@ -150,11 +173,12 @@ def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, b
     for text_ in case.get("output_lacks", []):
         assert all(text_ not in run.output for run in result.runs), text_
     assert not stray, f"the case left files outside its directory: {stray}"
-    assert elapsed < 2 * basic.limits.time + 5
+    assert elapsed < STRETCH * basic.limits.time + 5
     assert leftovers(shared_sandbox.pid, case_uid(shared_sandbox)) == []
-    if listener is not None:
-        with pytest.raises(BlockingIOError):
-            listener.accept()
+    for server in [listener, *unix_listeners]:
+        if server is not None:
+            with pytest.raises(BlockingIOError):
+                server.accept()
 
 
 def grader_state() -> tuple[Any, ...]:
@@ -189,9 +213,10 @@ def test_confinement_is_complete_when_the_grader_runs_as_root(shared_sandbox):
     if os.geteuid() != 0:
         pytest.skip("not root: cases keep the grader's uid and namespaces depend on user "
                     "namespaces (see SECURITY.md)")
-    assert shared_sandbox.confinement == {"network_isolated": True, "paths_hidden": True,
-                                          "pid_namespace": True, "uid": 65534,
-                                          "stdlib_readable": True}
+    confinement = dict(shared_sandbox.confinement)
+    assert confinement.pop("uid") in confine.CASE_UIDS  # a uid of its own, not the grader's
+    assert confinement == {"network_isolated": True, "paths_hidden": True, "pid_namespace": True,
+                           "stdlib_readable": True}
 
 
 SHOW_IDENTITY = """
@@ -231,26 +256,33 @@ def secret_outside_tmp() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
-def test_hidden_paths_are_unreadable_and_only_they(shared_sandbox, secret_outside_tmp):
+def test_nothing_outside_the_allow_list_exists_and_hidden_paths_inside_it_are_covered(
+        shared_sandbox, secret_outside_tmp):
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
     program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
     job = Job(program, "peek.py", None, {"seen": "seen"})
-    shown = shared_sandbox.run(job)
-    hidden = shared_sandbox.run(replace(job, hide_paths=(str(secret_outside_tmp),)))
-    assert shown.values["seen"].text == "the grades"  # readable to the case's uid...
+    assert shared_sandbox.run(job).values["seen"].text == "FileNotFoundError"
+    zones = "/usr/share/zoneinfo/UTC"
+    if not Path(zones).is_file():
+        pytest.skip("no time zone data to hide")
+    program = READ_SECRET.format(path=zones).replace("secret.read()", "secret.read(4)")
+    job = Job(program, "peek.py", None, {"seen": "seen"})
+    assert shared_sandbox.run(job).values["seen"].text == "TZif"  # in the allow-list...
+    hidden = shared_sandbox.run(replace(job, hide_paths=("/usr/share/zoneinfo",)))
     assert hidden.values["seen"].text == "PermissionError"  # ...until the sandbox hides it
 
 
-def test_the_gradebook_is_hidden_even_if_created_after_the_sandbox(shared_sandbox, monkeypatch,
-                                                                   secret_outside_tmp):
-    """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is hidden all the same."""
+def test_the_gradebook_does_not_exist_for_a_case_even_if_created_after_the_sandbox(
+        shared_sandbox, monkeypatch, secret_outside_tmp):
+    """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is not there all the
+    same (it is not in the allow-list)."""
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
     monkeypatch.setenv("GDLAB_HOME", str(secret_outside_tmp))
     program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
     run = shared_sandbox.run(Job(program, "peek.py", None, {"seen": "seen"}))
-    assert run.values["seen"].text == "PermissionError"
+    assert run.values["seen"].text == "FileNotFoundError"
 
 
 def test_the_default_hidden_paths_are_the_references_and_the_gradebook(monkeypatch, tmp_path):
@@ -273,12 +305,12 @@ def test_a_case_that_cannot_be_confined_is_not_run(shared_sandbox):
 
 
 def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
-    monkeypatch.setattr(sandbox_module, "_warned", set())
+    monkeypatch.setattr(sandbox_notes, "_warned", set())
     weak = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
             "uid": os.getuid(), "stdlib_readable": False}
-    with caplog.at_level(logging.WARNING, logger="gdlab.sandbox"):
-        sandbox_module._warn_missing(weak)
-        sandbox_module._warn_missing(weak)
+    with caplog.at_level(logging.INFO, logger="gdlab.sandbox"):
+        sandbox_notes.warn_missing(weak)
+        sandbox_notes.warn_missing(weak)
     messages = [r.getMessage() for r in caplog.records if r.name == "gdlab.sandbox"]
     assert len(messages) == 5 == len(set(messages))
     assert any("network" in m for m in messages)
@@ -298,3 +330,113 @@ def test_a_killed_worker_is_replaced(shared_sandbox, basic):
     again = grade(basic, submission.load(CASES / "legit_reference.py"), seed=SEED,
                   sandbox=shared_sandbox)
     assert again.verdict == FULL_MARKS
+
+
+SLEEP_IN_NEW_SESSIONS = f"""
+import os, sys, time
+for _ in range(3):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)",
+                                      "{MARKER}"])
+        os._exit(0)
+time.sleep(60)
+"""
+
+
+def test_when_the_worker_dies_mid_job_every_process_of_the_case_dies_too(basic):
+    """The grader kills the job's child (PID 1 of its namespace, in a session of its own)
+    through a pidfd when the worker stops answering, so nothing of the case outlives it."""
+    with Sandbox() as own:
+        if not own.confinement["pid_namespace"]:
+            pytest.skip(WHY["pid_namespace"])
+        worker = own.pid
+        assert worker is not None
+
+        def kill_worker_soon() -> None:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(
+                    MARKER in p.cmdline for p in leftovers(None, None, grace=0)):
+                time.sleep(0.05)
+            os.kill(worker, signal.SIGKILL)  # the worker only, not its session
+
+        killer = threading.Thread(target=kill_worker_soon)
+        killer.start()
+        run = own.run(Job(SLEEP_IN_NEW_SESSIONS, "sleeper.py", None, {}, Limits(time=30.0)))
+        killer.join()
+        assert run.status == "sandbox_failure"
+        assert leftovers(None, None) == []
+
+
+def test_the_time_limit_is_cpu_time_with_room_for_a_busy_machine(shared_sandbox):
+    """A case is stopped once it has used its limit in CPU time; while it has not (it waits, or
+    the machine is busy) it may run up to STRETCH times the limit in wall-clock time."""
+    limits = Limits(time=0.5)
+    waits = shared_sandbox.run(Job("import time\ntime.sleep(1.0)\nx = 1\n", "w.py", None,
+                                   {"x": "x"}, limits))
+    spins = shared_sandbox.run(Job("while True:\n    pass\n", "s.py", None, {}, limits))
+    sleeps = shared_sandbox.run(Job("import time\ntime.sleep(30)\n", "z.py", None, {}, limits))
+    assert waits.status == "finished"
+    assert spins.status == "timeout" and spins.seconds < STRETCH * 0.5 + 0.5
+    assert sleeps.status == "timeout" and STRETCH * 0.5 - 0.1 < sleeps.seconds < 5
+
+
+ALLOWED_IMPORTS = """
+import importlib.util, os, sys
+import numpy.testing, numpy.linalg
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.plot([1, 2], [3, 4])
+plt.savefig("curve.png")
+plotted = os.path.getsize("curve.png") > 0
+pandas = importlib.util.find_spec("pandas") is None or bool(__import__("pandas").DataFrame)
+import autograder
+checkout = os.path.dirname(os.path.dirname(autograder.__file__))
+seen = sorted(os.listdir(checkout)) if os.path.isdir(checkout) else "absent"
+try:
+    import solutions
+    references = "importable"
+except ImportError:
+    references = "absent"
+"""
+
+
+def test_a_case_imports_the_allowed_packages_and_sees_nothing_of_gdlab(shared_sandbox):
+    """Package by package: numpy (and numpy.testing), matplotlib with a writable config
+    folder, pandas when installed; neither the references nor gdlab's source are there (the
+    loaded worker code is in the case's memory only)."""
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    names = {"plotted": "plotted", "pandas": "pandas", "seen": "str(seen)",
+             "references": "references"}
+    run = shared_sandbox.run(Job(ALLOWED_IMPORTS, "imports.py", None, names, Limits(time=20)))
+    assert run.status == "finished", run.error
+    assert float(run.values["plotted"].array) == 1.0
+    assert float(run.values["pandas"].array) == 1.0
+    assert run.values["references"].text == "absent"
+    assert "source" not in run.values["seen"].text and "autograder" not in run.values["seen"].text
+
+
+GIVEN_FILE = """
+import data_prep
+given = open("data_prep.py").read(10)
+try:
+    open("data_prep.py", "a").write("x")
+    changed = "changed"
+except OSError as error:
+    changed = type(error).__name__
+"""
+
+
+def test_the_exercises_given_files_lie_read_only_beside_the_program(shared_sandbox):
+    if not shared_sandbox.confinement["paths_hidden"]:
+        pytest.skip(WHY["paths_hidden"])
+    data_prep = exercises.get("gradient").folder / "data_prep.py"
+    names = {"given": "given", "changed": "changed"}
+    run = shared_sandbox.run(Job(GIVEN_FILE, "g.py", None, names, Limits(time=20),
+                                 files=(str(data_prep),)))
+    assert run.status == "finished", run.error
+    assert run.values["given"].text == data_prep.read_text()[:10]
+    assert run.values["changed"].text in ("OSError", "PermissionError")  # read-only
