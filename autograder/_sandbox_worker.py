@@ -39,8 +39,10 @@ from typing import Any
 import numpy  # warm: every forked case starts with numpy imported
 
 from autograder import confine
+from autograder.frames import from_plain as given_from_plain
+from autograder.frames import needs_pandas
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
-from autograder.values import describe, given_from_plain
+from autograder.values import describe
 
 PR_SET_CHILD_SUBREAPER = 36
 RESULT_FD, CONTROL_FD, HIGH_FD = 3, 4, 100
@@ -87,6 +89,8 @@ def run_job(job: dict[str, Any], plan: confine.Plan, pids: confine.PidNamespaces
     stop at the first case after which the rest could only fail alike. Returns the answer and
     the clean-up (kill, reap, sweep), which must run before the next job."""
     limits = job["limits"]
+    if needs_pandas(job["cases"]) or "pandas" in job["source"]:
+        import pandas  # noqa: F401  (once per worker: every later child starts pandas-warm)
     workdir = None if plan.namespaces else _fallback_workdir(plan)
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -420,7 +424,8 @@ def _run_program(job: dict[str, Any], given: dict[str, Any] | None) -> dict[str,
     try:
         names = None if given is None else tuple(given)
         if names not in _compiled:  # the hidden cases share their names: compile once for all
-            _compiled[names] = compile_program(job["source"], filename, names)
+            _compiled[names] = compile_program(job["source"], filename, names,
+                                               job["quantities"].values())
         code = _compiled[names]
     except SyntaxError as error:
         return {"status": "syntax_error", "error": _error_info(error, filename, error.lineno)}

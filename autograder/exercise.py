@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from autograder import frames
 from autograder.errors import UserError
+from autograder.program import ALIAS_SEPARATOR
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
-from autograder.values import given_to_plain
 
 
 class ExerciseError(UserError):
@@ -39,6 +40,11 @@ class Quantity:
     about: str
     #: What to evaluate in the student's namespace; usually just the variable's name.
     expr: str
+    #: Other names the lesson used for it (its first edition's): found there, full credit.
+    aliases: tuple[str, ...] = ()
+    #: An intermediate the original quiz did not ask for: checked (for no points) and used for
+    #: diagnosis and carried-forward credit when the program defines it, never missed.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,17 @@ class GivenRule:
     params: tuple[float, float]
     shape: tuple[str | int, ...] | None
     round: int | None
+    #: Other names a student's file may bind it to (``weights`` for ``w``).
+    aliases: tuple[str, ...] = ()
+    #: ``"DataFrame"`` or ``"Series"``: handed out as pandas objects, like the original's data.
+    pandas: str | None = None
+    #: A DataFrame's column names (the first ones used; more columns get ``x<i>``).
+    columns: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """How the worker knows this value: its name and aliases (see `program`)."""
+        return ALIAS_SEPARATOR.join((self.name, *self.aliases))
 
     def draw(self, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
         shape = None if self.shape is None else tuple(
@@ -111,6 +128,8 @@ class GivenRule:
             value = np.round(value, self.round)
         if shape is None:
             return value.item()
+        if self.pandas is not None:
+            return frames.as_pandas(np.asarray(value), self.pandas, self.columns, self.name)
         return np.asarray(value)
 
 
@@ -126,10 +145,13 @@ class Case:
     given: dict[str, Any] | None
     key: tuple[Any, ...] = ()
 
-    def given_plain(self) -> dict[str, Any] | None:
+    def given_plain(self, keys: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """The given values for the worker; `keys` renames them (name -> key with aliases)."""
         if self.given is None:
             return None
-        return {name: given_to_plain(value) for name, value in self.given.items()}
+        keys = keys or {}
+        return {keys.get(name, name): frames.to_plain(value)
+                for name, value in self.given.items()}
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,11 @@ class Exercise:
     @property
     def given_names(self) -> list[str]:
         return [rule.name for rule in self.given_rules]
+
+    @cached_property
+    def given_keys(self) -> dict[str, str]:
+        """Given name -> the key the worker looks it up by (with its aliases)."""
+        return {rule.name: rule.key for rule in self.given_rules}
 
     @cached_property
     def quantity_exprs(self) -> dict[str, str]:
@@ -227,7 +254,8 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
     if reference is None:
         reference = (folder / script).read_text(encoding="utf-8")
     quantities = tuple(
-        Quantity(name, float(q["points"]), q.get("about", ""), q.get("expr", name))
+        Quantity(name, 0.0 if q.get("optional") else float(q["points"]), q.get("about", ""),
+                 q.get("expr", name), tuple(q.get("aliases", ())), bool(q.get("optional")))
         for name, q in spec["quantities"].items())
     mistakes = tuple(Mistake(m["quantity"], m["name"], m["hint"], _edits(m["replace"]))
                      for m in spec.get("mistakes", []))
@@ -293,8 +321,12 @@ def _given_rule(name: str, rule: dict[str, Any]) -> GivenRule:
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"given {name}: bounds must be finite")
     shape = rule.get("shape")
+    pandas = rule.get("pandas")
+    if pandas not in (None, "DataFrame", "Series"):
+        raise ValueError(f"given {name}: pandas is DataFrame or Series, not {pandas!r}")
     return GivenRule(name, dist, (low, high), None if shape is None else tuple(shape),
-                     rule.get("round"))
+                     rule.get("round"), tuple(rule.get("aliases", ())), pandas,
+                     tuple(rule.get("columns", ())))
 
 
 def solutions_root() -> Path:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder import names
 from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
@@ -118,8 +119,9 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         for oracle in oracles:
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
-                                     exercise.quantity_exprs, exercise.limits,
-                                     cases=tuple(case.given_plain() for case in cases)))
+                                     names.job_quantities(exercise), exercise.limits,
+                                     cases=tuple(case.given_plain(exercise.given_keys)
+                                                 for case in cases)))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
@@ -127,13 +129,14 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             if stopped or index >= len(runs):  # the sandbox stops after a run the rest repeat
                 result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
                 continue
-            run = runs[index]
+            run, aliased = names.resolve(exercise, runs[index])
             problem = _problem(run, program, exercise.limits.time)
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))
             frozen = _frozen(oracle, run, published) if published else frozenset()
             frozen_anywhere |= frozen
-            result.checks.extend(check_case(oracle, run, problem, len(cases), frozen))
+            result.checks.extend(_noted(check_case(oracle, run, problem, len(cases), frozen),
+                                        exercise, aliased))
             published = published or (oracle, run)
             if run.status in _STOP_STATUSES:
                 stopped = f"not run: on the {case.name} case {problem}"
@@ -142,6 +145,17 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             sandbox.close()
     result.checks = [_revoke(c, frozen_anywhere) for c in result.checks]
     return result
+
+
+def _noted(checks: list[Check], exercise: Exercise, aliased: dict[str, str]) -> list[Check]:
+    """A value found under an earlier name of the lesson says so, in one line."""
+    noted = []
+    for check in checks:
+        if check.quantity in aliased:
+            note = names.alias_note(exercise.quantity(check.quantity), aliased[check.quantity])
+            check = replace(check, message=f"{check.message} ({note})")
+        noted.append(check)
+    return noted
 
 
 def _revoke(check: Check, frozen: frozenset[str]) -> Check:
@@ -162,7 +176,7 @@ def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
     """Checks for a case skipped because an earlier run showed the rest would fail alike."""
     return [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0, q.points / n_cases,
                   format_value(oracle.expected[q.name]), "-", reason)
-            for q in oracle.exercise.quantities]
+            for q in oracle.exercise.quantities if not q.optional]
 
 
 def _frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
@@ -190,6 +204,8 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         worth = quantity.points / n_cases
         expected = oracle.expected[quantity.name]
         received = run.values.get(quantity.name, Value.missing())
+        if names.left_out(quantity, received):
+            continue
         base = {"quantity": quantity.name, "case": case.name, "visible": case.visible,
                 "max_score": worth, "expected": format_value(expected),
                 "received": received.describe()}
