@@ -22,7 +22,7 @@ import numpy as np
 
 from autograder import frames
 from autograder.errors import UserError
-from autograder.program import ALIAS_SEPARATOR
+from autograder.program import ALIAS_SEPARATOR, SOFT
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
 
@@ -146,11 +146,13 @@ class Case:
     key: tuple[Any, ...] = ()
 
     def given_plain(self, keys: dict[str, str] | None = None) -> dict[str, Any] | None:
-        """The given values for the worker; `keys` renames them (name -> key with aliases)."""
+        """The given values for the worker; `keys` renames them (name -> key with aliases).
+        The published values may be missing from a file (it then runs as written there)."""
         if self.given is None:
             return None
         keys = keys or {}
-        return {keys.get(name, name): frames.to_plain(value)
+        soft = SOFT if self.visible else ""
+        return {soft + keys.get(name, name): frames.to_plain(value)
                 for name, value in self.given.items()}
 
 
@@ -229,9 +231,24 @@ class Exercise:
         if self.published is None:
             if data is not None:
                 raise ExerciseError(f"{self.id} reads no data file; --data does not apply")
-            return Case("published", visible=True, given=None, key=("published",))
-        given, digest = _prepare(self.folder, self.published, data)
-        return Case("published", visible=True, given=given, key=("published", digest))
+            return Case("published", visible=True, given=self._published_values({}, ""),
+                        key=("published",))
+        prepared, digest = _prepare(self.folder, self.published, data)
+        return Case("published", visible=True, given=self._published_values(prepared, digest),
+                    key=("published", digest))
+
+    def _published_values(self, prepared: dict[str, Any], digest: str) -> dict[str, Any]:
+        """Every given value as the lesson hands it out (run once per process)."""
+        from autograder import published_given
+
+        key = (self.id, hash(self.reference), digest)
+        if key not in _PUBLISHED:
+            try:
+                _PUBLISHED[key] = published_given.values(self, prepared)
+            except Exception as error:  # the reference's own given block: an author's mistake
+                raise ExerciseError(f"{self.id}: cannot read the published given values "
+                                    f"({type(error).__name__}: {error})") from None
+        return _PUBLISHED[key]
 
 
 def load(folder: Path, reference: str | None = None) -> Exercise:
@@ -288,6 +305,7 @@ def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:
 
 _DRAWN: dict[tuple[str, int, int], list[Case]] = {}
 _PREPARED: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+_PUBLISHED: dict[tuple[str, int, str], dict[str, Any]] = {}
 
 
 def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dict[str, Any], str]:

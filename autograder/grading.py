@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from autograder import names
+from autograder import names, published_given
 from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
@@ -72,6 +72,8 @@ class Grade:
     checks: list[Check] = field(default_factory=list)
     runs: list[CaseRun] = field(default_factory=list)
     max_score: float = 0.0
+    #: Things the student should know that cost nothing (a given value the file changed).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -97,7 +99,8 @@ class Grade:
         return {"exercise": self.exercise, "student": self.student, "file": self.file,
                 "seed": self.seed, "score": self.score, "max_score": self.max_score,
                 "verdict": self.verdict, "mistakes": self.mistakes,
-                "checks": [asdict(c) for c in self.checks], "runs": [asdict(r) for r in self.runs]}
+                "checks": [asdict(c) for c in self.checks], "runs": [asdict(r) for r in self.runs],
+                "notes": list(self.notes)}
 
 
 def new_seed() -> int:
@@ -111,7 +114,8 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
     hidden ones drawn from `seed`."""
     cases = exercise.cases(seed, hidden=hidden, data=data)
     result = Grade(exercise.id, student, program.path.name, seed if hidden else None,
-                   max_score=exercise.max_score)
+                   max_score=exercise.max_score,
+                   notes=published_given.changes(exercise, program.source))
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox()
     try:

@@ -16,6 +16,7 @@ back to its first binding anywhere.
 
 A given value may be known under other names (the lesson's other editions: ``weights`` for
 ``w``): its key is then ``"w|weights"``, and whichever of those names the file binds gets it.
+A key starting with ``?`` may be missing from the file (the published case's values).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from collections.abc import Iterable
 GIVEN_NAME = "__gdlab_given__"
 #: Separates a given value's name from its aliases in a given key (``"w|weights"``).
 ALIAS_SEPARATOR = "|"
+#: Starts a given key the program may lack (the published case: a file without that binding
+#: runs as written; the hidden cases say what is missing).
+SOFT = "?"
 
 
 class GivenNotFound(Exception):
@@ -112,7 +116,7 @@ def given_bindings(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] 
     """Where each given value is put in place: statement index -> {bound name: given key}.
 
     Also the keys found nowhere, and the line of the first graded statement (for messages)."""
-    names_of = {key: key.split(ALIAS_SEPARATOR) for key in keys}
+    names_of = {key: key.removeprefix(SOFT).split(ALIAS_SEPARATOR) for key in keys}
     key_of = {name: key for key, names in names_of.items() for name in names}
     stop = first_graded(tree, graded, set(key_of))
     found: dict[int, dict[str, str]] = {}
@@ -179,6 +183,7 @@ def inject_given(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = 
     """Rewrite every binding of a given value (see the module's docstring) into a lookup."""
     keys = list(keys)
     found, missing, line = given_bindings(tree, keys, graded)
+    missing = [key for key in missing if not key.startswith(SOFT)]
     if missing:
         raise GivenNotFound(missing, line)
     body: list[ast.stmt] = []
