@@ -135,12 +135,19 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
                 continue
             run, aliased = names.resolve(exercise, runs[index])
             problem = _problem(run, program, exercise.limits.time)
+            if published and problem:
+                problem += _size_hint(run, published[1])
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))
             frozen = _frozen(oracle, run, published) if published else frozenset()
+            sized = _shape_hint(oracle, run, published[0]) if published else set()
             frozen_anywhere |= frozen
-            result.checks.extend(_noted(check_case(oracle, run, problem, len(cases), frozen),
-                                        exercise, aliased))
+            checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise,
+                            aliased)
+            result.checks.extend(
+                replace(c, message=f"{c.message}; it has the published case's shape: {SIZE_HINT}")
+                if c.quantity in sized and not c.passed and SIZE_HINT not in c.message else c
+                for c in checks)
             published = published or (oracle, run)
             if run.status in _STOP_STATUSES:
                 stopped = f"not run: on the {case.name} case {problem}"
@@ -258,6 +265,30 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         checks.append(Check(**base, passed=False, score=0.0, message=message, mistake=name,
                             hint=hint, built_on=diagnosis.upstream))
     return checks
+
+
+#: Words of numpy's errors about sizes: a hidden case with other sizes hits them first.
+_SIZE_WORDS = ("shape", "size", "aligned", "broadcast", "out of bounds", "dimension")
+SIZE_HINT = ("the published case ran, and this case has other sizes: is a size typed in (4 "
+             "instead of len(x) or x.shape) rather than read from the given values?")
+
+
+def _size_hint(run: RunResult, published: RunResult) -> str:
+    """A crash about sizes on a case the published one survived points at a typed-in size."""
+    error = run.error or {}
+    if (run.status == "raised" and published.status == "finished"
+            and error.get("type") in ("ValueError", "IndexError")
+            and any(w in str(error.get("message", "")) for w in _SIZE_WORDS)):
+        return f"; {SIZE_HINT}"
+    return ""
+
+
+def _shape_hint(oracle: Oracle, run: RunResult, published: Oracle) -> set[str]:
+    """Quantities that arrived with the published case's shape where this case's differs."""
+    return {name for name, value in run.values.items()
+            if name in oracle.expected and value.kind == "real" and value.shape is not None
+            and value.shape == published.expected[name].shape
+            != oracle.expected[name].shape}
 
 
 def _correct(received: Value) -> str:

@@ -16,7 +16,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder import submission
-from autograder.grading import FULL_MARKS, Grade, grade
+from autograder.grading import FULL_MARKS, TYPED_IN, Grade, grade
 from autograder.sandbox import Sandbox
 from tests.conftest import REPO, checks_for, stub
 from tests.test_gradient import (
@@ -195,7 +195,7 @@ def test_without_a_data_file_the_synthetic_default_is_used_and_labelled(
 
 def test_hard_coded_final_weights_fail_the_hidden_cases(backprop: exercises.Exercise,
                                                         grade_text: GradeText) -> None:
-    """Typing in the published arrays passes the visible checks and no hidden case."""
+    """Typing in the published arrays earns nothing: they stay the same on every case."""
     text = stub(backprop)
     for name, value in (("del_w_hidden_output", SYNTHETIC_DEL_W_HO),
                         ("del_w_input_hidden", SYNTHETIC_DEL_W_IH),
@@ -204,9 +204,10 @@ def test_hard_coded_final_weights_fail_the_hidden_cases(backprop: exercises.Exer
         assert text.count(f" {name} = None\n") == 1
         text = text.replace(f" {name} = None\n", f" {name} = np.array({value})\n")
     result = grade_text(backprop, text, seed=5)
-    assert all(c.passed for c in result.checks if c.visible)
-    assert not any(c.passed for c in result.checks if not c.visible)
-    assert result.score == pytest.approx(backprop.max_score / (1 + backprop.hidden_cases))
+    # Typed in: right on the published case only, so it earns nothing anywhere (named there).
+    assert not any(c.passed for c in result.checks)
+    assert {c.mistake for c in result.checks if c.visible} == {TYPED_IN[0]}
+    assert result.score == 0
 
 
 def test_hidden_cases_vary_the_number_of_hidden_units(backprop: exercises.Exercise) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder import reference
-from autograder.grading import Grade
+from autograder.grading import TYPED_IN, Grade
 from tests.conftest import REPO, checks_for, stub
 
 GradeText = Callable[..., Grade]
@@ -53,7 +53,7 @@ def test_the_solution_prints_the_published_output_exactly() -> None:
 
 def test_hard_coded_published_values_fail_every_hidden_case(
         backprop: exercises.Exercise, grade_text: GradeText) -> None:
-    """Typing in the published numbers passes the visible checks and nothing else."""
+    """Typing in the published numbers earns nothing: they stay the same on every case."""
     values = {
         "error": "0.11502656915007464",
         "output_error_term": "0.028730669543515018",
@@ -68,9 +68,10 @@ def test_hard_coded_published_values_fail_every_hidden_case(
     for name, value in values.items():
         text = re.sub(rf"^{name} = None$", f"{name} = {value}", text, flags=re.M)
     result = grade_text(backprop, text, seed=SQUARE_SEED)
-    assert all(c.passed for c in result.checks if c.visible)
-    assert not any(c.passed for c in result.checks if not c.visible)
-    assert result.score == pytest.approx(backprop.max_score / (1 + backprop.hidden_cases))
+    # Typed in: right on the published case only, so it earns nothing anywhere (named there).
+    assert not any(c.passed for c in result.checks)
+    assert {c.mistake for c in result.checks if c.visible} == {TYPED_IN[0]}
+    assert result.score == 0
 
 
 def test_a_wrong_error_is_carried_through_the_whole_backward_pass(

@@ -150,5 +150,8 @@ def test_a_missing_given_block_is_explained(basic, grade_text):
     text = text.replace("h = np.dot(x, w)", "h = np.dot(x, np.array([0.5, -0.5, 0.3, 0.1]))")
     result = grade_text(basic, text)
     hidden = [r for r in result.runs if not r.visible]
-    assert "`w` is not assigned at the top level" in (hidden[0].problem or "")
+    assert hidden[0].problem == (
+        "the given value `w` (or `weights`) is not assigned before your first answer line "
+        "(line 26): looked for `w = …` or `from data_prep import w` outside any function, loop "
+        "or block; keep the given block as it was handed out")
     assert not any(c.passed for c in result.checks if not c.visible)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from autograder import exercise as exercises
-from autograder.grading import FULL_MARKS, Grade
+from autograder.grading import FULL_MARKS, TYPED_IN, Grade
 from tests.conftest import REPO, checks_for, stub
 
 GradeText = Callable[..., Grade]
@@ -53,7 +53,7 @@ def test_hidden_cases_are_networks_of_other_sizes(multilayer: exercises.Exercise
 
 def test_hard_coded_published_values_fail_every_hidden_case(multilayer: exercises.Exercise,
         grade_text: GradeText) -> None:
-    """Typing in the published arrays passes the visible checks and nothing else."""
+    """Typing in the published arrays earns nothing: they stay the same on every case."""
     values = {
         "hidden_layer_in": "[-0.3436549385998425, -0.2980136774378455, 0.00097361658356425]",
         "hidden_layer_out": "[0.41492192287919555, 0.4260431278994376, 0.5002434041266636]",
@@ -64,9 +64,10 @@ def test_hard_coded_published_values_fail_every_hidden_case(multilayer: exercise
     for name, value in values.items():
         text = text.replace(f"{name} = None", f"{name} = np.array({value})")
     result = grade_text(multilayer, text, seed=SQUARE_SEED)
-    assert all(c.passed for c in result.checks if c.visible)
-    assert not any(c.passed for c in result.checks if not c.visible)
-    assert result.score == pytest.approx(multilayer.max_score / (1 + multilayer.hidden_cases))
+    # Typed in: right on the published case only, so it earns nothing anywhere (named there).
+    assert not any(c.passed for c in result.checks)
+    assert {c.mistake for c in result.checks if c.visible} == {TYPED_IN[0]}
+    assert result.score == 0
 
 
 def test_a_wrong_hidden_layer_in_costs_that_step_only(multilayer: exercises.Exercise,

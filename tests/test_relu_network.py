@@ -22,7 +22,7 @@ import pytest
 
 from autograder import exercise as exercises
 from autograder import reference
-from autograder.grading import FULL_MARKS
+from autograder.grading import FULL_MARKS, TYPED_IN
 from tests.conftest import REPO, checks_for
 
 EXERCISE = "relu_network"
@@ -228,8 +228,10 @@ def test_hard_coded_published_values_fail_the_hidden_cases(relu, ref, grade_text
                        for q in relu.quantities)
     stub = (REPO / "release" / EXERCISE / relu.script).read_text(encoding="utf-8")
     result = grade_text(relu, stub + typed_in, seed=11)
-    assert all(c.passed for c in result.checks if c.visible)
-    assert not any(c.passed for c in result.checks if not c.visible)
+    # Typed in: right on the published case only, so it earns nothing anywhere (named there).
+    assert not any(c.passed for c in result.checks)
+    assert {c.mistake for c in result.checks if c.visible} == {TYPED_IN[0]}
+    assert result.score == 0
 
 
 def test_hidden_cases_almost_always_make_a_unit_inactive(relu) -> None:
