@@ -47,8 +47,7 @@ def to_plain(value: Any) -> dict[str, Any]:
     numbers = given_to_plain(np.ascontiguousarray(value.to_numpy()))
     index = [_label(i) for i in value.index]
     if isinstance(value, pandas.DataFrame):
-        return {"frame": {**numbers, "index": index,
-                          "columns": [_label(c) for c in value.columns]}}
+        return {"frame": {**numbers, "index": index, "columns": [_label(c) for c in value.columns]}}
     return {"series": {**numbers, "index": index, "name": _label(value.name)}}
 
 
@@ -60,8 +59,9 @@ def from_plain(plain: dict[str, Any]) -> Any:
     """Rebuild a given value (worker side, or a test)."""
     if "frame" in plain:
         body = plain["frame"]
-        return _pandas().DataFrame(given_from_plain(body), index=body["index"],
-                                   columns=body["columns"])
+        return _pandas().DataFrame(
+            given_from_plain(body), index=body["index"], columns=body["columns"]
+        )
     if "series" in plain:
         body = plain["series"]
         return _pandas().Series(given_from_plain(body), index=body["index"], name=body["name"])
@@ -70,5 +70,9 @@ def from_plain(plain: dict[str, Any]) -> Any:
 
 def needs_pandas(cases: list[dict[str, Any] | None]) -> bool:
     """Does any case hand out a pandas object (so the worker should import pandas once)?"""
-    return any(isinstance(v, dict) and ("frame" in v or "series" in v)
-               for case in cases if case for v in case.values())
+    return any(
+        isinstance(v, dict) and ("frame" in v or "series" in v)
+        for case in cases
+        if case
+        for v in case.values()
+    )

@@ -43,12 +43,16 @@ class GivenNotFound(Exception):
             name, *aliases = key.split(ALIAS_SEPARATOR)
             also = f" (or {', '.join(f'`{a}`' for a in aliases)})" if aliases else ""
             parts.append(f"`{name}`{also}")
-        where = (f"before your first answer line (line {first_graded})" if first_graded
-                 else "at the top level of your file")
+        where = (
+            f"before your first answer line (line {first_graded})"
+            if first_graded
+            else "at the top level of your file"
+        )
         super().__init__(
             f"the given value {' and '.join(parts)} is not assigned {where}: looked for "
             f"`{self.names[0]} = …` or `from data_prep import {self.names[0]}` outside any "
-            "function, loop or block; keep the given block as it was handed out")
+            "function, loop or block; keep the given block as it was handed out"
+        )
 
 
 def assigned_names(statement: ast.stmt) -> set[str]:
@@ -111,8 +115,9 @@ def first_graded(tree: ast.Module, graded: Iterable[str], given: set[str]) -> in
     return len(tree.body)
 
 
-def given_bindings(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()
-                   ) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
+def given_bindings(
+    tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()
+) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
     """Where each given value is put in place: statement index -> {bound name: given key}.
 
     Also the keys found nowhere, and the line of the first graded statement (for messages)."""
@@ -158,16 +163,22 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str]) -> list[ast.stmt]:
         kept = [a for a in statement.names if (a.asname or a.name) not in bound]
         if not kept:
             return lookups
-        return [ast.copy_location(ast.ImportFrom(statement.module, kept, statement.level),
-                                  statement), *lookups]
+        return [
+            ast.copy_location(ast.ImportFrom(statement.module, kept, statement.level), statement),
+            *lookups,
+        ]
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         return lookups  # `x = ...`: the given value instead
     target, value = targets[0], statement.value
-    if (len(targets) == 1 and isinstance(target, ast.Tuple | ast.List)
-            and isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts)
-            and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
-            and not reads(value) & set(_target_names(target))):
+    if (
+        len(targets) == 1
+        and isinstance(target, ast.Tuple | ast.List)
+        and isinstance(value, ast.Tuple | ast.List)
+        and len(value.elts) == len(target.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+        and not reads(value) & set(_target_names(target))
+    ):
         # `x, y = a, b`: one assignment per name, the given ones replaced
         parts: list[ast.stmt] = []
         for element, part in zip(target.elts, value.elts, strict=True):
@@ -194,8 +205,9 @@ def inject_given(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = 
     return tree
 
 
-def compile_program(source: str, filename: str, given_names: Iterable[str] | None,
-                    graded: Iterable[str] = ()):
+def compile_program(
+    source: str, filename: str, given_names: Iterable[str] | None, graded: Iterable[str] = ()
+):
     """Parse and compile `source`; with `given_names`, inject the given block first.
 
     `graded` names the quantities (and their aliases): given values are looked for before the

@@ -19,6 +19,7 @@ from autograder import program, reference
 if TYPE_CHECKING:
     from autograder.exercise import Exercise
 
+
 def graded_names(exercise: Exercise) -> list[str]:
     return [n for q in exercise.quantities for n in (q.name, *q.aliases)]
 
@@ -53,14 +54,17 @@ def changes(exercise: Exercise, source: str) -> list[str]:
         if key not in mine or _same(value, mine[key][1]):
             continue
         lesson = key.split(program.ALIAS_SEPARATOR)[0]
-        notes.append(f"your file sets `{name} = {_text(source, value)}`; the lesson hands out "
-                     f"`{lesson} = {_text(exercise.reference, mine[key][1])}`: the published "
-                     "case is graded on the handed-out value")
+        notes.append(
+            f"your file sets `{name} = {_text(source, value)}`; the lesson hands out "
+            f"`{lesson} = {_text(exercise.reference, mine[key][1])}`: the published "
+            "case is graded on the handed-out value"
+        )
     return notes
 
 
-def _last_values(tree: ast.Module, keys: list[str], graded: list[str]
-                 ) -> dict[str, tuple[str, ast.expr]]:
+def _last_values(
+    tree: ast.Module, keys: list[str], graded: list[str]
+) -> dict[str, tuple[str, ast.expr]]:
     """Per given key: the name and right-hand side of its last plain binding."""
     found, _, _ = program.given_bindings(tree, keys, graded)
     last: dict[str, tuple[str, ast.expr]] = {}
@@ -81,9 +85,11 @@ def _value_of(statement: ast.stmt, name: str) -> ast.expr | None:
         for target in targets:
             if isinstance(target, ast.Name) and target.id == name:
                 return statement.value
-            if (isinstance(target, ast.Tuple | ast.List)
-                    and isinstance(statement.value, ast.Tuple | ast.List)
-                    and len(target.elts) == len(statement.value.elts)):
+            if (
+                isinstance(target, ast.Tuple | ast.List)
+                and isinstance(statement.value, ast.Tuple | ast.List)
+                and len(target.elts) == len(statement.value.elts)
+            ):
                 for element, part in zip(target.elts, statement.value.elts, strict=True):
                     if isinstance(element, ast.Name) and element.id == name:
                         return part
@@ -117,14 +123,24 @@ def _evaluate(node: ast.expr, depth: int) -> Any:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
         left = np.asarray(_evaluate(node.left, depth + 1), dtype=np.float64)
         right = np.asarray(_evaluate(node.right, depth + 1), dtype=np.float64)
-        operations = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
-                      ast.Div: np.divide}
+        operations = {
+            ast.Add: np.add,
+            ast.Sub: np.subtract,
+            ast.Mult: np.multiply,
+            ast.Div: np.divide,
+        }
         return operations[type(node.op)](left, right)
     if isinstance(node, ast.List | ast.Tuple) and len(node.elts) <= 10_000:
         return [_evaluate(e, depth + 1) for e in node.elts]
-    if (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
-            and isinstance(node.func, ast.Attribute) and node.func.attr == "array"
-            and isinstance(node.func.value, ast.Name) and node.func.value.id in ("np", "numpy")):
+    if (
+        isinstance(node, ast.Call)
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "array"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("np", "numpy")
+    ):
         return _evaluate(node.args[0], depth + 1)
     raise ValueError("not a plain number")
 
