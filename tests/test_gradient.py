@@ -105,7 +105,7 @@ def train(data: dict[str, Any], epochs: int = 1000,
           learnrate: float = 0.5) -> dict[str, Any]:
     """Full-batch gradient descent written as matrix products: an independent second
     implementation of the quiz (the reference loops over the records)."""
-    features, targets = data["features"], data["targets"]
+    features, targets = np.asarray(data["features"]), np.asarray(data["targets"])
     np.random.seed(42)
     weights = np.random.normal(scale=1 / features.shape[1] ** .5, size=features.shape[1])
     printed = []
