@@ -41,11 +41,18 @@ def values(exercise: Exercise, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def changes(exercise: Exercise, source: str) -> list[str]:
-    """One sentence per given value the file binds to something other than the lesson's."""
+    """One sentence per given value the file binds to something other than the lesson's.
+
+    The student's file is only parsed here, never run; a file too odd to parse (or nested too
+    deep to walk) gets no note."""
     try:
-        student, ours = ast.parse(source), ast.parse(exercise.reference)
+        return _changes(exercise, source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+
+
+def _changes(exercise: Exercise, source: str) -> list[str]:
+    student, ours = ast.parse(source), ast.parse(exercise.reference)
     keys = list(exercise.given_keys.values())
     graded = graded_names(exercise)
     theirs, mine = _last_values(student, keys, graded), _last_values(ours, keys, graded)
