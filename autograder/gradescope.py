@@ -25,7 +25,7 @@ SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
 set -euo pipefail
 cd /autograder/source
-python3 -m pip install --quiet numpy
+python3 -m pip install --quiet numpy pandas
 python3 -m pip install --quiet --no-deps ./gdlab
 """
 
@@ -42,7 +42,7 @@ build-backend = "setuptools.build_meta"
 name = "gdlab"
 version = "{version}"
 requires-python = ">=3.10"
-dependencies = ["numpy"]
+dependencies = ["numpy", "pandas"]
 
 [tool.setuptools.packages.find]
 include = ["autograder*", "solutions*"]
