@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
 
-from autograder import _sandbox_watch, allowlist, confine, rootfs
+from autograder import _sandbox_run, _sandbox_watch, allowlist, confine, rootfs
 from autograder.sandbox_protocol import Request
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -44,6 +44,7 @@ def main() -> None:
     _send(protocol_out, {"confinement": plan.summary(pid_namespace=pids is not None)})
     for line in sys.stdin.buffer:
         request = Request.decode(line)
+        _sandbox_run.warm(request)
         answers, clean_up = _sandbox_watch.run_job(
             request, plan, pids, lambda pid: _send(protocol_out, {"started": pid})
         )

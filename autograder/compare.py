@@ -1,7 +1,9 @@
 """Compare one received value with one expected value, strictly.
 
-Strict about what arrives: real numbers only (no complex, strings, lists posing as arrays or
-ndarray subclasses), the exact shape (nothing passes by broadcasting), finite values. Then close
+Strict about what arrives: real numbers only (no complex, strings, look-alike objects or ndarray
+subclasses), the exact shape (nothing passes by broadcasting), finite values. A list or tuple of
+plain real numbers arrives as the array it spells (`values.describe`) and is held to the same
+rules: students write them, and the lesson's own worked example builds one. Then close
 within ``|received - expected| <= atol + rtol * |expected|`` element by element, as `numpy.isclose`.
 """
 
@@ -37,7 +39,8 @@ def as_real(received: Value) -> np.ndarray | str:
         case "complex":
             return "a complex value; the answer is a real number"
         case "sequence":
-            return f"a Python {received.type}; the answer is a numpy array or number"
+            return (f"a Python {received.type} that is not all plain real numbers of one shape; "
+                    "the answer is a numpy array or number")
         case "str":
             return f"a string ({received.text!r}); the answer is a number"
         case "subclass":

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import published_cache, reference
+from autograder import names, published_cache, reference
 from autograder.compare import as_real, close, compare
 from autograder.exercise import Case, Exercise, ExerciseError, Mistake
 from autograder.values import Value
@@ -84,10 +84,15 @@ class Oracle:
         local = _as_array(steps.evaluate(name, scope))
         tol = self.exercise.rtol, self.exercise.atol
         expected = self.expected[name]
-        wrong = tuple(q for q in steps.reads.get(name, ())
-                      if not compare(self.expected[q], student[q], *tol).ok)
+        wrong = _wrong_upstream(self.exercise, steps, name, student,
+                                lambda q: compare(self.expected[q], student[q], *tol).ok,
+                                lambda q: self._follows(steps, q, student))
         if frozen.intersection(wrong):  # built on copied values: no credit, no local verdict
             return Diagnosis(mistake=self._named_mistake(name, received, student, local=False))
+        optional = [q for q in wrong if self.exercise.quantity(q).optional]
+        if optional:  # a slip in a step worth no points is paid for where it lands
+            return Diagnosis(mistake=self._named_mistake(name, received, student, local=False)
+                             or self._mistake_upstream(name, received, optional))
         if (local is not None and not close(local, expected, *tol)
                 and compare(local, received, *tol).ok):
             return Diagnosis(carried_forward=True, upstream=wrong)
@@ -115,6 +120,25 @@ class Oracle:
             if candidate is None or close(candidate, expected, *tol):
                 continue
             if _same_kind(candidate, received) and compare(candidate, received, *tol).ok:
+                return mistake
+        return None
+
+    def _follows(self, steps: reference.Steps, name: str, student: dict[str, Value]) -> bool:
+        """Is the student's `name` what its step gives on the student's own upstream values?"""
+        local = _as_array(steps.evaluate(name, self._scope_with(student, name)))
+        tol = self.exercise.rtol, self.exercise.atol
+        return local is not None and compare(local, student[name], *tol).ok
+
+    def _mistake_upstream(self, name: str, received: Value, upstream: list[str]
+                          ) -> Mistake | None:
+        """A catalogued mistake in one of `upstream` whose program gives `received` for `name`."""
+        tol = self.exercise.rtol, self.exercise.atol
+        for mistake in self.exercise.mistakes:
+            if mistake.quantity not in upstream:
+                continue
+            candidate = self._mutant_value(mistake, name)
+            if (candidate is not None and not close(candidate, self.expected[name], *tol)
+                    and _same_kind(candidate, received) and compare(candidate, received, *tol).ok):
                 return mistake
         return None
 
@@ -148,13 +172,40 @@ class Oracle:
             return None
 
     def _scope_with(self, student: dict[str, Value], skip: str) -> dict[str, Any]:
-        """The reference's namespace with the student's valid values for the other quantities."""
+        """The reference's namespace with the student's valid values for the other quantities.
+
+        An optional intermediate the student left out (the original quiz did not ask for it)
+        is recomputed from the student's own upstream values, so a later step is judged on what
+        the student's file implies, not on the reference's value."""
         scope = dict(self.namespace)
         for q, value in student.items():
             actual = as_real(value)
             if q != skip and not isinstance(actual, str) and q.isidentifier():
                 scope[q] = actual[()] if actual.ndim == 0 else actual
+        steps = _steps(self.exercise, self.exercise.reference)
+        for quantity in self.exercise.quantities:
+            if (quantity.optional and quantity.name != skip
+                    and names.left_out(quantity, student.get(quantity.name, Value.missing()))):
+                implied = steps.evaluate(quantity.name, scope)
+                if implied is not None:
+                    scope[quantity.name] = implied
         return scope
+
+
+def _wrong_upstream(exercise: Exercise, steps: reference.Steps, name: str,
+                    student: dict[str, Value], right: Any, follows: Any) -> tuple[str, ...]:
+    """The student's wrong quantities that `name`'s step reads. An optional one (worth no
+    points) is looked through when the student left it out or it only carries an earlier slip
+    forward: the wrong ones it reads count instead."""
+    wrong: list[str] = []
+    for q in steps.reads.get(name, ()):
+        quantity = exercise.quantity(q)
+        if names.left_out(quantity, student.get(q, Value.missing())) or (
+                quantity.optional and not right(q) and follows(q)):
+            wrong += _wrong_upstream(exercise, steps, q, student, right, follows)
+        elif not right(q):
+            wrong.append(q)
+    return tuple(dict.fromkeys(wrong))
 
 
 def _same_kind(candidate: np.ndarray, received: Value) -> bool:

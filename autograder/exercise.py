@@ -25,10 +25,11 @@ else:  # Python 3.10 (Gradescope's default image): the same parser, as a backpor
 import numpy as np
 
 from autograder import exercise_schema as schema
+from autograder import frames
 from autograder.errors import UserError
+from autograder.program import ALIAS_SEPARATOR, SOFT
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
-from autograder.values import given_to_plain
 
 
 class ExerciseError(UserError):
@@ -44,6 +45,11 @@ class Quantity:
     about: str
     #: What to evaluate in the student's namespace; usually just the variable's name.
     expr: str
+    #: Other names the lesson used for it (its first edition's): found there, full credit.
+    aliases: tuple[str, ...] = ()
+    #: An intermediate the original quiz did not ask for: checked (for no points) and used for
+    #: diagnosis and carried-forward credit when the program defines it, never missed.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,17 @@ class GivenRule:
     params: tuple[float, float]
     shape: tuple[str | int, ...] | None
     round: int | None
+    #: Other names a student's file may bind it to (``weights`` for ``w``).
+    aliases: tuple[str, ...] = ()
+    #: ``"DataFrame"`` or ``"Series"``: handed out as pandas objects, like the original's data.
+    pandas: str | None = None
+    #: A DataFrame's column names (the first ones used; more columns get ``x<i>``).
+    columns: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """How the worker knows this value: its name and aliases (see `program`)."""
+        return ALIAS_SEPARATOR.join((self.name, *self.aliases))
 
     def draw(self, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
         shape = None if self.shape is None else tuple(
@@ -116,6 +133,8 @@ class GivenRule:
             value = np.round(value, self.round)
         if shape is None:
             return value.item()
+        if self.pandas is not None:
+            return frames.as_pandas(np.asarray(value), self.pandas, self.columns, self.name)
         return np.asarray(value)
 
 
@@ -131,10 +150,15 @@ class Case:
     given: dict[str, Any] | None
     key: tuple[Any, ...] = ()
 
-    def given_plain(self) -> dict[str, Any] | None:
+    def given_plain(self, keys: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """The given values for the worker; `keys` renames them (name -> key with aliases).
+        The published values may be missing from a file (it then runs as written there)."""
         if self.given is None:
             return None
-        return {name: given_to_plain(value) for name, value in self.given.items()}
+        keys = keys or {}
+        soft = SOFT if self.visible else ""
+        return {soft + keys.get(name, name): frames.to_plain(value)
+                for name, value in self.given.items()}
 
 
 @dataclass(frozen=True)
@@ -168,6 +192,11 @@ class Exercise:
     @property
     def given_names(self) -> list[str]:
         return [rule.name for rule in self.given_rules]
+
+    @cached_property
+    def given_keys(self) -> dict[str, str]:
+        """Given name -> the key the worker looks it up by (with its aliases)."""
+        return {rule.name: rule.key for rule in self.given_rules}
 
     @cached_property
     def quantity_exprs(self) -> dict[str, str]:
@@ -209,9 +238,24 @@ class Exercise:
         if self.published is None:
             if data is not None:
                 raise ExerciseError(f"{self.id} reads no data file; --data does not apply")
-            return Case("published", visible=True, given=None, key=("published",))
-        given, digest = _prepare(self.folder, self.published, data)
-        return Case("published", visible=True, given=given, key=("published", digest))
+            return Case("published", visible=True, given=self._published_values({}, ""),
+                        key=("published",))
+        prepared, digest = _prepare(self.folder, self.published, data)
+        return Case("published", visible=True, given=self._published_values(prepared, digest),
+                    key=("published", digest))
+
+    def _published_values(self, prepared: dict[str, Any], digest: str) -> dict[str, Any]:
+        """Every given value as the lesson hands it out (run once per process)."""
+        from autograder import published_given
+
+        key = (self.id, hash(self.reference), digest)
+        if key not in _PUBLISHED:
+            try:
+                _PUBLISHED[key] = published_given.values(self, prepared)
+            except Exception as error:  # the reference's own given block: an author's mistake
+                raise ExerciseError(f"{self.id}: cannot read the published given values "
+                                    f"({type(error).__name__}: {error})") from None
+        return _PUBLISHED[key]
 
 
 def load(folder: Path, reference: str | None = None) -> Exercise:
@@ -241,12 +285,16 @@ def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -
         except FileNotFoundError:
             raise ExerciseError(f"{folder / 'exercise.toml'}: script {spec.script!r} does not "
                                 f"exist in {folder}") from None
-    quantities = tuple(Quantity(name, q.points, q.about, q.expr or name)
-                       for name, q in spec.quantities.items())
+    quantities = tuple(
+        Quantity(name, 0.0 if q.optional else q.points, q.about, q.expr or name,
+                 tuple(q.aliases), q.optional)
+        for name, q in spec.quantities.items())
     mistakes = tuple(Mistake(m.quantity, m.name, m.hint, m.replace) for m in spec.mistakes)
-    rules = tuple(GivenRule(name, rule.distribution, getattr(rule, rule.distribution),
-                            None if rule.shape is None else tuple(rule.shape), rule.round)
-                  for name, rule in spec.cases.given.items())
+    rules = tuple(
+        GivenRule(name, rule.distribution, getattr(rule, rule.distribution),
+                  None if rule.shape is None else tuple(rule.shape), rule.round,
+                  tuple(rule.aliases), rule.pandas, tuple(rule.columns))
+        for name, rule in spec.cases.given.items())
     published = spec.published
     return Exercise(
         id=folder.name, title=spec.title, folder=folder, script=spec.script,
@@ -262,6 +310,7 @@ def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -
 _DRAWN: dict[tuple[str, int, int], list[Case]] = {}
 _MAX_DRAWN = 256
 _PREPARED: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+_PUBLISHED: dict[tuple[str, int, str], dict[str, Any]] = {}
 
 
 def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dict[str, Any], str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -109,9 +109,9 @@ class QuantitySpec(_Spec):
     """One entry per value the student computes, in the program's order."""
 
     points: float = Field(
-        gt=0,
+        ge=0,
         description="Points for this quantity, split evenly over the "
-        "cases (the published one and the hidden ones).",
+        "cases (the published one and the hidden ones); 0 only for an optional one.",
     )
     about: str = Field(
         "", description="What the value is, in the lesson's words (shown in feedback)."
@@ -121,6 +121,23 @@ class QuantitySpec(_Spec):
         description="What to evaluate in the student's namespace "
         "(default: the quantity's own name).",
     )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names the lesson used for it (its first edition's): a value found "
+        "under one gets full credit and a note of the lesson's name.",
+    )
+    optional: bool = Field(
+        False,
+        description="An intermediate the original quiz did not ask for: worth no points, checked "
+        "and used for diagnosis and carried-forward credit when the program defines it, never "
+        "missed when it does not.",
+    )
+
+    @model_validator(mode="after")
+    def _points_unless_optional(self) -> QuantitySpec:
+        if self.points == 0 and not self.optional:
+            raise ValueError("points must be greater than 0 (only an optional quantity has 0)")
+        return self
 
 
 class GivenSpec(_Spec):
@@ -136,6 +153,20 @@ class GivenSpec(_Spec):
     )
     round: int | None = Field(
         None, ge=0, le=15, description="Decimals to keep, so hidden values read well in feedback."
+    )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names a student's file may bind it to (`weights` for `w`).",
+    )
+    pandas: Literal["DataFrame", "Series"] | None = Field(
+        None,
+        description="Hand the value out as a pandas object, as the original lesson did "
+        "(absent: a numpy array or number).",
+    )
+    columns: list[str] = Field(
+        default_factory=list,
+        description="With pandas: a DataFrame's column names (the first ones, as many as its "
+        "columns), or a Series' name.",
     )
 
     @model_validator(mode="after")

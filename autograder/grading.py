@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from autograder import names, published_given
 from autograder.compare import close, compare
 from autograder.diagnose import Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
@@ -72,6 +73,8 @@ class Grade:
     checks: list[Check] = field(default_factory=list)
     runs: list[CaseRun] = field(default_factory=list)
     max_score: float = 0.0
+    #: Things the student should know that cost nothing (a given value the file changed).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -97,7 +100,8 @@ class Grade:
         return {"exercise": self.exercise, "student": self.student, "file": self.file,
                 "seed": self.seed, "score": self.score, "max_score": self.max_score,
                 "verdict": self.verdict, "mistakes": self.mistakes,
-                "checks": [asdict(c) for c in self.checks], "runs": [asdict(r) for r in self.runs]}
+                "checks": [asdict(c) for c in self.checks], "runs": [asdict(r) for r in self.runs],
+                "notes": list(self.notes)}
 
 
 def new_seed() -> int:
@@ -111,7 +115,8 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
     hidden ones drawn from `seed`."""
     cases = exercise.cases(seed, hidden=hidden, data=data)
     result = Grade(exercise.id, student, program.path.name, seed if hidden else None,
-                   max_score=exercise.max_score)
+                   max_score=exercise.max_score,
+                   notes=published_given.changes(exercise, program.source))
     own_sandbox = sandbox is None
     sandbox = sandbox or Sandbox()
     try:
@@ -119,8 +124,9 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         for oracle in oracles:
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
-                                     exercise.quantity_exprs, exercise.limits,
-                                     cases=tuple(case.given_plain() for case in cases),
+                                     names.job_quantities(exercise), exercise.limits,
+                                     cases=tuple(case.given_plain(exercise.given_keys)
+                                                 for case in cases),
                                      files=tuple(str(exercise.folder / f) for f in exercise.files)))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
@@ -129,21 +135,52 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             if stopped or index >= len(runs):  # the sandbox stops after a run the rest repeat
                 result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
                 continue
-            run = runs[index]
+            run, aliased = names.resolve(exercise, runs[index])
             problem = _problem(run, program, exercise.limits.time)
+            if published and problem:
+                problem += _size_hint(run, published[1])
             result.runs.append(CaseRun(case.name, case.visible, run.status, run.seconds,
                                        run.output, run.output_truncated, problem))
             frozen = _frozen(oracle, run, published) if published else frozenset()
+            sized = _shape_hint(oracle, run, published[0]) if published else set()
             frozen_anywhere |= frozen
-            result.checks.extend(check_case(oracle, run, problem, len(cases), frozen))
+            checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise,
+                            aliased)
+            result.checks.extend(
+                replace(c, message=f"{c.message}; it has the published case's shape: {SIZE_HINT}")
+                if c.quantity in sized and not c.passed and SIZE_HINT not in c.message else c
+                for c in checks)
             published = published or (oracle, run)
             if run.status in _STOP_STATUSES:
                 stopped = f"not run: on the {case.name} case {problem}"
     finally:
         if own_sandbox:
             sandbox.close()
-    result.checks = [_revoke(c, frozen_anywhere) for c in result.checks]
+    result.checks = [_typed_in(_revoke(c, frozen_anywhere), frozen_anywhere)
+                     for c in result.checks]
     return result
+
+
+def _typed_in(check: Check, frozen: frozenset[str]) -> Check:
+    """A value that stays the same while the given values change earns nothing on any case,
+    the published one included: right there only because the published numbers were typed in."""
+    if check.quantity not in frozen or not check.passed:
+        return check
+    return replace(check, passed=False, score=0.0, carried_forward=False, built_on=(),
+                   mistake=TYPED_IN[0], hint=TYPED_IN[1],
+                   message="right here, but it stays the same when the given values change "
+                           "(typed in?): no points on any case")
+
+
+def _noted(checks: list[Check], exercise: Exercise, aliased: dict[str, str]) -> list[Check]:
+    """A value found under an earlier name of the lesson says so, in one line."""
+    noted = []
+    for check in checks:
+        if check.quantity in aliased:
+            note = names.alias_note(exercise.quantity(check.quantity), aliased[check.quantity])
+            check = replace(check, message=f"{check.message} ({note})")
+        noted.append(check)
+    return noted
 
 
 def _revoke(check: Check, frozen: frozenset[str]) -> Check:
@@ -164,7 +201,7 @@ def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
     """Checks for a case skipped because an earlier run showed the rest would fail alike."""
     return [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0, q.points / n_cases,
                   format_value(oracle.expected[q.name]), "-", reason)
-            for q in oracle.exercise.quantities]
+            for q in oracle.exercise.quantities if not q.optional]
 
 
 def _frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
@@ -192,13 +229,15 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         worth = quantity.points / n_cases
         expected = oracle.expected[quantity.name]
         received = run.values.get(quantity.name, Value.missing())
+        if names.left_out(quantity, received):
+            continue
         base: dict[str, Any] = {
             "quantity": quantity.name, "case": case.name, "visible": case.visible,
             "max_score": worth, "expected": format_value(expected),
             "received": received.describe()}
         outcome = compare(expected, received, exercise.rtol, exercise.atol)
         if outcome.ok:
-            checks.append(Check(**base, passed=True, score=worth, message="correct"))
+            checks.append(Check(**base, passed=True, score=worth, message=_correct(received)))
             continue
         if run.status in _STOP_STATUSES:
             checks.append(Check(**base, passed=False, score=0.0, message=f"not run: {problem}"))
@@ -229,6 +268,36 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         checks.append(Check(**base, passed=False, score=0.0, message=message, mistake=name,
                             hint=hint, built_on=diagnosis.upstream))
     return checks
+
+
+#: Words of numpy's errors about sizes: a hidden case with other sizes hits them first.
+_SIZE_WORDS = ("shape", "size", "aligned", "broadcast", "out of bounds", "dimension")
+SIZE_HINT = ("the published case ran, and this case has other sizes: is a size typed in (4 "
+             "instead of len(x) or x.shape) rather than read from the given values?")
+
+
+def _size_hint(run: RunResult, published: RunResult) -> str:
+    """A crash about sizes on a case the published one survived points at a typed-in size."""
+    error = run.error or {}
+    if (run.status == "raised" and published.status == "finished"
+            and error.get("type") in ("ValueError", "IndexError")
+            and any(w in str(error.get("message", "")) for w in _SIZE_WORDS)):
+        return f"; {SIZE_HINT}"
+    return ""
+
+
+def _shape_hint(oracle: Oracle, run: RunResult, published: Oracle) -> set[str]:
+    """Quantities that arrived with the published case's shape where this case's differs."""
+    return {name for name, value in run.values.items()
+            if name in oracle.expected and value.kind == "real" and value.shape is not None
+            and value.shape == published.expected[name].shape
+            != oracle.expected[name].shape}
+
+
+def _correct(received: Value) -> str:
+    if received.type in ("list", "tuple"):
+        return f"correct (a Python {received.type}: accepted; a numpy array is the habit)"
+    return "correct"
 
 
 def _mistake_behind_crash(oracle: Oracle, name: str, run: RunResult) -> Mistake | None:

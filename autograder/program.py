@@ -1,10 +1,22 @@
 """Put other given values in place of a quiz script's given block.
 
 A quiz script opens with its given values (``x = np.array([1, 2, 3, 4])`` …). To run a student's
-file on a hidden case we rewrite the *first* module-level assignment of each given name into a
-lookup of the value we chose, and leave every other line alone. That is what lets a file written
-for the original quiz be graded as it is. Used by the worker for student code and by the grader
-for the reference, so both sides see the same program.
+file on a case we rewrite each *binding* of a given name into a lookup of the value we chose, and
+leave every other line alone. That is what lets a file written for the original quiz be graded as
+it is. Used by the worker for student code and by the grader for the reference, so both sides see
+the same program.
+
+A binding is any module-level statement before the first graded line (the first statement that
+binds a graded quantity) that binds a given name — ``x = …``, ``x, y = …``, ``a, *b = …``,
+``x: T = …`` or ``from data_prep import x`` — and whose right-hand side reads no given name. So
+a demo value bound above the given block, a given block pasted twice and a tuple assignment are
+all put in place, while a student's own reshaping (``x = x[:, None]``, ``w = np.array(w)``) is
+kept and works on every case. A file with no such binding before its first graded line falls
+back to its first binding anywhere.
+
+A given value may be known under other names (the lesson's other editions: ``weights`` for
+``w``): its key is then ``"w|weights"``, and whichever of those names the file binds gets it.
+A key starting with ``?`` may be missing from the file (the published case's values).
 """
 
 from __future__ import annotations
@@ -14,17 +26,33 @@ from collections.abc import Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
+#: Separates a given value's name from its aliases in a given key (``"w|weights"``).
+ALIAS_SEPARATOR = "|"
+#: Starts a given key the program may lack (the published case: a file without that binding
+#: runs as written; the hidden cases say what is missing).
+SOFT = "?"
 
 
 class GivenNotFound(Exception):
-    """The program has no module-level assignment for one of the given names."""
+    """The program binds none of the names a given value is known by."""
 
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        listed = ", ".join(f"`{n}`" for n in names)
+    def __init__(self, keys: list[str], first_graded: int | None = None) -> None:
+        self.names = [key.split(ALIAS_SEPARATOR)[0] for key in keys]
+        parts = []
+        for key in keys:
+            name, *aliases = key.split(ALIAS_SEPARATOR)
+            also = f" (or {', '.join(f'`{a}`' for a in aliases)})" if aliases else ""
+            parts.append(f"`{name}`{also}")
+        where = (
+            f"before your first answer line (line {first_graded})"
+            if first_graded
+            else "at the top level of your file"
+        )
         super().__init__(
-            f"the given value {listed} is not assigned at the top level of your file; "
-            "keep the given block as it was handed out")
+            f"the given value {' and '.join(parts)} is not assigned {where}: looked for "
+            f"`{self.names[0]} = …` or `from data_prep import {self.names[0]}` outside any "
+            "function, loop or block; keep the given block as it was handed out"
+        )
 
 
 def assigned_names(statement: ast.stmt) -> set[str]:
@@ -38,49 +66,153 @@ def assigned_names(statement: ast.stmt) -> set[str]:
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
-def inject_given(tree: ast.Module, names: Iterable[str]) -> ast.Module:
-    """Rewrite the first binding of every name in `names` to read the injected value.
+def stored_names(statement: ast.stmt) -> set[str]:
+    """Every name a module-level statement stores, nested blocks included (not in functions)."""
+    names: set[str] = set()
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return names
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
 
-    A binding is a plain ``name = ...`` or a ``from module import name`` (as the original
-    quiz imports its data: ``from data_prep import features, targets``); an import that binds
-    given names is replaced by lookups, so the module need not exist where the program runs.
-    """
-    wanted = set(names)
+
+def _target_names(target: ast.expr) -> list[str]:
+    """Plain names bound by an assignment target: `x`, `x, y`, `(a, *b)`, `[a, b]`."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for element in target.elts for n in _target_names(element)]
+    return []
+
+
+def binding(statement: ast.stmt) -> tuple[set[str], ast.expr | None] | None:
+    """The names a statement may bind as a given value, and its right-hand side (None for an
+    import); None when it is not a binding of that kind."""
+    if isinstance(statement, ast.Assign):
+        return {n for t in statement.targets for n in _target_names(t)}, statement.value
+    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        return set(_target_names(statement.target)), statement.value
+    if isinstance(statement, ast.ImportFrom):
+        return {alias.asname or alias.name for alias in statement.names}, None
+    return None
+
+
+def reads(node: ast.AST | None) -> set[str]:
+    if node is None:
+        return set()
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def first_graded(tree: ast.Module, graded: Iterable[str], given: set[str]) -> int:
+    """Index of the first module-level statement that binds a graded, not given, quantity."""
+    wanted = set(graded) - given
+    for index, statement in enumerate(tree.body):
+        if stored_names(statement) & wanted:
+            return index
+    return len(tree.body)
+
+
+def given_bindings(
+    tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()
+) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
+    """Where each given value is put in place: statement index -> {bound name: given key}.
+
+    Also the keys found nowhere, and the line of the first graded statement (for messages)."""
+    names_of = {key: key.removeprefix(SOFT).split(ALIAS_SEPARATOR) for key in keys}
+    key_of = {name: key for key, names in names_of.items() for name in names}
+    stop = first_graded(tree, graded, set(key_of))
+    found: dict[int, dict[str, str]] = {}
+
+    def scan(statements: Iterable[tuple[int, ast.stmt]], only: set[str], first: bool) -> None:
+        done: set[str] = set()
+        for index, statement in statements:
+            bound = binding(statement)
+            if bound is None:
+                continue
+            names, value = bound
+            hits = {n for n in names if n in key_of and key_of[n] in only}
+            if first:
+                hits = {n for n in hits if key_of[n] not in done}
+            if not hits or reads(value) & set(key_of):
+                continue
+            found.setdefault(index, {}).update({n: key_of[n] for n in hits})
+            done |= {key_of[n] for n in hits}
+
+    scan(enumerate(tree.body[:stop]), set(names_of), first=False)
+    located = {key for names in found.values() for key in names.values()}
+    missing = set(names_of) - located
+    if missing:  # nothing before the first graded line: the first binding anywhere
+        scan(enumerate(tree.body), missing, first=True)
+        located = {key for names in found.values() for key in names.values()}
+    line = tree.body[stop].lineno if stop < len(tree.body) else None
+    return found, sorted(set(names_of) - located), line
+
+
+def _lookup(name: str, key: str, where: ast.stmt) -> ast.stmt:
+    statement = ast.parse(f"{name} = {GIVEN_NAME}[{key!r}]").body[0]
+    return ast.copy_location(statement, where)
+
+
+def _rewrite(statement: ast.stmt, bound: dict[str, str]) -> list[ast.stmt]:
+    """`statement` with the given names in `bound` taking their given values."""
+    lookups = [_lookup(name, key, statement) for name, key in sorted(bound.items())]
+    if isinstance(statement, ast.ImportFrom):
+        kept = [a for a in statement.names if (a.asname or a.name) not in bound]
+        if not kept:
+            return lookups
+        return [
+            ast.copy_location(ast.ImportFrom(statement.module, kept, statement.level), statement),
+            *lookups,
+        ]
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        return lookups  # `x = ...`: the given value instead
+    target, value = targets[0], statement.value
+    if (
+        len(targets) == 1
+        and isinstance(target, ast.Tuple | ast.List)
+        and isinstance(value, ast.Tuple | ast.List)
+        and len(value.elts) == len(target.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+        and not reads(value) & set(_target_names(target))
+    ):
+        # `x, y = a, b`: one assignment per name, the given ones replaced
+        parts: list[ast.stmt] = []
+        for element, part in zip(target.elts, value.elts, strict=True):
+            if isinstance(element, ast.Name) and element.id in bound:
+                parts.append(_lookup(element.id, bound[element.id], statement))
+            else:
+                parts.append(ast.copy_location(ast.Assign([element], part), statement))
+        return parts
+    return [statement, *lookups]  # anything else runs, then the given values win
+
+
+def inject_given(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()) -> ast.Module:
+    """Rewrite every binding of a given value (see the module's docstring) into a lookup."""
+    keys = list(keys)
+    found, missing, line = given_bindings(tree, keys, graded)
+    missing = [key for key in missing if not key.startswith(SOFT)]
+    if missing:
+        raise GivenNotFound(missing, line)
     body: list[ast.stmt] = []
-    for statement in tree.body:
-        bound = _given_bindings(statement) & wanted
-        if not bound:
-            body.append(statement)
-            continue
-        wanted -= bound
-        if isinstance(statement, ast.ImportFrom):
-            kept = [a for a in statement.names if (a.asname or a.name) not in bound]
-            if kept:
-                body.append(ast.copy_location(
-                    ast.ImportFrom(statement.module, kept, statement.level), statement))
-        for name in sorted(bound):
-            lookup = ast.parse(f"{name} = {GIVEN_NAME}[{name!r}]").body[0]
-            body.append(ast.copy_location(lookup, statement))
-    if wanted:
-        raise GivenNotFound(sorted(wanted))
+    for index, statement in enumerate(tree.body):
+        body.extend(_rewrite(statement, found[index]) if index in found else [statement])
     tree.body = body
     ast.fix_missing_locations(tree)
     return tree
 
 
-def _given_bindings(statement: ast.stmt) -> set[str]:
-    """Names a statement binds in a way the given block may: one plain target, or an import."""
-    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-        target = statement.targets[0]
-        return {target.id} if isinstance(target, ast.Name) else set()
-    if isinstance(statement, ast.ImportFrom):
-        return {alias.asname or alias.name for alias in statement.names}
-    return set()
+def compile_program(
+    source: str, filename: str, given_names: Iterable[str] | None, graded: Iterable[str] = ()
+):
+    """Parse and compile `source`; with `given_names`, inject the given block first.
 
-
-def compile_program(source: str, filename: str, given_names: Iterable[str] | None):
-    """Parse and compile `source`; with `given_names`, inject the given block first."""
+    `graded` names the quantities (and their aliases): given values are looked for before the
+    first statement that binds one of them."""
     tree = ast.parse(source, filename=filename)
     if given_names is not None:
-        tree = inject_given(tree, given_names)
+        tree = inject_given(tree, given_names, graded)
     return compile(tree, filename, "exec")

@@ -39,7 +39,7 @@ def _mark(check: Check) -> str:
 
 def _note(check: Check) -> str:
     if check.passed:
-        return check.message if check.carried_forward else ""
+        return "" if check.message == "correct" else check.message
     if check.mistake:
         return f"{check.mistake}: {check.hint}"
     return check.message
@@ -84,6 +84,7 @@ def test_run_text(grade: Grade, hidden_cases: int, data_label: str | None = None
     problems = _run_problems(grade, visible_only=True)
     if problems:
         out += ["", "--- how it ran ---", *problems]
+    out += _notes(grade)
     out += ["", "--- visible checks (the published given values) ---"]
     rows = [["", "quantity", "expected", "received"]]
     rows += [[_mark(c), c.quantity, c.expected, c.received] for c in visible]
@@ -118,6 +119,7 @@ def submit_text(grade: Grade, submission_id: int | None = None) -> str:
     problems = _run_problems(grade, visible_only=False)
     if problems:
         out += ["", "How your program ran:", *problems]
+    out += _notes(grade)
     feedback = _feedback(grade, cases, quantities, by)
     if feedback:
         out += ["", "Feedback:", *feedback]
@@ -153,7 +155,19 @@ def _feedback(grade: Grade, cases: list[str], quantities: list[str],
                 lines.append(f"      also wrong in: {', '.join(others)}")
         elif carried:
             lines.append(f"  {CARRIED} {q}: {carried[0].message}; full marks for this step")
+        elif any(c.message != "correct" for c in checks):
+            noted = next(c.message for c in checks if c.message != "correct")
+            lines.append(f"  {PASS} {q}: {noted}")
     return lines
+
+
+def _notes(grade: Grade) -> list[str]:
+    """What the student should know although it costs nothing (a changed given value)."""
+    if not grade.notes:
+        return []
+    return ["", "Note:", *[line for note in grade.notes
+                           for line in textwrap.wrap(note, 96, initial_indent="  ",
+                                                     subsequent_indent="    ")]]
 
 
 def to_json(grade: Grade, submission_id: int | None) -> str:

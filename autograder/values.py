@@ -46,7 +46,7 @@ def describe(value: Any) -> dict[str, Any]:
     if issubclass(kind, np.ndarray):
         return {"kind": "subclass", "type": f"{kind.__module__}.{kind.__qualname__}"}
     if _is_one_of(kind, (list, tuple)):
-        return {"kind": "sequence", "type": kind.__name__, "length": len(value)}
+        return _describe_sequence(value, kind.__name__)
     if kind is str:
         return {"kind": "str", "type": "str", "text": value[:60]}
     return {"kind": "object", "type": f"{kind.__module__}.{kind.__qualname__}"}
@@ -68,6 +68,43 @@ def _describe_numeric(value: Any) -> dict[str, Any]:
         return {"kind": "non_numeric", **head}
     flat = array.astype(np.float64).ravel().tolist()
     return {"kind": "real", **head, "data": [_finite_or_name(v) for v in flat]}
+
+
+# A list or tuple of real numbers, as students write them (the lesson's own worked example builds
+# del_w as a list): described as the array it spells, with its type kept, so the grader can
+# accept it and say that a numpy array is the habit. Only plain numbers count — exact Python or
+# numpy real scalar types and 0-d real arrays, nested into a rectangular shape — read without
+# calling any of the objects' methods; anything else stays a "sequence", refused as before.
+_SCALARS = (int, float, bool, np.float64, np.float32, np.float16, np.int64, np.int32, np.int16,
+            np.int8, np.uint64, np.uint32, np.uint16, np.uint8, np.bool_)
+_MAX_DEPTH = 8
+
+
+def _describe_sequence(value: list[Any] | tuple[Any, ...], type_name: str) -> dict[str, Any]:
+    refused = {"kind": "sequence", "type": type_name, "length": len(value)}
+    count = [0]
+    try:
+        nested = _plain_numbers(value, 0, count)
+        array = np.array(nested, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return refused
+    head = {"type": type_name, "dtype": "float64", "shape": list(array.shape)}
+    return {"kind": "real", **head, "data": [_finite_or_name(v) for v in array.ravel().tolist()]}
+
+
+def _plain_numbers(value: Any, depth: int, count: list[int]) -> Any:
+    """Python floats in `value`'s nesting, or TypeError for anything that is not a number."""
+    kind = type(value)
+    if _is_one_of(kind, (list, tuple)) and depth < _MAX_DEPTH:
+        return [_plain_numbers(item, depth + 1, count) for item in value]
+    count[0] += 1
+    if count[0] > MAX_ELEMENTS:
+        raise ValueError("too many numbers")
+    if _is_one_of(kind, _SCALARS):
+        return float(value)
+    if kind is np.ndarray and value.ndim == 0 and value.dtype.kind in "biuf":
+        return float(value[()])
+    raise TypeError("not a plain number")
 
 
 def _finite_or_name(v: float) -> float | str:

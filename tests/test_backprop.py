@@ -68,7 +68,7 @@ def train(data: dict[str, Any], epochs: int = 900, learnrate: float = 0.005) -> 
     """Full-batch backpropagation as matrix products over all records at once: an independent
     second implementation. At each printing epoch it records the true loss and the original
     quiz's number, the error of the last training record's prediction made for everybody."""
-    features, targets = data["features"], data["targets"]
+    features, targets = np.asarray(data["features"]), np.asarray(data["targets"])
     n_records, n_features = features.shape
     np.random.seed(21)
     w_ih = np.random.normal(scale=1 / n_features ** .5, size=(n_features, 2))
@@ -149,7 +149,8 @@ def test_the_published_weights_agree_with_a_matrix_form_and_the_lab_numbers(
     assert trained["del_w_ho"] == pytest.approx(SYNTHETIC_DEL_W_HO, rel=1e-9)
     quoted = [round(trained[k][i], 4) for i in (0, -1) for k in ("original", "true")]
     assert quoted == [0.2733, 0.2732, 0.2552, 0.2570]
-    test_out = sigmoid(sigmoid(data["features_test"] @ trained["w_ih"]) @ trained["w_ho"])
+    features_test = np.asarray(data["features_test"])
+    test_out = sigmoid(sigmoid(features_test @ trained["w_ih"]) @ trained["w_ho"])
     assert np.mean((test_out > 0.5) == data["targets_test"]) == 0.5
 
 

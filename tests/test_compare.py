@@ -17,7 +17,12 @@ def received(value) -> Value:
 
 @pytest.mark.parametrize(("value", "problem"), [
     (None, "still None: not done yet"),
-    ([1.0, 2.0, 3.0, 4.0], "a Python list"),
+    (["1", "2", "3", "4"], "a Python list that is not all plain real numbers"),
+    ([1.0, 2.0, 3.0, 4.0j], "a Python list that is not all plain real numbers"),
+    ((1.0, 2.0, [3.0], 4.0), "a Python tuple that is not all plain real numbers"),
+    ([1.0, 2.0, 3.0], "shape (3,), expected shape (4,)"),
+    ([[1.0, 2.0, 3.0, 4.0]], "shape (1, 4), expected shape (4,)"),
+    ([1.0, float("nan"), 3.0, 4.0], "contains nan"),
     (EXPECTED + 1e-12j, "complex"),
     ("1 2 3 4", "a string"),
     (EXPECTED.reshape(1, 4), "shape (1, 4), expected shape (4,)"),
@@ -31,6 +36,24 @@ def test_refuses_what_is_not_a_plain_real_array_of_the_right_shape(value, proble
     outcome = compare(EXPECTED, received(value), rtol=1e-5, atol=1e-8)
     assert not outcome.ok
     assert problem in outcome.problem
+
+
+@pytest.mark.parametrize("value", [
+    [1.0, 2.0, 3.0, 4.0], (1, 2, 3, 4), [np.float64(1), np.float32(2), np.int64(3), np.array(4.0)]])
+def test_accepts_a_list_or_tuple_of_real_numbers(value):
+    arrived = received(value)
+    assert arrived.type == type(value).__name__
+    assert compare(EXPECTED, arrived, rtol=1e-5, atol=1e-8).ok
+
+
+def test_a_list_holding_a_look_alike_is_refused_without_calling_it():
+    class Liar(float):
+        def __float__(self):
+            raise AssertionError("the grader called a submission's method")
+
+    arrived = received([1.0, 2.0, Liar(3.0), 4.0])
+    assert arrived.kind == "sequence"
+    assert not compare(EXPECTED, arrived, 1e-5, 1e-8).ok
 
 
 def test_names_the_worst_element():

@@ -50,7 +50,7 @@ def test_the_bundle_declares_what_the_project_declares():
     bundled = tomllib.loads(distribution.bundle_pyproject())["project"]
     assert bundled["requires-python"] == project["requires-python"] == ">=3.10"
     assert bundled["version"] == project["version"]
-    runner_needs = ("numpy", "tomli", "ipython", "pydantic")
+    runner_needs = ("numpy", "tomli", "ipython", "pydantic", "pandas")
     assert bundled["dependencies"] == [
         d for d in project["dependencies"] if d.startswith(runner_needs)
     ]

@@ -57,7 +57,7 @@ def train(data: dict[str, Any], epochs: int = 1000,
           learnrate: float = 0.5) -> dict[str, Any]:
     """Full-batch gradient descent written as matrix products: an independent second
     implementation of the quiz (the reference loops over the records)."""
-    features, targets = data["features"], data["targets"]
+    features, targets = np.asarray(data["features"]), np.asarray(data["targets"])
     np.random.seed(42)
     weights = np.random.normal(scale=1 / features.shape[1] ** .5, size=features.shape[1])
     printed = []
@@ -116,7 +116,7 @@ def test_the_synthetic_data_looks_like_the_real_data(tmp_path: Path) -> None:
     """Same columns, counts and ranges as the real applicants, drawn from a fixed seed."""
     data = prepare("gradient", tmp_path, None)
     assert data["SYNTHETIC"] is True
-    admit, gre, gpa, rank = data["admissions"].T
+    admit, gre, gpa, rank = data["admissions"].to_numpy().T
     assert np.unique(rank, return_counts=True)[1].tolist() == [61, 151, 121, 67]
     assert set(np.unique(admit)) == {0.0, 1.0} and 0.2 < admit.mean() < 0.4
     assert gre.min() >= 200 and gre.max() <= 800 and np.all(gre % 20 == 0)
@@ -144,7 +144,13 @@ def test_data_prep_prepares_the_real_data_as_specified(tmp_path: Path) -> None:
     assert np.allclose(data["features_test"], expected[test_rows])
     assert np.array_equal(data["targets"], table[train_rows, 0])
     assert np.array_equal(data["targets_test"], table[test_rows, 0])
-    assert isinstance(data["features"], np.ndarray)  # not pandas: no .values
+    # pandas objects like the original lesson's: a DataFrame of floats with named columns, a
+    # Series of targets, each row labelled with its row number in the file
+    assert list(data["features"].columns) == ["gre", "gpa", "rank_1", "rank_2", "rank_3", "rank_4"]
+    assert set(data["features"].dtypes) == {np.dtype(float)}
+    assert data["features"].index.tolist() == train_rows.tolist()
+    assert data["targets"].name == "admit" and data["targets"].index.tolist() == train_rows.tolist()
+    assert data["features_test"].index.tolist() == test_rows.tolist()
 
 
 def test_the_numbers_the_lab_quotes(tmp_path: Path) -> None:
@@ -174,11 +180,22 @@ def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
     assert len({c.given["features"].shape for c in cases}) > 1
 
 
-def test_a_file_written_for_the_pandas_quiz_is_told_why_it_stops(
+def test_iterating_the_dataframe_instead_of_its_values_is_named(
         gradient: exercises.Exercise, sandbox: Sandbox, tmp_path: Path) -> None:
-    """The original looped over `features.values`; our data are numpy arrays, and it says so.
+    """The records are `features.values`; iterating the DataFrame gives its column names.
     (A small data file keeps the diagnosis of the wrong values quick.)"""
-    text = gradient.reference.replace("zip(features, targets)", "zip(features.values, targets)")
+    text = gradient.reference.replace("zip(features.values, targets)", "zip(features, targets)")
     result = grade_on(gradient, text, tiny_data(tmp_path), sandbox)
     assert result.score == 0
-    assert "'numpy.ndarray' object has no attribute 'values'" in (result.runs[0].problem or "")
+    assert result.mistakes == ["DataFrame iterated instead of its values"]
+
+
+def test_the_hidden_cases_hand_out_pandas_objects_like_the_original(
+        gradient: exercises.Exercise) -> None:
+    """features a DataFrame with the lesson's first m column names, targets a Series."""
+    for case in gradient.cases(seed=5)[1:]:
+        features, targets = case.given["features"], case.given["targets"]
+        m = features.shape[1]
+        assert list(features.columns) == ["gre", "gpa", "rank_1", "rank_2", "rank_3"][:m]
+        assert targets.name == "admit" and len(targets) == len(features)
+        assert case.given["features_test"].shape[1] == m

@@ -27,7 +27,7 @@ weights_hidden_output = np.random.normal(scale=1 / n_features ** .5,
 for e in range(epochs):
     del_w_input_hidden = np.zeros(weights_input_hidden.shape)
     del_w_hidden_output = np.zeros(weights_hidden_output.shape)
-    for x, y in zip(features, targets):
+    for x, y in zip(features.values, targets):
         ## Forward pass ##
         # TODO: Calculate the output
         #       (hidden_input: x through weights_input_hidden; hidden_output: its sigmoid;

@@ -25,7 +25,7 @@ learnrate = 0.5
 
 for e in range(epochs):
     del_w = np.zeros(weights.shape)
-    for x, y in zip(features, targets):
+    for x, y in zip(features.values, targets):
         # One record: x holds its features, y its target (1 = admitted)
 
         # TODO: Calculate the output

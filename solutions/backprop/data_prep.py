@@ -22,13 +22,17 @@ Preparation, as in the lesson:
 3. With ``np.random.seed(SEED)``, 90% of the rows (360) are drawn at random for training, in the
    order drawn; the other 40 rows, in file order, are kept back to test on.
 
-Defines ``features`` (360 x 6), ``targets`` (360), ``features_test`` (40 x 6) and
-``targets_test`` (40) as numpy arrays, and ``SYNTHETIC`` (True when the stand-in is used).
+Defines, as the original lesson did, ``features`` (a pandas DataFrame of 360 rows and the six
+columns above, floats) and ``targets`` (a pandas Series named ``admit``, 0 or 1) to train on,
+``features_test`` and ``targets_test`` (40 rows) to test on, each row labelled with its row
+number in the file; and ``SYNTHETIC`` (True when the stand-in is used). ``features.values`` is
+the numpy array of the numbers, one row per applicant.
 """
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 #: The seed of the train/test split.
 SEED = 21
@@ -48,14 +52,14 @@ SYNTHETIC_SEED = 2016
 
 
 def read_csv(path):
-    """The columns admit, gre, gpa, rank of a CSV file with a header line, as a float array."""
-    with open(path, encoding="utf-8") as file:
-        header = [name.strip().strip('"') for name in file.readline().split(",")]
-        table = np.loadtxt(file, delimiter=",", ndmin=2)
-    missing = [name for name in COLUMNS if name not in header]
+    """The columns admit, gre, gpa, rank of a CSV file with a header line, as a DataFrame."""
+    table = pd.read_csv(path, skipinitialspace=True)
+    table.columns = [str(name).strip() for name in table.columns]
+    missing = [name for name in COLUMNS if name not in table.columns]
     if missing:
-        raise ValueError(f"{path}: no column {', '.join(missing)} (found {', '.join(header)})")
-    return table[:, [header.index(name) for name in COLUMNS]]
+        raise ValueError(f"{path}: no column {', '.join(missing)} "
+                         f"(found {', '.join(table.columns)})")
+    return table[list(COLUMNS)].astype(float)
 
 
 def _normal(rng, mean, sd):
@@ -74,27 +78,27 @@ def synthetic_admissions():
     logit = (LOGIT_INTERCEPT + LOGIT_GRE * gre + LOGIT_GPA * gpa
              + np.array(LOGIT_RANK)[rank - 1])
     admit = (rng.random(N_APPLICANTS) < 1 / (1 + np.exp(-logit))).astype(float)
-    return np.column_stack([admit, gre, gpa, rank])
+    return pd.DataFrame({"admit": admit, "gre": gre, "gpa": gpa, "rank": rank.astype(float)})
 
 
 SYNTHETIC = not DATA_FILE.exists()
 admissions = synthetic_admissions() if SYNTHETIC else read_csv(DATA_FILE)
 
-# 1. One-hot rank: columns gre, gpa, rank_1, rank_2, rank_3, rank_4.
-admit, gre, gpa, rank = admissions.T
-one_hot_rank = (rank[:, None] == np.arange(1, 5)).astype(float)
-data = np.column_stack([gre, gpa, one_hot_rank])
+# 1. One-hot rank: columns gre, gpa, rank_1, rank_2, rank_3, rank_4 (floats, 0 or 1).
+data = admissions[["admit", "gre", "gpa"]].copy()
+data["admit"] = data["admit"].astype(int)
+for r in range(1, 5):
+    data[f"rank_{r}"] = (admissions["rank"] == r).astype(float)
 
-# 2. Standardize gre and gpa (sample standard deviation, ddof=1).
-for column in (0, 1):
-    mean, std = data[:, column].mean(), data[:, column].std(ddof=1)
-    data[:, column] = (data[:, column] - mean) / std
+# 2. Standardize gre and gpa (pandas' std is the sample standard deviation, ddof=1).
+for column in ("gre", "gpa"):
+    data[column] = (data[column] - data[column].mean()) / data[column].std()
 
 # 3. A random 90% to train on (in the order drawn); the rest, in file order, to test on.
+#    Rows keep their label: their row number in the file.
 np.random.seed(SEED)
-index = np.arange(len(data))
-sample = np.random.choice(index, size=int(len(data) * 0.9), replace=False)
-held_out = np.setdiff1d(index, sample)  # sorted: file order
+sample = np.random.choice(data.index, size=int(len(data) * 0.9), replace=False)
+train, test = data.loc[sample], data.drop(index=sample)
 
-features, targets = data[sample], admit[sample].astype(int)
-features_test, targets_test = data[held_out], admit[held_out].astype(int)
+features, targets = train.drop(columns="admit"), train["admit"]
+features_test, targets_test = test.drop(columns="admit"), test["admit"]

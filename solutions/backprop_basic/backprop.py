@@ -35,7 +35,8 @@ error = target - output
 output_error_term = error * output * (1 - output)
 
 # TODO: Propagate the error back to the hidden layer
-#       (hidden_error: each hidden unit's share, the output error term times its weight)
+#       (hidden_error: each hidden unit's share, the output error term times its weight;
+#        a step of its own for clarity, checked but worth no points by itself)
 hidden_error = np.dot(output_error_term, weights_hidden_output)
 
 # TODO: Calculate error term for hidden layer

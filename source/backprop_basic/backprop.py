@@ -39,7 +39,8 @@ output_error_term = error * output * (1 - output)
 ### END SOLUTION
 
 # TODO: Propagate the error back to the hidden layer
-#       (hidden_error: each hidden unit's share, the output error term times its weight)
+#       (hidden_error: each hidden unit's share, the output error term times its weight;
+#        a step of its own for clarity, checked but worth no points by itself)
 ### BEGIN SOLUTION
 hidden_error = np.dot(output_error_term, weights_hidden_output)
 ### END SOLUTION
