@@ -40,6 +40,7 @@ import numpy  # warm: every forked case starts with numpy imported
 
 from autograder import confine
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
+from autograder import trace
 from autograder.values import describe, given_from_plain
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -186,7 +187,7 @@ class _Watch:
         body = _parse(line) if found else None
         if body is None:
             return {**answer, "status": "no_result", "exit": self._exit_text()}
-        return {**answer, **{key: body.get(key) for key in ("status", "error", "values")}}
+        return {**answer, **{key: body.get(key) for key in ("status", "error", "values", "trace")}}
 
     def forget_early_results(self) -> None:
         """A case's result comes after its go: anything written before it (extra lines a
@@ -419,8 +420,10 @@ def _run_program(job: dict[str, Any], given: dict[str, Any] | None) -> dict[str,
     filename = job["filename"]
     try:
         names = None if given is None else tuple(given)
+        points = [trace.Point.from_plain(p) for p in job.get("trace", [])]
         if names not in _compiled:  # the hidden cases share their names: compile once for all
-            _compiled[names] = compile_program(job["source"], filename, names)
+            _compiled[names] = compile_program(job["source"], filename, names,
+                                               lambda tree: trace.instrument(tree, points))
         code = _compiled[names]
     except SyntaxError as error:
         return {"status": "syntax_error", "error": _error_info(error, filename, error.lineno)}
@@ -436,6 +439,8 @@ def _run_program(job: dict[str, Any], given: dict[str, Any] | None) -> dict[str,
     }
     if given is not None:
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
+    recorder = trace.Recorder(points, trace.budgeted(describe))
+    recorder.install(namespace)
     pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
     ending: BaseException | None = None
     try:
@@ -448,7 +453,7 @@ def _run_program(job: dict[str, Any], given: dict[str, Any] | None) -> dict[str,
         sys.stdout.flush()
     status, error = _ending(ending, filename)
     values = {name: _describe_quantity(namespace, expr) for name, expr in job["quantities"].items()}
-    return {"status": status, "error": error, "values": values}
+    return {"status": status, "error": error, "values": values, "trace": recorder.plain()}
 
 
 def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:

@@ -23,6 +23,7 @@ import numpy as np
 from autograder.errors import UserError
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
+from autograder.trace import MAX_FIRST, MAX_NAMES, Point
 from autograder.values import given_to_plain
 
 
@@ -39,6 +40,22 @@ class Quantity:
     about: str
     #: What to evaluate in the student's namespace; usually just the variable's name.
     expr: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """A TODO line inside a training loop, checked where it runs (``[steps]``, see trace.py).
+
+    `id` names the check; `name` is the variable the line binds; `at` is the trace point where
+    it is observed; its points are taken from the quantity `part_of` (whose lab cell counts them).
+    """
+
+    id: str
+    name: str
+    at: str
+    points: float
+    part_of: str
+    about: str
 
 
 @dataclass(frozen=True)
@@ -155,10 +172,16 @@ class Exercise:
     files: tuple[str, ...] = ()
     #: Does the exercise train a network (so its lab plots a loss curve)?
     training: bool = False
+    #: Where the training loop is observed, and the steps checked there (trace.py, steps.py).
+    points: tuple[Point, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.quantities)
+        return sum(q.points for q in self.quantities) + sum(s.points for s in self.steps)
+
+    def point(self, name: str) -> Point:
+        return next(p for p in self.points if p.name == name)
 
     @property
     def given_names(self) -> list[str]:
@@ -226,12 +249,18 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
     script = spec["script"]
     if reference is None:
         reference = (folder / script).read_text(encoding="utf-8")
+    points = tuple(_point(name, p) for name, p in spec.get("trace", {}).items())
+    steps = tuple(_step(key, s, points) for key, s in spec.get("steps", {}).items())
+    taken = {name: sum(s.points for s in steps if s.part_of == name)
+             for name in spec["quantities"]}
     quantities = tuple(
-        Quantity(name, float(q["points"]), q.get("about", ""), q.get("expr", name))
+        Quantity(name, float(q["points"]) - taken[name], q.get("about", ""), q.get("expr", name))
         for name, q in spec["quantities"].items())
+    if any(q.points < 0 for q in quantities) or set().union(s.part_of for s in steps) - set(taken):
+        raise ValueError("steps: part_of must name a quantity with enough points to share")
     mistakes = tuple(Mistake(m["quantity"], m["name"], m["hint"], _edits(m["replace"]))
                      for m in spec.get("mistakes", []))
-    unknown = {m.quantity for m in mistakes} - {q.name for q in quantities}
+    unknown = {m.quantity for m in mistakes} - {q.name for q in quantities} - {s.id for s in steps}
     if unknown:
         raise ValueError(f"mistakes name unknown quantities {sorted(unknown)}")
     cases = spec["cases"]
@@ -249,7 +278,30 @@ def _from_spec(folder: Path, spec: dict[str, Any], reference: str | None) -> Exe
         published=Published(published["prepare"], tuple(published["names"]),
                              published["data"], published.get("label", ""))
         if published else None,
-        files=tuple(spec.get("files", [])), training=bool(spec.get("training", False)))
+        files=tuple(spec.get("files", [])), training=bool(spec.get("training", False)),
+        points=points, steps=steps)
+
+
+def _point(name: str, spec: dict[str, Any]) -> Point:
+    """A ``[trace.NAME]`` table: where to observe, how many passes, which names."""
+    point = Point(name, int(spec.get("first", 1)), tuple(spec.get("before", [])),
+                  tuple(spec["after"]), spec.get("depth"), spec.get("function"),
+                  str(spec.get("label", name + " {n}")))
+    if (point.depth is None) == (point.function is None):
+        raise ValueError(f"trace.{name}: give either depth or function")
+    if not 0 < point.first <= MAX_FIRST or len(point.before) + len(point.after) > MAX_NAMES:
+        raise ValueError(f"trace.{name}: first is 1..{MAX_FIRST}, at most {MAX_NAMES} names")
+    return point
+
+
+def _step(key: str, spec: dict[str, Any], points: tuple[Point, ...]) -> Step:
+    """A ``[steps]`` entry: the check `key` of variable `name` (default: the key) at a point."""
+    step = Step(key, str(spec.get("name", key)), str(spec["at"]), float(spec["points"]),
+                str(spec["part_of"]), str(spec.get("about", "")))
+    point = next((p for p in points if p.name == step.at), None)
+    if point is None or step.name not in point.after:
+        raise ValueError(f"steps.{key}: {step.name!r} is not recorded at a trace point {step.at!r}")
+    return step
 
 
 def _edits(replace: list[Any]) -> tuple[tuple[str, str], ...]:

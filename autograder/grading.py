@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.compare import close, compare
-from autograder.diagnose import Oracle, oracle_for
+from autograder.diagnose import Diagnosis, Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
 from autograder.submission import Program
@@ -119,7 +119,8 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
                                      exercise.quantity_exprs, exercise.limits,
-                                     cases=tuple(case.given_plain() for case in cases)))
+                                     cases=tuple(case.given_plain() for case in cases),
+                                     trace=exercise.points))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
@@ -133,7 +134,10 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
                                        run.output, run.output_truncated, problem))
             frozen = _frozen(oracle, run, published) if published else frozenset()
             frozen_anywhere |= frozen
-            result.checks.extend(check_case(oracle, run, problem, len(cases), frozen))
+            checks = check_case(oracle, run, problem, len(cases), frozen)
+            if exercise.steps:
+                checks = _with_steps(oracle, run, problem, len(cases), checks)
+            result.checks.extend(checks)
             published = published or (oracle, run)
             if run.status in _STOP_STATUSES:
                 stopped = f"not run: on the {case.name} case {problem}"
@@ -142,6 +146,25 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             sandbox.close()
     result.checks = [_revoke(c, frozen_anywhere) for c in result.checks]
     return result
+
+
+def _with_steps(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int,
+                checks: list[Check]) -> list[Check]:
+    """A training exercise's case: its traced steps first (steps.py), then the end-of-training
+    checks, which take the points of steps not observed and point at the steps that slipped."""
+    from autograder.steps import step_checks
+
+    steps, carry = step_checks(oracle.exercise, oracle.case, run, problem, n_cases)
+    slipped = ", ".join(c.quantity for c in steps if not c.passed)
+    ends = []
+    for check in checks:
+        extra = carry.get(check.quantity, 0.0)
+        check = replace(check, max_score=check.max_score + extra,
+                        score=check.score + extra if check.passed else 0.0)
+        if not check.passed and slipped and not check.mistake:
+            check = replace(check, message=f"{check.message}; it follows from {slipped} above")
+        ends.append(check)
+    return steps + ends
 
 
 def _revoke(check: Check, frozen: frozenset[str]) -> Check:
@@ -160,9 +183,11 @@ def _revoke(check: Check, frozen: frozenset[str]) -> Check:
 
 def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
     """Checks for a case skipped because an earlier run showed the rest would fail alike."""
-    return [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0, q.points / n_cases,
-                  format_value(oracle.expected[q.name]), "-", reason)
-            for q in oracle.exercise.quantities]
+    steps = [Check(s.id, oracle.case.name, oracle.case.visible, False, 0.0, s.points / n_cases,
+                   "-", "-", reason) for s in oracle.exercise.steps]
+    return steps + [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0,
+                          q.points / n_cases, format_value(oracle.expected[q.name]), "-", reason)
+                    for q in oracle.exercise.quantities]
 
 
 def _frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
@@ -207,7 +232,9 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
                                 mistake=mistake.name if mistake else None,
                                 hint=mistake.hint if mistake else None))
             continue
-        diagnosis = oracle.diagnose(quantity.name, received, run.values, frozen)
+        # A training exercise's mistakes are found at its steps, not by training again.
+        diagnosis = (Diagnosis() if exercise.steps
+                     else oracle.diagnose(quantity.name, received, run.values, frozen))
         if diagnosis.carried_forward:
             built_on = ", ".join(diagnosis.upstream) or "earlier values"
             checks.append(Check(**base, passed=True, score=worth, carried_forward=True,

@@ -10,7 +10,7 @@ for the reference, so both sides see the same program.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
@@ -78,9 +78,13 @@ def _given_bindings(statement: ast.stmt) -> set[str]:
     return set()
 
 
-def compile_program(source: str, filename: str, given_names: Iterable[str] | None):
-    """Parse and compile `source`; with `given_names`, inject the given block first."""
+def compile_program(source: str, filename: str, given_names: Iterable[str] | None,
+                    rewrite: Callable[[ast.Module], ast.Module] | None = None):
+    """Parse and compile `source`; with `given_names`, inject the given block first; then
+    `rewrite` the tree (the trace points of a training exercise)."""
     tree = ast.parse(source, filename=filename)
     if given_names is not None:
         tree = inject_given(tree, given_names)
+    if rewrite is not None:
+        tree = rewrite(tree)
     return compile(tree, filename, "exec")

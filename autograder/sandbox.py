@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.home import default_home
+from autograder.trace import Point, Record, read_trace
 from autograder.values import Value
 
 log = logging.getLogger("gdlab.sandbox")
@@ -76,6 +77,8 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     hide_paths: tuple[str, ...] = ()
     cases: tuple[dict[str, Any] | None, ...] | None = None
+    #: Where to observe the program from inside (trace.py); its records come back in `trace`.
+    trace: tuple[Point, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class RunResult:
     error: dict[str, Any] | None = None
     exit: str | None = None
     seconds: float = 0.0
+    #: Per trace point, the records of the passes observed (read with bounds: trace.read_trace).
+    trace: dict[str, list[Record]] = field(default_factory=dict)
 
 
 def default_hidden_paths() -> tuple[str, ...]:
@@ -187,7 +192,7 @@ class Sandbox:
         hide = list(dict.fromkeys((*always, *job.hide_paths)))
         request = {"source": job.source, "filename": job.filename, "cases": list(cases),
                    "quantities": job.quantities, "limits": asdict(job.limits),
-                   "hide_paths": hide}
+                   "hide_paths": hide, "trace": [p.to_plain() for p in job.trace]}
         try:
             if self._confinement is None:
                 self._handshake()
@@ -278,4 +283,5 @@ def _result_from(answer: dict[str, Any], job: Job) -> RunResult:
                      output=str(answer.get("output", "")),
                      output_truncated=bool(answer.get("output_truncated")),
                      error=error, exit=answer.get("exit"),
-                     seconds=float(answer.get("seconds", 0.0)))
+                     seconds=float(answer.get("seconds", 0.0)),
+                     trace=read_trace(answer.get("trace"), job.trace))

@@ -55,6 +55,8 @@ class Point:
     after: tuple[str, ...]
     depth: int | None = None
     function: str | None = None
+    #: How feedback names pass n, e.g. "record {n} of the first epoch".
+    label: str = "{n}"
 
     def to_plain(self) -> dict[str, Any]:
         return {"name": self.name, "first": self.first, "before": list(self.before),
@@ -64,6 +66,9 @@ class Point:
     def from_plain(cls, plain: dict[str, Any]) -> Point:
         return cls(str(plain["name"]), int(plain["first"]), tuple(plain["before"]),
                    tuple(plain["after"]), plain.get("depth"), plain.get("function"))
+
+    def where(self, n: int) -> str:
+        return self.label.replace("{n}", str(n))
 
 
 @dataclass(frozen=True)
