@@ -16,8 +16,13 @@ The mechanism is an AST rewrite, not line tracing: each chosen body becomes::
     finally:
         if __gdlab_trace_on__[k]: __gdlab_trace__(k, 1)
 
+    except BaseException:
+        if __gdlab_trace_on__[k]: __gdlab_trace__(k, 2)   # the pass broke off
+        raise
+
 so once a point has its records the cost is one list lookup per pass (measured in
-``bench/trace_overhead.py``), and a body that raises half-way still shows the steps it finished.
+``bench/trace_overhead.py``), and a pass that raises half-way still shows the steps it
+finished (a name it did not reach, still holding its value from before, is left out).
 Line numbers are unchanged. In the sandbox every recorded value is a *description*
 (`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
 (`read_trace`); the grader's own reference runs keep copies of the real values instead.
@@ -77,6 +82,8 @@ class Record:
 
     before: dict[str, Any]
     after: dict[str, Any]
+    #: The pass raised half-way: `after` holds only the names it reached.
+    broken: bool = False
 
     def scope(self) -> dict[str, Any]:
         """The step's inputs: names as they ended, but a name also recorded at the start is
@@ -132,14 +139,18 @@ def _bound_in(body: list[ast.stmt]) -> set[str]:
 
 
 def _wrapped(body: list[ast.stmt], index: int) -> list[ast.stmt]:
-    start, end = (ast.parse(f"if {ON_NAME}[{index}]: {CALL_NAME}({index}, {phase})").body[0]
-                  for phase in (0, 1))
-    for inserted in (start, end):  # our lines take the body's first line number
+    start, broke, end = (
+        ast.parse(f"if {ON_NAME}[{index}]: {CALL_NAME}({index}, {phase})").body[0]
+        for phase in (0, 2, 1))
+    reraise = ast.Raise()
+    for inserted in (start, broke, end, reraise):  # our lines take the body's first line number
         for node in ast.walk(inserted):
             ast.copy_location(node, body[0])
-    guarded = ast.copy_location(ast.Try(body=body, handlers=[], orelse=[], finalbody=[end]),
-                                body[0])
-    return [start, guarded]
+    handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None,
+                                body=[broke, reraise])
+    guarded = ast.Try(body=body, handlers=[ast.copy_location(handler, body[0])], orelse=[],
+                      finalbody=[end])
+    return [start, ast.copy_location(guarded, body[0])]
 
 
 # --- the recording -------------------------------------------------------------------------------
@@ -152,32 +163,50 @@ class TraceComplete(BaseException):
 class Recorder:
     """The function the rewritten program calls; `keep` turns a live value into what is kept."""
 
-    def __init__(self, points: list[Point], keep: Callable[[Any], Any], stop: bool = False):
-        self.points, self.keep, self.stop = points, keep, stop
+    def __init__(self, points: list[Point], keep: Callable[[Any], Any], stop: bool = False,
+                 same: Callable[[Any, Any], bool] = lambda a, b: a == b):
+        self.points, self.keep, self.stop, self.same = points, keep, stop, same
         self.on = [p.first > 0 for p in points]
-        self.records: list[list[dict[str, dict[str, Any]]]] = [[] for _ in points]
+        self.records: list[list[dict[str, Any]]] = [[] for _ in points]
         self._start: list[dict[str, Any]] = [{} for _ in points]
+        self._broken = [False] * len(points)
 
     def install(self, namespace: dict[str, Any]) -> None:
         namespace[ON_NAME] = self.on
         namespace[CALL_NAME] = self
 
     def __call__(self, index: int, phase: int) -> None:
+        if phase == 2:
+            self._broken[index] = True
+            return
         point = self.points[index]
         scope = sys._getframe(1).f_locals
-        names = point.before if phase == 0 else point.after
+        names = (*point.before, *point.after) if phase == 0 else point.after
         kept = {name: self.keep(scope[name]) for name in names if name in scope}
         if phase == 0:
             self._start[index] = kept
             return
-        self.records[index].append({"before": self._start[index], "after": kept})
+        start, broken = self._start[index], self._broken[index]
+        if broken:  # what the pass did not reach still holds its value from before
+            kept = {n: v for n, v in kept.items() if n not in start or not self.same(v, start[n])}
+        self._broken[index] = False
+        self.records[index].append({"before": {n: start[n] for n in point.before if n in start},
+                                    "after": kept, "broken": broken})
         if len(self.records[index]) >= point.first:
             self.on[index] = False
             if self.stop and not any(self.on):
                 raise TraceComplete
 
-    def plain(self) -> dict[str, list[dict[str, dict[str, Any]]]]:
+    def plain(self) -> dict[str, list[dict[str, Any]]]:
         return {p.name: self.records[i][: p.first] for i, p in enumerate(self.points)}
+
+
+def same_live(a: Any, b: Any) -> bool:
+    """Equal live values (the grader's own runs), arrays element by element."""
+    try:
+        return type(a) is type(b) and bool(np.array_equal(a, b))
+    except Exception:
+        return a is b
 
 
 def live_copy(value: Any) -> Any:
@@ -228,7 +257,8 @@ def read_trace(raw: Any, points: Iterable[Point]) -> dict[str, list[Record]]:
                 break
             records.append(Record(
                 {n: Value.from_plain(before[n]) for n in point.before if n in before},
-                {n: Value.from_plain(after[n]) for n in point.after if n in after}))
+                {n: Value.from_plain(after[n]) for n in point.after if n in after},
+                item.get("broken") is True))
         trace[point.name] = records
     return trace
 
@@ -237,7 +267,7 @@ def run_traced(code: Any, namespace: dict[str, Any], points: list[Point]
                ) -> tuple[dict[str, list[Record]], BaseException | None]:
     """Run compiled, instrumented `code` of ours until every point has its records; return the
     records (live copies) and the exception the program raised first, if any."""
-    recorder = Recorder(points, live_copy, stop=True)
+    recorder = Recorder(points, live_copy, stop=True, same=same_live)
     recorder.install(namespace)
     failure: BaseException | None = None
     try:
@@ -246,6 +276,6 @@ def run_traced(code: Any, namespace: dict[str, Any], points: list[Point]
         pass
     except Exception as error:
         failure = error
-    records = {name: [Record(r["before"], r["after"]) for r in passes]
+    records = {name: [Record(r["before"], r["after"], r["broken"]) for r in passes]
                for name, passes in recorder.plain().items()}
     return records, failure
