@@ -180,6 +180,15 @@ class Exercise:
     def max_score(self) -> float:
         return sum(q.points for q in self.quantities) + sum(s.points for s in self.steps)
 
+    def cell_of(self, check: str) -> str:
+        """The quantity (the lab's grade cell) a check counts toward: a step's `part_of`."""
+        return next((s.part_of for s in self.steps if s.id == check), check)
+
+    def cell_points(self, quantity: str) -> float:
+        """A lab cell's points: its quantity's end-of-training points and its steps'."""
+        return self.quantity(quantity).points + sum(
+            s.points for s in self.steps if s.part_of == quantity)
+
     def point(self, name: str) -> Point:
         return next(p for p in self.points if p.name == name)
 

@@ -191,7 +191,8 @@ def _quantities(sub: Submission, exercise: exercises.Exercise | None) -> list[st
     present = list(dict.fromkeys(c["quantity"] for c in sub.checks))
     if exercise is None:
         return present
-    ordered = [q.name for q in exercise.quantities if q.name in present]
+    ordered = [name for name in [*(s.id for s in exercise.steps),
+                                 *(q.name for q in exercise.quantities)] if name in present]
     return ordered + [q for q in present if q not in ordered]
 
 

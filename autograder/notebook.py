@@ -114,7 +114,7 @@ def _graded_points(exercise: exercises.Exercise, quantity: str) -> float:
             with Gradebook() as book:
                 seed = book.class_seed(exercise.id)
             _GRADES[key] = grade(exercise, program, seed=seed)
-    checks = [c for c in _GRADES[key].checks if c.quantity == quantity]
+    checks = [c for c in _GRADES[key].checks if exercise.cell_of(c.quantity) == quantity]
     points = sum(c.score for c in checks)
     right = sum(c.passed for c in checks)
     print(f"{quantity}: right in {right} of {len(checks)} cases (the published one and hidden "
