@@ -210,14 +210,18 @@ def test_the_numbers_the_lab_quotes(tmp_path: Path) -> None:
 
 def test_hard_coded_final_weights_fail_the_hidden_cases(gradient: exercises.Exercise,
                                                         grade_text: GradeText) -> None:
-    """Typing in the published weights passes the visible checks and no hidden case."""
+    """Typing in the published weights passes the visible end-of-training checks, none of
+    the steps inside the loop (they are observed as they run) and no hidden case."""
     text = stub(gradient).replace(
         "        del_w = None\n", f"        del_w = np.array({SYNTHETIC_DEL_W})\n").replace(
         "    weights = None\n", f"    weights = np.array({SYNTHETIC_WEIGHTS})\n")
     result = grade_text(gradient, text, seed=5)
-    assert all(c.passed for c in result.checks if c.visible)
+    ends = {q.name for q in gradient.quantities}
+    assert all(c.passed for c in result.checks if c.visible and c.quantity in ends)
+    assert not any(c.passed for c in result.checks if c.quantity not in ends)
     assert not any(c.passed for c in result.checks if not c.visible)
-    assert result.score == pytest.approx(gradient.max_score / (1 + gradient.hidden_cases))
+    assert result.score == pytest.approx(sum(q.points for q in gradient.quantities)
+                                         / (1 + gradient.hidden_cases))
 
 
 def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
