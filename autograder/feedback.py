@@ -485,9 +485,12 @@ def _ran(sub: Submission, cases: list[str]) -> str:
 
 
 def _curve(sub: Submission, reference: list[float]) -> str:
-    """The loss-curve section of a training exercise (or why there is no curve)."""
+    """The loss-curve section of a training exercise (or why the student's has no curve);
+    left out when there is no curve at all, neither the student's nor the reference's."""
     published = next((r for r in sub.runs if r["visible"]), None)
     losses = parse_losses(published["output"]) if published else []
+    if not losses and not reference:
+        return ""
     notes = []
     if not losses:
         why = ("your program did not run on the published example" if published is None

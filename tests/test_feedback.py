@@ -208,3 +208,27 @@ def test_parse_losses_reads_the_labs_lines_and_falls_back():
     assert parse_losses("epoch 0 loss = 0.5\nepoch 1 Loss: .25\n") == [0.5, 0.25]
     assert parse_losses("Train loss:  nan\n")[0] != parse_losses("Train loss:  nan\n")[0]
     assert parse_losses("Neural Network output:\n0.68\n") == []
+
+
+def test_relu_network_page_shows_the_students_curve_beside_the_references(tmp_path, sandbox):
+    relu = exercises.get("relu_network")
+    gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
+    submit(gradebook, sandbox, tmp_path, relu, "eve", relu.reference)
+    (page,) = write_pages(gradebook, tmp_path / "pages", sandbox=sandbox)
+    text = page.read_text(encoding="utf-8")
+    assert "Your last printed loss" in text and "(reference: " in text
+    assert "No loss curve" not in text
+
+
+def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, sandbox):
+    folder = tmp_path / "silent_training"
+    folder.mkdir()
+    (folder / "exercise.toml").write_text(TINY_TOML, encoding="utf-8")
+    silent = TINY_REFERENCE.replace('print("Train loss: ", loss)', "pass")
+    (folder / "train.py").write_text(silent, encoding="utf-8")
+    exercise = exercises.load(folder)
+    gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
+    submit(gradebook, sandbox, tmp_path, exercise, "fay", silent)
+    (page,) = write_pages(gradebook, tmp_path / "pages", load_exercise=lambda _: exercise,
+                          sandbox=sandbox)
+    assert "Training loss" not in page.read_text(encoding="utf-8")

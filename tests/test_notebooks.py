@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,16 +109,20 @@ def varied_answers(exercise: exercises.Exercise, released: dict) -> dict[str, di
     answers = {"right": filled_release(exercise), "untouched": released}
     for number, mistake in enumerate(exercise.mistakes):
         answers[f"mistake{number}"] = filled_release(exercise, dict(mistake.edits))
-    first, third = exercise.quantities[0].name, exercise.quantities[2].name
+    assigned = [line.split(" = ")[0].strip() for region in re.findall(
+        r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", exercise.reference, re.S)
+        for line in region.splitlines() if re.match(r"\s*\w+ = ", line)]
+    first, third = assigned[0], assigned[2]  # names bound in the solution cells
     answers["crash"] = filled_release(exercise, {f"{third} =": f"{third} = undefined_name +"})
     answers["syntax"] = filled_release(exercise, {f"{first} =": f"{first} = ("})
     return answers
 
 
 @pytest.mark.slow
-def test_nbgrader_autograde_gives_gdlabs_scores(tmp_path):
+@pytest.mark.parametrize("exercise_id", ALL)
+def test_nbgrader_autograde_gives_gdlabs_scores(exercise_id, tmp_path):
     """Same engine, same hidden cases: nbgrader's partial credit per cell is gdlab's score."""
-    exercise = exercises.get("gradient_basic")
+    exercise = exercises.get(exercise_id)
     course = make_course(tmp_path, exercise)
     released = course / "release" / exercise.id / exercise.notebook
     assert released.read_text() == (REPO / "release" / exercise.id / exercise.notebook).read_text()
