@@ -117,6 +117,7 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         oracles = [oracle_for(exercise, case) for case in cases]
         for oracle in oracles:
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
+        _prepare_steps(exercise, cases)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
                                      exercise.quantity_exprs, exercise.limits,
                                      cases=tuple(case.given_plain() for case in cases),
@@ -146,6 +147,15 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             sandbox.close()
     result.checks = [_revoke(c, frozen_anywhere) for c in result.checks]
     return result
+
+
+def _prepare_steps(exercise: Exercise, cases: list) -> None:
+    """The reference's first epoch on each case, also while the worker starts up."""
+    if exercise.steps:
+        from autograder.steps import step_oracle
+
+        for case in cases:
+            step_oracle(exercise, case).reference  # noqa: B018
 
 
 def _with_steps(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int,

@@ -73,13 +73,18 @@ def in_process(exercise_id: str) -> dict[str, float]:
         code = compile(tree, "<bench>", "exec")
         started = time.perf_counter()
         if how == "line tracing":
-            sys.settrace(lambda frame, event, arg: (lambda *a: None))
+            sys.settrace(_every_line)
         try:
             exec(code, namespace)
         finally:
             sys.settrace(None)
         timings[how] = time.perf_counter() - started
     return timings
+
+
+def _every_line(frame: object, event: str, arg: object) -> object:
+    """The cheapest line tracer: it looks at nothing, but sees every line of every frame."""
+    return _every_line
 
 
 def main() -> None:
