@@ -38,9 +38,8 @@ from typing import Any
 
 import numpy  # warm: every forked case starts with numpy imported
 
-from autograder import confine
+from autograder import confine, trace
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
-from autograder import trace
 from autograder.values import describe, given_from_plain
 
 PR_SET_CHILD_SUBREAPER = 36

@@ -62,8 +62,12 @@ class StepOracle:
 def _traced_run(exercise: Exercise, source: str, case: Case) -> Traced:
     points = list(exercise.points)
     try:
-        code = compile_program(source, "<reference>", None if case.given is None else
-                               list(case.given), lambda tree: trace.instrument(tree, points))
+        code = compile_program(
+            source,
+            "<reference>",
+            None if case.given is None else list(case.given),
+            lambda tree: trace.instrument(tree, points),
+        )
     except Exception as error:  # a mistake's edit may not even compile
         return {}, error, {}
     namespace = quiet_namespace()
@@ -105,17 +109,23 @@ def _line(exercise: Exercise, source: str, step: Step) -> tuple[Any, tuple[str, 
             statements = [s for s in target.body if step.name in assigned_names(s)]
             if statements:
                 module = ast.Module(body=statements, type_ignores=[])
-                reads = tuple(dict.fromkeys(
-                    n.id for s in statements for n in ast.walk(s)
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)))
+                reads = tuple(
+                    dict.fromkeys(
+                        n.id
+                        for s in statements
+                        for n in ast.walk(s)
+                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                    )
+                )
                 found = (compile(module, f"<step {step.id}>", "exec"), reads)
                 break
         _CODE[key] = found
     return _CODE[key]
 
 
-def _evaluate(line: tuple[Any, tuple[str, ...]] | None, name: str,
-              scope: dict[str, Any]) -> np.ndarray | None:
+def _evaluate(
+    line: tuple[Any, tuple[str, ...]] | None, name: str, scope: dict[str, Any]
+) -> np.ndarray | None:
     if line is None:
         return None
     local = dict(scope)
@@ -130,8 +140,10 @@ def _evaluate(line: tuple[Any, tuple[str, ...]] | None, name: str,
 
 # --- the checks ------------------------------------------------------------------------------
 
-def step_checks(exercise: Exercise, case: Case, run: RunResult, problem: str | None,
-                n_cases: int) -> tuple[list[Check], dict[str, float]]:
+
+def step_checks(
+    exercise: Exercise, case: Case, run: RunResult, problem: str | None, n_cases: int
+) -> tuple[list[Check], dict[str, float]]:
     """One check per observed step on this case, and per lab cell the points of the steps
     that were not observed (they go to that cell's end-of-training check)."""
     oracle = step_oracle(exercise, case)
@@ -147,8 +159,14 @@ def step_checks(exercise: Exercise, case: Case, run: RunResult, problem: str | N
     return checks, carry
 
 
-def _check(oracle: StepOracle, step: Step, records: list[Record], run: RunResult,
-           problem: str | None, worth: float) -> Check:
+def _check(
+    oracle: StepOracle,
+    step: Step,
+    records: list[Record],
+    run: RunResult,
+    problem: str | None,
+    worth: float,
+) -> Check:
     exercise, case = oracle.exercise, oracle.case
     tol = exercise.rtol, exercise.atol
     point = exercise.point(step.at)
@@ -156,8 +174,14 @@ def _check(oracle: StepOracle, step: Step, records: list[Record], run: RunResult
     reference = ref_records.get(step.at, [])
     base = {"quantity": step.id, "case": case.name, "visible": case.visible, "max_score": worth}
     if not reference:
-        return Check(**base, passed=False, score=0.0, expected="-", received="-",
-                     message="the reference does not reach this step on this case")
+        return Check(
+            **base,
+            passed=False,
+            score=0.0,
+            expected="-",
+            received="-",
+            message="the reference does not reach this step on this case",
+        )
     carried: tuple[str, ...] | None = None
     for index, expected_record in enumerate(reference):
         expected = np.asarray(expected_record.after.get(step.name), dtype=np.float64)
@@ -172,9 +196,14 @@ def _check(oracle: StepOracle, step: Step, records: list[Record], run: RunResult
             continue
         if received.kind == "missing" and run.status != "finished":
             mistake = _crash_mistake(oracle, step, run)
-            return Check(**shown, passed=False, score=0.0, message=f"not computed: {problem}",
-                         mistake=mistake.name if mistake else None,
-                         hint=mistake.hint if mistake else None)
+            return Check(
+                **shown,
+                passed=False,
+                score=0.0,
+                message=f"not computed: {problem}",
+                mistake=mistake.name if mistake else None,
+                hint=mistake.hint if mistake else None,
+            )
         if isinstance(as_real(received), str) or mine is None:
             return Check(**shown, passed=False, score=0.0, message=f"{where}: {outcome.problem}")
         scope = _scope(exercise, step, namespace, expected_record, mine)
@@ -185,23 +214,38 @@ def _check(oracle: StepOracle, step: Step, records: list[Record], run: RunResult
             continue
         mistake = _named(oracle, step, index, scope, local, expected, received)
         crash = f" ({problem})" if run.status == "raised" and problem else ""
-        return Check(**shown, passed=False, score=0.0,
-                     message=f"{where}: {outcome.problem}{crash}",
-                     mistake=mistake.name if mistake else None,
-                     hint=mistake.hint if mistake else None, built_on=upstream)
+        return Check(
+            **shown,
+            passed=False,
+            score=0.0,
+            message=f"{where}: {outcome.problem}{crash}",
+            mistake=mistake.name if mistake else None,
+            hint=mistake.hint if mistake else None,
+            built_on=upstream,
+        )
     first = reference[0].after.get(step.name)
     received = records[0].after.get(step.name, Value.missing()) if records else Value.missing()
-    shown = {**base, "expected": format_value(np.asarray(first, dtype=np.float64)),
-             "received": received.describe()}
+    shown = {
+        **base,
+        "expected": format_value(np.asarray(first, dtype=np.float64)),
+        "received": received.describe(),
+    }
     if carried is not None:
         built_on = ", ".join(carried) or "earlier values"
-        return Check(**shown, passed=True, score=worth, carried_forward=True, built_on=carried,
-                     message=f"right given your {built_on} (error carried forward)")
+        return Check(
+            **shown,
+            passed=True,
+            score=worth,
+            carried_forward=True,
+            built_on=carried,
+            message=f"right given your {built_on} (error carried forward)",
+        )
     return Check(**shown, passed=True, score=worth, message="correct")
 
 
-def _scope(exercise: Exercise, step: Step, namespace: dict[str, Any], expected: Record,
-           mine: Record) -> dict[str, Any]:
+def _scope(
+    exercise: Exercise, step: Step, namespace: dict[str, Any], expected: Record, mine: Record
+) -> dict[str, Any]:
     """The values the step's line reads at this pass: the reference's names, then the
     reference's record (a record variable the student named otherwise), then the student's own
     record; an earlier step the student did not write separately is recomputed from them."""
@@ -229,14 +273,24 @@ def _upstream(exercise: Exercise, step: Step, expected: Record, mine: Record) ->
             break
         if earlier.at != step.at or earlier.name not in mine.after:
             continue
-        if not compare(np.asarray(expected.after.get(earlier.name), dtype=np.float64),
-                       mine.after[earlier.name], *tol).ok:
+        if not compare(
+            np.asarray(expected.after.get(earlier.name), dtype=np.float64),
+            mine.after[earlier.name],
+            *tol,
+        ).ok:
             wrong.append(earlier.name)
     return tuple(dict.fromkeys(wrong))
 
 
-def _named(oracle: StepOracle, step: Step, index: int, scope: dict[str, Any],
-           local: np.ndarray | None, expected: np.ndarray, received: Value) -> Mistake | None:
+def _named(
+    oracle: StepOracle,
+    step: Step,
+    index: int,
+    scope: dict[str, Any],
+    local: np.ndarray | None,
+    expected: np.ndarray,
+    received: Value,
+) -> Mistake | None:
     """The first catalogued mistake of this step that gives the student's value: its edited
     line on the student's values, or the edited reference's own value at this pass."""
     exercise = oracle.exercise
@@ -245,15 +299,19 @@ def _named(oracle: StepOracle, step: Step, index: int, scope: dict[str, Any],
     for mistake in exercise.mistakes:
         if mistake.quantity != step.id:
             continue
-        candidates = [_evaluate(_line(exercise, mistake.apply(exercise.reference), step),
-                                step.name, scope)]
+        candidates = [
+            _evaluate(_line(exercise, mistake.apply(exercise.reference), step), step.name, scope)
+        ]
         records = oracle.mutant(mistake)[0].get(step.at, [])
         if index < len(records) and step.name in records[index].after:
             candidates.append(_finite(records[index].after[step.name]))
         for candidate in candidates:
-            if (candidate is not None and candidate.shape == received.shape
-                    and not close(candidate, right, *tol)
-                    and compare(candidate, received, *tol).ok):
+            if (
+                candidate is not None
+                and candidate.shape == received.shape
+                and not close(candidate, right, *tol)
+                and compare(candidate, received, *tol).ok
+            ):
                 return mistake
     return None
 
@@ -274,7 +332,10 @@ def _crash_mistake(oracle: StepOracle, step: Step, run: RunResult) -> Mistake | 
         if mistake.quantity != step.id:
             continue
         failure = oracle.mutant(mistake)[1]
-        if (failure is not None and type(failure).__name__ == error.get("type")
-                and str(failure)[:300] == error.get("message")):
+        if (
+            failure is not None
+            and type(failure).__name__ == error.get("type")
+            and str(failure)[:300] == error.get("message")
+        ):
             return mistake
     return None

@@ -64,13 +64,25 @@ class Point:
     label: str = "{n}"
 
     def to_plain(self) -> dict[str, Any]:
-        return {"name": self.name, "first": self.first, "before": list(self.before),
-                "after": list(self.after), "depth": self.depth, "function": self.function}
+        return {
+            "name": self.name,
+            "first": self.first,
+            "before": list(self.before),
+            "after": list(self.after),
+            "depth": self.depth,
+            "function": self.function,
+        }
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> Point:
-        return cls(str(plain["name"]), int(plain["first"]), tuple(plain["before"]),
-                   tuple(plain["after"]), plain.get("depth"), plain.get("function"))
+        return cls(
+            str(plain["name"]),
+            int(plain["first"]),
+            tuple(plain["before"]),
+            tuple(plain["after"]),
+            plain.get("depth"),
+            plain.get("function"),
+        )
 
     def where(self, n: int) -> str:
         return self.label.replace("{n}", str(n))
@@ -93,6 +105,7 @@ class Record:
 
 # --- the rewrite ---------------------------------------------------------------------------------
 
+
 def instrument(tree: ast.Module, points: Iterable[Point]) -> ast.Module:
     """Wrap each point's body (the first matching loop or every matching function)."""
     for index, point in enumerate(points):
@@ -104,8 +117,9 @@ def instrument(tree: ast.Module, points: Iterable[Point]) -> ast.Module:
 
 def _targets(tree: ast.Module, point: Point) -> list[ast.For | ast.While | ast.FunctionDef]:
     if point.function is not None:
-        return [n for n in ast.walk(tree)
-                if isinstance(n, ast.FunctionDef) and n.name == point.function]
+        return [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == point.function
+        ]
     wanted = set(point.after)
     for loop in _loops_at(tree.body, point.depth or 1):
         if wanted & _bound_in(loop.body):
@@ -134,26 +148,34 @@ def _loops_at(body: list[ast.stmt], depth: int) -> Iterable[ast.For | ast.While]
 
 
 def _bound_in(body: list[ast.stmt]) -> set[str]:
-    return {n.id for s in body for n in ast.walk(s)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {
+        n.id
+        for s in body
+        for n in ast.walk(s)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def _wrapped(body: list[ast.stmt], index: int) -> list[ast.stmt]:
     start, broke, end = (
         ast.parse(f"if {ON_NAME}[{index}]: {CALL_NAME}({index}, {phase})").body[0]
-        for phase in (0, 2, 1))
+        for phase in (0, 2, 1)
+    )
     reraise = ast.Raise()
     for inserted in (start, broke, end, reraise):  # our lines take the body's first line number
         for node in ast.walk(inserted):
             ast.copy_location(node, body[0])
-    handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None,
-                                body=[broke, reraise])
-    guarded = ast.Try(body=body, handlers=[ast.copy_location(handler, body[0])], orelse=[],
-                      finalbody=[end])
+    handler = ast.ExceptHandler(
+        type=ast.Name("BaseException", ast.Load()), name=None, body=[broke, reraise]
+    )
+    guarded = ast.Try(
+        body=body, handlers=[ast.copy_location(handler, body[0])], orelse=[], finalbody=[end]
+    )
     return [start, ast.copy_location(guarded, body[0])]
 
 
 # --- the recording -------------------------------------------------------------------------------
+
 
 class TraceComplete(BaseException):
     """Raised by a recorder made with ``stop=True`` once every point has its records: the
@@ -163,8 +185,13 @@ class TraceComplete(BaseException):
 class Recorder:
     """The function the rewritten program calls; `keep` turns a live value into what is kept."""
 
-    def __init__(self, points: list[Point], keep: Callable[[Any], Any], stop: bool = False,
-                 same: Callable[[Any, Any], bool] = lambda a, b: a == b):
+    def __init__(
+        self,
+        points: list[Point],
+        keep: Callable[[Any], Any],
+        stop: bool = False,
+        same: Callable[[Any, Any], bool] = lambda a, b: a == b,
+    ):
         self.points, self.keep, self.stop, self.same = points, keep, stop, same
         self.on = [p.first > 0 for p in points]
         self.records: list[list[dict[str, Any]]] = [[] for _ in points]
@@ -190,8 +217,13 @@ class Recorder:
         if broken:  # what the pass did not reach still holds its value from before
             kept = {n: v for n, v in kept.items() if n not in start or not self.same(v, start[n])}
         self._broken[index] = False
-        self.records[index].append({"before": {n: start[n] for n in point.before if n in start},
-                                    "after": kept, "broken": broken})
+        self.records[index].append(
+            {
+                "before": {n: start[n] for n in point.before if n in start},
+                "after": kept,
+                "broken": broken,
+            }
+        )
         if len(self.records[index]) >= point.first:
             self.on[index] = False
             if self.stop and not any(self.on):
@@ -238,6 +270,7 @@ def budgeted(describe: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[
 
 # --- the grader's side ---------------------------------------------------------------------------
 
+
 def read_trace(raw: Any, points: Iterable[Point]) -> dict[str, list[Record]]:
     """The worker's trace as Records of `Value`s: only known points and names, at most `first`
     passes each; anything malformed is dropped."""
@@ -255,16 +288,20 @@ def read_trace(raw: Any, points: Iterable[Point]) -> dict[str, list[Record]]:
             before, after = item.get("before"), item.get("after")
             if not isinstance(before, dict) or not isinstance(after, dict):
                 break
-            records.append(Record(
-                {n: Value.from_plain(before[n]) for n in point.before if n in before},
-                {n: Value.from_plain(after[n]) for n in point.after if n in after},
-                item.get("broken") is True))
+            records.append(
+                Record(
+                    {n: Value.from_plain(before[n]) for n in point.before if n in before},
+                    {n: Value.from_plain(after[n]) for n in point.after if n in after},
+                    item.get("broken") is True,
+                )
+            )
         trace[point.name] = records
     return trace
 
 
-def run_traced(code: Any, namespace: dict[str, Any], points: list[Point]
-               ) -> tuple[dict[str, list[Record]], BaseException | None]:
+def run_traced(
+    code: Any, namespace: dict[str, Any], points: list[Point]
+) -> tuple[dict[str, list[Record]], BaseException | None]:
     """Run compiled, instrumented `code` of ours until every point has its records; return the
     records (live copies) and the exception the program raised first, if any."""
     recorder = Recorder(points, live_copy, stop=True, same=same_live)
@@ -276,6 +313,8 @@ def run_traced(code: Any, namespace: dict[str, Any], points: list[Point]
         pass
     except Exception as error:
         failure = error
-    records = {name: [Record(r["before"], r["after"], r["broken"]) for r in passes]
-               for name, passes in recorder.plain().items()}
+    records = {
+        name: [Record(r["before"], r["after"], r["broken"]) for r in passes]
+        for name, passes in recorder.plain().items()
+    }
     return records, failure

@@ -34,8 +34,14 @@ def wall(command: list[str], repeat: int, env: dict[str, str], cwd: Path = REPO)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -91,18 +97,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    env = {**os.environ, "GDLAB_HOME": tempfile.mkdtemp(prefix="gdlab-bench-"),
-           "GDLAB_CACHE": tempfile.mkdtemp(prefix="gdlab-bench-cache-")}
+    env = {
+        **os.environ,
+        "GDLAB_HOME": tempfile.mkdtemp(prefix="gdlab-bench-"),
+        "GDLAB_CACHE": tempfile.mkdtemp(prefix="gdlab-bench-cache-"),
+    }
     folder = Path(tempfile.mkdtemp(prefix="gdlab-bench-answers-"))
     files = answers(folder)
-    print(f"median wall time of {args.repeat} runs, {os.cpu_count()} cores, Python "
-          f"{sys.version.split()[0]}")
+    print(
+        f"median wall time of {args.repeat} runs, {os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}"
+    )
     wall([*GDLAB, "submit", "backprop", str(files["right"])], 1, env)  # warm the cache
-    submit = {kind: wall([*GDLAB, "submit", "backprop", str(path)], args.repeat, env)
-              for kind, path in files.items()}
+    submit = {
+        kind: wall([*GDLAB, "submit", "backprop", str(path)], args.repeat, env)
+        for kind, path in files.items()
+    }
     print(f"  SUBMIT backprop, right answer        {submit['right']:6.2f} s")
-    print(f"  SUBMIT backprop, hidden derivative   {submit['wrong']:6.2f} s   "
-          f"({submit['wrong'] / submit['right']:.2f}× the right answer)")
+    print(
+        f"  SUBMIT backprop, hidden derivative   {submit['wrong']:6.2f} s   "
+        f"({submit['wrong'] / submit['right']:.2f}× the right answer)"
+    )
     for exercise_id, script in (("gradient", "gradient.py"), ("backprop", "backprop.py")):
         solved = REPO / "solutions" / exercise_id
         alone_dir = Path(tempfile.mkdtemp(prefix="gdlab-bench-alone-"))
@@ -110,12 +125,16 @@ def main() -> None:
             shutil.copy(solved / name, alone_dir / name)
         alone = wall([sys.executable, script], args.repeat, env, cwd=alone_dir)
         run = wall([*GDLAB, "run", exercise_id, script], args.repeat, env, cwd=alone_dir)
-        print(f"  {exercise_id:8} program alone {alone:6.2f} s, TEST RUN {run:6.2f} s   "
-              f"({run / alone:.2f}×)")
+        print(
+            f"  {exercise_id:8} program alone {alone:6.2f} s, TEST RUN {run:6.2f} s   "
+            f"({run / alone:.2f}×)"
+        )
     for exercise_id in ("gradient", "backprop"):
         timings = in_process(exercise_id)
-        print(f"  {exercise_id:8} training in-process: "
-              + ", ".join(f"{how} {seconds:.2f} s" for how, seconds in timings.items()))
+        print(
+            f"  {exercise_id:8} training in-process: "
+            + ", ".join(f"{how} {seconds:.2f} s" for how, seconds in timings.items())
+        )
 
 
 if __name__ == "__main__":

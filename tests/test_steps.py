@@ -56,8 +56,14 @@ def vectorised(exercise: exercises.Exercise) -> str:
     return source[:start] + VECTORISED[exercise.id] + source[end:]
 
 
-def graded(exercise: exercises.Exercise, text: str, folder: Path, sandbox: Sandbox,
-           data: Path | None, seed: int = 3) -> Grade:
+def graded(
+    exercise: exercises.Exercise,
+    text: str,
+    folder: Path,
+    sandbox: Sandbox,
+    data: Path | None,
+    seed: int = 3,
+) -> Grade:
     path = folder / "answer.py"
     path.write_text(text, encoding="utf-8")
     return grade(exercise, submission.load(path), seed=seed, sandbox=sandbox, data=data)
@@ -69,25 +75,36 @@ def edited_steps(exercise: exercises.Exercise, mistake: exercises.Mistake) -> se
     changed = set()
     for step in exercise.steps:
         before, after = _line(exercise, exercise.reference, step), _line(exercise, edited, step)
-        if after is None or before is None or before[0].co_code != after[0].co_code \
-                or before[0].co_consts != after[0].co_consts or before[1] != after[1]:
+        if (
+            after is None
+            or before is None
+            or before[0].co_code != after[0].co_code
+            or before[0].co_consts != after[0].co_consts
+            or before[1] != after[1]
+        ):
             changed.add(step.id)
     return changed
 
 
 @pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)
 def test_a_slip_costs_its_step_the_steps_computed_from_it_and_the_end_of_training(
-        exercise_id: str, mistake_name: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    exercise_id: str, mistake_name: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
     exercise = exercises.get(exercise_id)
     mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
-    result = graded(exercise, mistake.apply(exercise.reference), tmp_path, sandbox,
-                    tiny_data(tmp_path))
+    result = graded(
+        exercise, mistake.apply(exercise.reference), tmp_path, sandbox, tiny_data(tmp_path)
+    )
     step = next(s for s in exercise.steps if s.id == mistake.quantity)
     depth = exercise.point(step.at).depth or 0
-    later = {s.id for s in exercise.steps  # steps of the passes that contain this one
-             if (exercise.point(s.at).depth or 0) < depth}
-    allowed = ({step.id} | edited_steps(exercise, mistake) | later
-               | {q.name for q in exercise.quantities})
+    later = {
+        s.id
+        for s in exercise.steps  # steps of the passes that contain this one
+        if (exercise.point(s.at).depth or 0) < depth
+    }
+    allowed = (
+        {step.id} | edited_steps(exercise, mistake) | later | {q.name for q in exercise.quantities}
+    )
     failing = {c.quantity for c in result.checks if not c.passed}
     assert step.id in failing and failing <= allowed, failing - allowed
     published = next(c for c in checks_for(result, step.id) if c.case == "published")
@@ -101,57 +118,64 @@ def test_a_slip_costs_its_step_the_steps_computed_from_it_and_the_end_of_trainin
 
 @pytest.mark.parametrize("exercise_id", TRAINING)
 def test_a_right_answer_by_record_or_vectorised_gets_full_marks(
-        exercise_id: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    exercise_id: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
     exercise = exercises.get(exercise_id)
     data = tiny_data(tmp_path)
     for text in (exercise.reference, vectorised(exercise)):
         result = graded(exercise, text, tmp_path, sandbox, data)
-        assert result.score == exercise.max_score, [c.message for c in result.checks
-                                                    if not c.passed]
+        assert result.score == exercise.max_score, [
+            c.message for c in result.checks if not c.passed
+        ]
         assert result.verdict == FULL_MARKS
 
 
 @pytest.mark.parametrize("exercise_id", TRAINING)
 def test_vectorised_steps_cost_nothing_their_points_go_to_the_end_of_training(
-        exercise_id: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    exercise_id: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
     exercise = exercises.get(exercise_id)
     result = graded(exercise, vectorised(exercise), tmp_path, sandbox, tiny_data(tmp_path))
     record_steps = [s for s in exercise.steps if s.at == "record"]
     assert not any(checks_for(result, s.id) for s in record_steps)
     for quantity in exercise.quantities:
         cell = exercise.cell_points(quantity.name)
-        counted = sum(c.max_score for c in result.checks if exercise.cell_of(c.quantity)
-                      == quantity.name)
+        counted = sum(
+            c.max_score for c in result.checks if exercise.cell_of(c.quantity) == quantity.name
+        )
         assert counted == pytest.approx(cell)  # the cell keeps its points
 
 
 @pytest.mark.parametrize("exercise_id", TRAINING)
 @pytest.mark.parametrize("data", ["synthetic", "real"])
 def test_a_right_answer_gets_full_marks_on_the_published_data(
-        exercise_id: str, data: str, sandbox: Sandbox, tmp_path: Path) -> None:
+    exercise_id: str, data: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
     """TEST RUN on the published data: the synthetic default, and the real file if present."""
     exercise = exercises.get(exercise_id)
     path = needs_real_data() if data == "real" else None
     for text in (exercise.reference, vectorised(exercise)):
         file = tmp_path / "answer.py"
         file.write_text(text, encoding="utf-8")
-        result = grade(exercise, submission.load(file), hidden=False, sandbox=sandbox,
-                       data=path)
+        result = grade(exercise, submission.load(file), hidden=False, sandbox=sandbox, data=path)
         assert result.score == exercise.max_score
 
 
 def test_an_inlined_step_costs_nothing_and_passes_its_points_on(
-        sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     gradient = exercises.get("gradient")
     text = gradient.reference.replace("        error = y - output\n", "").replace(
-        "error_term = error * output", "error_term = (y - output) * output")
+        "error_term = error * output", "error_term = (y - output) * output"
+    )
     result = graded(gradient, text, tmp_path, sandbox, tiny_data(tmp_path))
     assert result.score == gradient.max_score
     assert not checks_for(result, "error")
     points = {s.id: s.points for s in gradient.steps}
     term = checks_for(result, "error_term")[0]
-    assert term.max_score == pytest.approx((points["error"] + points["error_term"])
-                                           / (1 + gradient.hidden_cases))
+    assert term.max_score == pytest.approx(
+        (points["error"] + points["error_term"]) / (1 + gradient.hidden_cases)
+    )
 
 
 def test_a_slip_is_carried_forward_inside_the_loop(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -166,8 +190,9 @@ def test_a_slip_is_carried_forward_inside_the_loop(sandbox: Sandbox, tmp_path: P
     for later in ("error_term", "del_w (record)", "weights (epoch 1)"):
         assert all(c.passed for c in checks_for(result, later)), later
     term = checks_for(result, "error_term")[0]
-    assert term.carried_forward and term.message == ("right given your error (error carried "
-                                                     "forward)")
+    assert term.carried_forward and term.message == (
+        "right given your error (error carried forward)"
+    )
     assert "it follows from error above" in checks_for(result, "weights")[0].message
 
 
@@ -192,18 +217,30 @@ def test_the_rewrite_keeps_line_numbers_and_records_the_first_passes() -> None:
         exec(compile(tree, "answer.py", "exec"), namespace)
     assert raised.traceback[-1].lineno + 1 == 4
     first, second = recorder.records[0]
-    assert first == {"before": {"total": 0}, "after": {"a": 0, "b": 0.0, "total": 0.0},
-                     "broken": False}
+    assert first == {
+        "before": {"total": 0},
+        "after": {"a": 0, "b": 0.0, "total": 0.0},
+        "broken": False,
+    }
     assert second["after"] == {"a": 2, "b": 1.0, "total": 1.0}
     assert len(recorder.records[0]) == 2  # the third pass (i = 3 raises) is not recorded
 
 
 def test_a_forged_trace_is_read_with_bounds() -> None:
     point = trace.Point("record", 2, ("w",), ("x",), depth=2)
-    raw = {"record": [{"before": {"w": {"kind": "real", "shape": [1], "data": [1.0]}},
-                       "after": {"x": {"kind": "real", "shape": [2], "data": [1.0]},
-                                 "other": {"kind": "real", "shape": [], "data": [2.0]}}}] * 50,
-           "unknown": [1, 2, 3]}
+    raw = {
+        "record": [
+            {
+                "before": {"w": {"kind": "real", "shape": [1], "data": [1.0]}},
+                "after": {
+                    "x": {"kind": "real", "shape": [2], "data": [1.0]},
+                    "other": {"kind": "real", "shape": [], "data": [2.0]},
+                },
+            }
+        ]
+        * 50,
+        "unknown": [1, 2, 3],
+    }
     records = trace.read_trace(raw, [point])["record"]
     assert len(records) == 2 and set(records[0].after) == {"x"}
     assert records[0].after["x"].kind == "object"  # the data does not fill its shape
@@ -220,7 +257,6 @@ def test_the_published_real_data_trace_is_what_the_reference_computes() -> None:
     records = step_oracle(gradient, case).reference[0]["record"]
     np.random.seed(42)
     n_features = case.given["features"].shape[1]
-    weights = np.random.normal(scale=1 / n_features**.5, size=n_features)
+    weights = np.random.normal(scale=1 / n_features**0.5, size=n_features)
     x = case.given["features"][0]
     assert records[0].after["output"] == pytest.approx(1 / (1 + np.exp(-x @ weights)))
-
