@@ -79,6 +79,9 @@ def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[st
              f"  expected {result.expected}", f"  received {result.received}"]
     if result.mistake:
         lines.append(f"  {result.mistake}: {result.hint}")
+    if exercise.steps:  # the lines inside the loop are checked where they run, by a TEST RUN
+        lines.append(f"  Which line? `gdlab run {exercise.id} {exercise.notebook}` checks each "
+                     "step inside the training loop (save the notebook first).")
     raise AssertionError("\n".join(lines))
 
 
