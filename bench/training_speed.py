@@ -30,20 +30,25 @@ sys.path.insert(0, str(REPO))
 GDLAB = [sys.executable, "-m", "autograder.cli"]
 
 
-def wall(command: list[str], repeat: int, env: dict[str, str], cwd: Path = REPO) -> float:
-    times = []
+def interleaved(
+    commands: dict[str, list[str]], repeat: int, env: dict[str, str], cwd: Path = REPO
+) -> dict[str, float]:
+    """Median wall time of each command, run in turns so that a shared machine's changing load
+    weighs on all of them alike (the ratios are the point)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def answers(folder: Path) -> dict[str, Path]:
@@ -108,26 +113,28 @@ def main() -> None:
         f"median wall time of {args.repeat} runs, {os.cpu_count()} cores, Python "
         f"{sys.version.split()[0]}"
     )
-    wall([*GDLAB, "submit", "backprop", str(files["right"])], 1, env)  # warm the cache
-    submit = {
-        kind: wall([*GDLAB, "submit", "backprop", str(path)], args.repeat, env)
-        for kind, path in files.items()
-    }
-    print(f"  SUBMIT backprop, right answer        {submit['right']:6.2f} s")
+    submit = {kind: [*GDLAB, "submit", "backprop", str(path)] for kind, path in files.items()}
+    interleaved({"warm": submit["right"]}, 1, env)  # the published values' cache
+    took = interleaved(submit, args.repeat, env)
+    print(f"  SUBMIT backprop, right answer        {took['right']:6.2f} s")
     print(
-        f"  SUBMIT backprop, hidden derivative   {submit['wrong']:6.2f} s   "
-        f"({submit['wrong'] / submit['right']:.2f}× the right answer)"
+        f"  SUBMIT backprop, hidden derivative   {took['wrong']:6.2f} s   "
+        f"({took['wrong'] / took['right']:.2f}× the right answer)"
     )
     for exercise_id, script in (("gradient", "gradient.py"), ("backprop", "backprop.py")):
         solved = REPO / "solutions" / exercise_id
-        alone_dir = Path(tempfile.mkdtemp(prefix="gdlab-bench-alone-"))
+        folder = Path(tempfile.mkdtemp(prefix="gdlab-bench-alone-"))
         for name in (script, "data_prep.py"):
-            shutil.copy(solved / name, alone_dir / name)
-        alone = wall([sys.executable, script], args.repeat, env, cwd=alone_dir)
-        run = wall([*GDLAB, "run", exercise_id, script], args.repeat, env, cwd=alone_dir)
+            shutil.copy(solved / name, folder / name)
+        took = interleaved(
+            {"alone": [sys.executable, script], "run": [*GDLAB, "run", exercise_id, script]},
+            args.repeat,
+            env,
+            cwd=folder,
+        )
         print(
-            f"  {exercise_id:8} program alone {alone:6.2f} s, TEST RUN {run:6.2f} s   "
-            f"({run / alone:.2f}×)"
+            f"  {exercise_id:8} program alone {took['alone']:6.2f} s, TEST RUN {took['run']:6.2f} s"
+            f"   ({took['run'] / took['alone']:.2f}×)"
         )
     for exercise_id in ("gradient", "backprop"):
         timings = in_process(exercise_id)
