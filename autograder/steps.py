@@ -265,21 +265,18 @@ def _scope(
 
 
 def _upstream(exercise: Exercise, step: Step, expected: Record, mine: Record) -> tuple[str, ...]:
-    """The student's earlier steps at this pass that differ from the reference's."""
+    """The student's values this step's line reads at this pass that differ from the
+    reference's there (an earlier step, a running total, the weights then)."""
     tol = exercise.rtol, exercise.atol
+    line = _line(exercise, exercise.reference, step)
+    theirs, ours = mine.scope(), expected.scope()
     wrong = []
-    for earlier in exercise.steps:
-        if earlier.id == step.id:
-            break
-        if earlier.at != step.at or earlier.name not in mine.after:
-            continue
-        if not compare(
-            np.asarray(expected.after.get(earlier.name), dtype=np.float64),
-            mine.after[earlier.name],
-            *tol,
-        ).ok:
-            wrong.append(earlier.name)
-    return tuple(dict.fromkeys(wrong))
+    for name in line[1] if line else ():
+        if name in theirs and name in ours:
+            reference = np.asarray(ours[name], dtype=np.float64)
+            if not compare(reference, theirs[name], *tol).ok:
+                wrong.append(name)
+    return tuple(wrong)
 
 
 def _named(
