@@ -31,6 +31,7 @@ from autograder.sandbox_protocol import (
     Answer,
     Report,
     Request,
+    trace_shape,
 )
 from autograder.values import Unreadable
 
@@ -130,12 +131,19 @@ def _case(
             "no_result", seconds, output.take(), output.truncated, exit=f"exit {process.wait()}"
         )
     try:
-        report = Report.decode(line.rstrip(b"\n"), frozenset(request.quantities))
+        shape = trace_shape(request.trace)
+        report = Report.decode(line.rstrip(b"\n"), frozenset(request.quantities), shape)
     except Unreadable:
         _kill(process)
         return Answer.unreadable(seconds, output.take(), output.truncated)
     return Answer(
-        report.status, seconds, output.take(), output.truncated, report.error, report.values
+        report.status,
+        seconds,
+        output.take(),
+        output.truncated,
+        report.error,
+        report.values,
+        trace=report.trace,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy
 
+from autograder import trace
 from autograder.frames import from_plain as given_from_plain
 from autograder.frames import needs_pandas
 from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
@@ -39,9 +40,14 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     filename = request.filename
     try:
         names = None if given is None else tuple(given)
+        points = [trace.Point.from_plain(p) for p in request.trace]
         if names not in _compiled:  # the hidden cases share their names: compile once for all
             _compiled[names] = compile_program(
-                request.source, filename, names, request.quantities.values()
+                request.source,
+                filename,
+                names,
+                request.quantities.values(),
+                lambda tree: trace.instrument(tree, points),
             )
         code = _compiled[names]
     except SyntaxError as error:
@@ -59,6 +65,8 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     }
     if given is not None:
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
+    recorder = trace.Recorder(points, trace.budgeted(describe))
+    recorder.install(namespace)
     pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
     ending: BaseException | None = None
     try:
@@ -73,7 +81,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     values = {
         name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
     }
-    return Report(status, error, values)
+    return Report(status, error, values, recorder.plain())
 
 
 def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:

@@ -32,6 +32,7 @@ from autograder.sandbox_protocol import (
     Answer,
     Report,
     Request,
+    trace_shape,
 )
 from autograder.values import Unreadable
 
@@ -108,6 +109,7 @@ class Watch:
         self.pid, self.out_r, self.res_r = pid, out_r, res_r
         self.limits = request.limits
         self.quantities = frozenset(request.quantities)
+        self.trace_shape = trace_shape(request.trace)
         for fd in (out_r, res_r):
             os.set_blocking(fd, False)
         self.pidfd = os.pidfd_open(pid)
@@ -175,11 +177,13 @@ class Watch:
         del self.results[: end + 1]
         self.scanned = 0
         try:
-            report = Report.decode(line, self.quantities)
+            report = Report.decode(line, self.quantities, self.trace_shape)
         except Unreadable:
             self._kill()  # whatever it does next, its result is not read
             return Answer.unreadable(seconds, text, truncated)
-        return Answer(report.status, seconds, text, truncated, report.error, report.values)
+        return Answer(
+            report.status, seconds, text, truncated, report.error, report.values, trace=report.trace
+        )
 
     def _cpu(self) -> float:
         """CPU seconds the child has used so far (its threads, and children it reaped); no

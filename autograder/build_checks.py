@@ -80,10 +80,10 @@ def check_notebook(exercise: Exercise, notebook: Path) -> None:
             if not nbgrader.get("grade"):
                 raise BuildCheckError(f"{where} is not an nbgrader graded cell")
             points = float(nbgrader.get("points", 0))
-            if points != exercise.quantity(quantity).points:
+            if points != exercise.cell_points(quantity):  # its quantity's and its steps'
                 raise BuildCheckError(
                     f"{where} is worth {points:g} points; exercise.toml says "
-                    f"{exercise.quantity(quantity).points:g}"
+                    f"{exercise.cell_points(quantity):g}"
                 )
             seen[quantity] = points
     # An optional quantity is worth nothing, so it needs no graded cell.

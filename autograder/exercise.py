@@ -30,6 +30,7 @@ from autograder.errors import UserError
 from autograder.program import ALIAS_SEPARATOR, SOFT
 from autograder.reference import quiet_namespace
 from autograder.sandbox import Limits
+from autograder.trace import Point
 
 
 class ExerciseError(UserError):
@@ -50,6 +51,22 @@ class Quantity:
     #: An intermediate the original quiz did not ask for: checked (for no points) and used for
     #: diagnosis and carried-forward credit when the program defines it, never missed.
     optional: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """A TODO line inside a training loop, checked where it runs (``[steps]``, see trace.py).
+
+    `id` names the check; `name` is the variable the line binds; `at` is the trace point where
+    it is observed; its points are taken from the quantity `part_of` (whose lab cell counts them).
+    """
+
+    id: str
+    name: str
+    at: str
+    points: float
+    part_of: str
+    about: str
 
 
 @dataclass(frozen=True)
@@ -184,10 +201,25 @@ class Exercise:
     files: tuple[str, ...] = ()
     #: Does the exercise train a network (so its lab plots a loss curve)?
     training: bool = False
+    #: Where the training loop is observed, and the steps checked there (trace.py, steps.py).
+    points: tuple[Point, ...] = ()
+    steps: tuple[Step, ...] = ()
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.quantities)
+        return sum(q.points for q in self.quantities) + sum(s.points for s in self.steps)
+
+    def cell_of(self, check: str) -> str:
+        """The quantity (the lab's grade cell) a check counts toward: a step's `part_of`."""
+        return next((s.part_of for s in self.steps if s.id == check), check)
+
+    def cell_points(self, quantity: str) -> float:
+        """A lab cell's points: its quantity's end-of-training points and its steps'."""
+        return self.quantity(quantity).points + sum(
+            s.points for s in self.steps if s.part_of == quantity)
+
+    def point(self, name: str) -> Point:
+        return next(p for p in self.points if p.name == name)
 
     @property
     def given_names(self) -> list[str]:
@@ -285,9 +317,16 @@ def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -
         except FileNotFoundError:
             raise ExerciseError(f"{folder / 'exercise.toml'}: script {spec.script!r} does not "
                                 f"exist in {folder}") from None
+    points = tuple(
+        Point(name, p.first, tuple(p.before), tuple(p.after), p.depth, p.function,
+              p.label or name + " {n}")
+        for name, p in spec.trace.items())
+    steps = tuple(Step(key, s.name or key, s.at, s.points, s.part_of, s.about)
+                  for key, s in spec.steps.items())
     quantities = tuple(
-        Quantity(name, 0.0 if q.optional else q.points, q.about, q.expr or name,
-                 tuple(q.aliases), q.optional)
+        Quantity(name, 0.0 if q.optional else
+                 q.points - sum(s.points for s in steps if s.part_of == name),
+                 q.about, q.expr or name, tuple(q.aliases), q.optional)
         for name, q in spec.quantities.items())
     mistakes = tuple(Mistake(m.quantity, m.name, m.hint, m.replace) for m in spec.mistakes)
     rules = tuple(
@@ -304,7 +343,7 @@ def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -
         rtol=spec.rtol, atol=spec.atol, limits=Limits(**spec.limits.model_dump()),
         published=Published(published.prepare, tuple(published.names), published.data,
                              published.label) if published else None,
-        files=tuple(spec.files), training=spec.training)
+        files=tuple(spec.files), training=spec.training, points=points, steps=steps)
 
 
 _DRAWN: dict[tuple[str, int, int], list[Case]] = {}

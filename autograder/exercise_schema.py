@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from autograder.spec_errors import Misnamed, SpecError, explain
+from autograder.training_schema import StepSpec, TracePointSpec, check_steps
 
 #: Bounds that catch typing slips without getting in an author's way.
 MAX_TIME_S = 600.0
@@ -278,18 +279,29 @@ class ExerciseSpec(_Spec):
     mistakes: list[MistakeSpec] = Field(
         default_factory=list, description="The catalogue of known mistakes."
     )
+    trace: dict[str, TracePointSpec] = Field(
+        default_factory=dict,
+        description="Training exercises: where the run is observed inside its loops.",
+    )
+    steps: dict[str, StepSpec] = Field(
+        default_factory=dict,
+        description="Training exercises: the TODO lines checked inside the loop, by check name "
+        "(a mistake's `quantity` may name one).",
+    )
 
     @model_validator(mode="after")
     def _names_agree(self) -> ExerciseSpec:
+        checks = [*self.quantities, *self.steps]
         for number, mistake in enumerate(self.mistakes):
-            if mistake.quantity not in self.quantities:
+            if mistake.quantity not in checks:
                 raise Misnamed(
                     ("mistakes", number, "quantity"),
                     mistake.quantity,
-                    list(self.quantities),
+                    checks,
                     "no such quantity",
                     f" (mistake {mistake.name!r})",
                 )
+        check_steps(self.steps, self.trace, self.quantities)
         for name, rule in self.cases.given.items():
             for size in rule.shape or []:
                 if isinstance(size, str) and size not in self.cases.sizes:

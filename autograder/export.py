@@ -129,7 +129,8 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
             nb.update_or_create_notebook(notebook, exercise.id)
             for quantity in exercise.quantities:
                 nb.update_or_create_grade_cell(f"check-{quantity.name}", notebook, exercise.id,
-                                               max_score=quantity.points, cell_type="code")
+                                               max_score=exercise.cell_points(quantity.name),
+                                               cell_type="code")
             nb.update_or_create_student(row.student)
             try:
                 nb.find_submission(exercise.id, row.student)
@@ -137,7 +138,8 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
                 nb.add_submission(exercise.id, row.student)
             scores: dict[str, float] = {}
             for check in book.checks_of(row.id):
-                scores[check["quantity"]] = scores.get(check["quantity"], 0.0) + check["score"]
+                cell = exercise.cell_of(check["quantity"])
+                scores[cell] = scores.get(cell, 0.0) + check["score"]
             for quantity in exercise.quantities:
                 cell = nb.find_grade(f"check-{quantity.name}", notebook, exercise.id, row.student)
                 cell.auto_score = round(scores.get(quantity.name, 0.0), 6)

@@ -109,7 +109,8 @@ def _quantities(sub: Submission, exercise: exercises.Exercise | None) -> list[st
     present = list(dict.fromkeys(c["quantity"] for c in sub.checks))
     if exercise is None:
         return present
-    ordered = [q.name for q in exercise.quantities if q.name in present]
+    checks = [*(s.id for s in exercise.steps), *(q.name for q in exercise.quantities)]
+    ordered = [name for name in checks if name in present]  # steps inside the loop first
     return ordered + [q for q in present if q not in ordered]
 
 
@@ -151,10 +152,13 @@ def _cases_text(sub: Submission, cases: list[str]) -> str:
     return f"{len(cases)} case{'s' if len(cases) != 1 else ''}"
 
 
-def _curve(sub: Submission, reference: list[float]) -> dict[str, Any]:
-    """What the loss-curve section says: the student's losses beside the reference's."""
+def _curve(sub: Submission, reference: list[float]) -> dict[str, Any] | None:
+    """What the loss-curve section says: the student's losses beside the reference's; None
+    (the section left out) when there is no curve at all, the student's nor the reference's."""
     published = next((r for r in sub.runs if r["visible"]), None)
     losses = parse_losses(published["output"]) if published else []
+    if not losses and not reference:
+        return None
     why = (
         ""
         if losses

@@ -14,7 +14,7 @@ from typing import Any
 
 from autograder import names, published_given
 from autograder.compare import close, compare
-from autograder.diagnose import Oracle, oracle_for
+from autograder.diagnose import Diagnosis, Oracle, oracle_for
 from autograder.exercise import Exercise, Mistake
 from autograder.sandbox import Job, RunResult, Sandbox
 from autograder.sandbox_protocol import STRETCH, UNREADABLE
@@ -123,11 +123,13 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
         oracles = [oracle_for(exercise, case) for case in cases]
         for oracle in oracles:
             oracle.expected  # noqa: B018  (the references run while the worker starts up)
+        _prepare_steps(exercise, cases)
         runs = sandbox.run_cases(Job(program.source, program.path.name, None,
                                      names.job_quantities(exercise), exercise.limits,
                                      cases=tuple(case.given_plain(exercise.given_keys)
                                                  for case in cases),
-                                     files=tuple(str(exercise.folder / f) for f in exercise.files)))
+                                     files=tuple(str(exercise.folder / f) for f in exercise.files),
+                                     trace=exercise.points))
         stopped: str | None = None
         published: tuple[Oracle, RunResult] | None = None
         frozen_anywhere: frozenset[str] = frozenset()
@@ -146,6 +148,8 @@ def grade(exercise: Exercise, program: Program, *, student: str = "", seed: int 
             frozen_anywhere |= frozen
             checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise,
                             aliased)
+            if exercise.steps:
+                checks = _with_steps(oracle, run, problem, len(cases), checks)
             result.checks.extend(
                 replace(c, message=f"{c.message}; it has the published case's shape: {SIZE_HINT}")
                 if c.quantity in sized and not c.passed and SIZE_HINT not in c.message else c
@@ -183,6 +187,34 @@ def _noted(checks: list[Check], exercise: Exercise, aliased: dict[str, str]) -> 
     return noted
 
 
+def _prepare_steps(exercise: Exercise, cases: list) -> None:
+    """The reference's first epoch on each case, also while the worker starts up."""
+    if exercise.steps:
+        from autograder.steps import step_oracle
+
+        for case in cases:
+            step_oracle(exercise, case).reference  # noqa: B018
+
+
+def _with_steps(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int,
+                checks: list[Check]) -> list[Check]:
+    """A training exercise's case: its traced steps first (steps.py), then the end-of-training
+    checks, which take the points of steps not observed and point at the steps that slipped."""
+    from autograder.steps import step_checks
+
+    steps, carry = step_checks(oracle.exercise, oracle.case, run, problem, n_cases)
+    slipped = ", ".join(c.quantity for c in steps if not c.passed)
+    ends = []
+    for check in checks:
+        extra = carry.get(check.quantity, 0.0)
+        check = replace(check, max_score=check.max_score + extra,
+                        score=check.score + extra if check.passed else 0.0)
+        if not check.passed and slipped and not check.mistake:
+            check = replace(check, message=f"{check.message}; it follows from {slipped} above")
+        ends.append(check)
+    return steps + ends
+
+
 def _revoke(check: Check, frozen: frozenset[str]) -> Check:
     """No carried-forward credit and no mistake read off the student's own values, on any case,
     when those values never followed the given values (typed in, or a constant such as 0):
@@ -199,9 +231,11 @@ def _revoke(check: Check, frozen: frozenset[str]) -> Check:
 
 def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
     """Checks for a case skipped because an earlier run showed the rest would fail alike."""
-    return [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0, q.points / n_cases,
-                  format_value(oracle.expected[q.name]), "-", reason)
-            for q in oracle.exercise.quantities if not q.optional]
+    steps = [Check(s.id, oracle.case.name, oracle.case.visible, False, 0.0, s.points / n_cases,
+                   "-", "-", reason) for s in oracle.exercise.steps]
+    return steps + [Check(q.name, oracle.case.name, oracle.case.visible, False, 0.0,
+                          q.points / n_cases, format_value(oracle.expected[q.name]), "-", reason)
+                    for q in oracle.exercise.quantities if not q.optional]
 
 
 def _frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
@@ -249,7 +283,9 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
                                 mistake=mistake.name if mistake else None,
                                 hint=mistake.hint if mistake else None))
             continue
-        diagnosis = oracle.diagnose(quantity.name, received, run.values, frozen)
+        # A training exercise's mistakes are found at its steps, not by training again.
+        diagnosis = (Diagnosis() if exercise.steps
+                     else oracle.diagnose(quantity.name, received, run.values, frozen))
         if diagnosis.carried_forward:
             built_on = ", ".join(diagnosis.upstream) or "earlier values"
             checks.append(Check(**base, passed=True, score=worth, carried_forward=True,

@@ -76,11 +76,11 @@ class GdlabScores(NbGraderPreprocessor):
                 self.log.warning("%s: test cell %s is not a gdlab check; scored 0", name, grade_id)
                 cell.outputs = [_text("not a gdlab check: no points"), _points(0.0)]
                 continue
-            worth = float(meta.get("points", by_quantity[quantity].points))
+            worth = float(meta.get("points", exercise.cell_points(quantity)))
             if result is None:
                 cell.outputs = [_text(f"{quantity}: not graded: {refused}"), _points(0.0)]
                 continue
-            checks = [c for c in result.checks if c.quantity == quantity]
+            checks = [c for c in result.checks if exercise.cell_of(c.quantity) == quantity]
             points = min(round(sum(c.score for c in checks), 6), worth)
             right = sum(c.passed for c in checks)
             cell.outputs = [

@@ -95,6 +95,9 @@ def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[st
              *_wrapped(f"expected {result.expected}"), *_wrapped(f"received {result.received}")]
     if result.mistake:
         lines += _wrapped(f"{result.mistake}: {result.hint}")
+    if exercise.steps:  # the lines inside the loop are checked where they run, by a TEST RUN
+        lines += _wrapped(f"Which line? `gdlab run {exercise.id} {exercise.notebook}` checks "
+                          "each step inside the training loop (save the notebook first).")
     raise CheckFailed("\n".join(lines)) from None
 
 

@@ -22,7 +22,7 @@ A key starting with ``?`` may be missing from the file (the published case's val
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
@@ -206,13 +206,20 @@ def inject_given(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = 
 
 
 def compile_program(
-    source: str, filename: str, given_names: Iterable[str] | None, graded: Iterable[str] = ()
+    source: str,
+    filename: str,
+    given_names: Iterable[str] | None,
+    graded: Iterable[str] = (),
+    rewrite: Callable[[ast.Module], ast.Module] | None = None,
 ):
-    """Parse and compile `source`; with `given_names`, inject the given block first.
+    """Parse and compile `source`; with `given_names`, inject the given block first; then
+    `rewrite` the tree (the trace points of a training exercise).
 
     `graded` names the quantities (and their aliases): given values are looked for before the
     first statement that binds one of them."""
     tree = ast.parse(source, filename=filename)
     if given_names is not None:
         tree = inject_given(tree, given_names, graded)
+    if rewrite is not None:
+        tree = rewrite(tree)
     return compile(tree, filename, "exec")

@@ -33,7 +33,8 @@ from typing import Any
 
 from autograder import sandbox_notes
 from autograder.home import default_home
-from autograder.sandbox_protocol import STRETCH, Answer, Request
+from autograder.sandbox_protocol import STRETCH, Answer, Request, trace_shape
+from autograder.trace import Point, Record, read_trace
 from autograder.values import Unreadable, Value
 
 #: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
@@ -91,6 +92,8 @@ class Job:
     cases: tuple[dict[str, Any] | None, ...] | None = None
     #: The exercise's given files: read-only in the case's working directory, beside the program.
     files: tuple[str, ...] = ()
+    #: Where to observe the program from inside (trace.py); its records come back in `trace`.
+    trace: tuple[Point, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class RunResult:
     error: dict[str, Any] | None = None
     exit: str | None = None
     seconds: float = 0.0
+    #: Per trace point, the records of the passes observed (read with bounds: trace.read_trace).
+    trace: dict[str, list[Record]] = field(default_factory=dict)
 
 
 def default_hidden_paths() -> tuple[str, ...]:
@@ -210,7 +215,8 @@ class Sandbox:
         always = default_hidden_paths() if self._hide is None else self._hide
         request = Request(job.source, job.filename, list(cases), job.quantities,
                           asdict(job.limits), list(job.files),
-                          list(dict.fromkeys((*always, *job.hide_paths))))
+                          list(dict.fromkeys((*always, *job.hide_paths))),
+                          [p.to_plain() for p in job.trace])
         child = None
         try:
             if self._confinement is None:
@@ -322,11 +328,14 @@ def _result_from(plain: Any, job: Job) -> RunResult:
     """Turn one case of the worker's answer into a RunResult; whatever breaks the schema is
     the case's result that "could not be read" (`Answer.from_plain`), never an exception."""
     try:
-        answer = Answer.from_plain(plain, frozenset(job.quantities), job.limits.output_bytes)
+        shape = trace_shape([p.to_plain() for p in job.trace])
+        answer = Answer.from_plain(
+            plain, frozenset(job.quantities), job.limits.output_bytes, shape)
     except Unreadable:
         answer = Answer.unreadable(0.0, "", False)
     values = {name: Value.from_plain(answer.values[name]) if name in answer.values
               else Value.missing() for name in job.quantities}
     return RunResult(status=answer.status, values=values, output=answer.output,
                      output_truncated=answer.output_truncated, error=answer.error,
-                     exit=answer.exit, seconds=answer.seconds)
+                     exit=answer.exit, seconds=answer.seconds,
+                     trace=read_trace(answer.trace, job.trace))

@@ -72,7 +72,12 @@ def _keys(plain: Any, allowed: frozenset[str], what: str) -> dict[str, Any]:
 
 
 _ERROR_KEYS = frozenset({"type", "message", "line"})
-_REPORT_KEYS = frozenset({"status", "error", "values"})
+_REPORT_KEYS = frozenset({"status", "error", "values", "trace"})
+_PASS_KEYS = frozenset({"before", "after", "broken"})
+#: What a trace may hold, per trace point: at most this many passes, only these names.
+TraceShape = dict[str, tuple[int, frozenset[str]]]
+#: Numbers a case's whole trace may hold (the recorder stops describing past this).
+MAX_TRACE_ELEMENTS = 100_000
 
 
 def check_error(plain: Any) -> dict[str, Any] | None:
@@ -95,6 +100,42 @@ def check_values(plain: Any, quantities: frozenset[str]) -> dict[str, dict[str, 
     return {name: check_description(described, budget) for name, described in plain.items()}
 
 
+def trace_shape(points: list[dict[str, Any]]) -> TraceShape:
+    """The shape a trace must have, from the request's trace points (`trace.Point.to_plain`)."""
+    return {p["name"]: (int(p["first"]), frozenset((*p["before"], *p["after"]))) for p in points}
+
+
+def check_trace(plain: Any, shape: TraceShape) -> dict[str, list[dict[str, Any]]]:
+    """Values recorded inside the program's loops: only the requested points, at most `first`
+    passes each, only the point's names, every value a valid description, bounded in total."""
+    if plain is None:
+        return {}
+    _keys(plain, frozenset(shape), "trace")
+    budget = [MAX_TRACE_ELEMENTS]
+    kept: dict[str, list[dict[str, Any]]] = {}
+    for point, passes in plain.items():
+        first, names = shape[point]
+        if len(_exact(passes, list, "trace passes")) > first:
+            raise Unreadable("trace: too many passes")
+        kept[point] = [_check_pass(one, names, budget) for one in passes]
+    return kept
+
+
+def _check_pass(plain: Any, names: frozenset[str], budget: list[int]) -> dict[str, Any]:
+    _keys(plain, _PASS_KEYS, "trace pass")
+    return {
+        "before": {
+            n: check_description(d, budget)
+            for n, d in _keys(plain.get("before", {}), names, "trace before").items()
+        },
+        "after": {
+            n: check_description(d, budget)
+            for n, d in _keys(plain.get("after", {}), names, "trace after").items()
+        },
+        "broken": _exact(plain.get("broken", False), bool, "trace broken"),
+    }
+
+
 @dataclass(frozen=True)
 class Request:
     """One job for the worker: run `source` once per case of `cases` (given values or None)."""
@@ -108,6 +149,8 @@ class Request:
     files: list[str] = field(default_factory=list)
     #: Paths inside the case's allow-list that must still be covered (rarely needed).
     hide_paths: list[str] = field(default_factory=list)
+    #: Where to observe the program from inside (`trace.Point.to_plain`), for training loops.
+    trace: list[dict[str, Any]] = field(default_factory=list)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode() + b"\n"
@@ -125,12 +168,15 @@ class Report:
     status: str
     error: dict[str, Any] | None
     values: dict[str, dict[str, Any]]
+    trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode() + b"\n"
 
     @classmethod
-    def decode(cls, line: bytes, quantities: frozenset[str]) -> Report:
+    def decode(
+        cls, line: bytes, quantities: frozenset[str], shape: TraceShape | None = None
+    ) -> Report:
         """Read a child's report line strictly; raises `Unreadable` for anything else."""
         plain = _keys(loads(line, MAX_REPORT_BYTES), _REPORT_KEYS, "report")
         status = plain.get("status")
@@ -140,11 +186,12 @@ class Report:
             status,
             check_error(plain.get("error")),
             check_values(plain.get("values", {}), quantities),
+            check_trace(plain.get("trace"), shape or {}),
         )
 
 
 _ANSWER_KEYS = frozenset(
-    {"status", "error", "values", "seconds", "output", "output_truncated", "exit"}
+    {"status", "error", "values", "seconds", "output", "output_truncated", "exit", "trace"}
 )
 
 
@@ -159,12 +206,19 @@ class Answer:
     error: dict[str, Any] | None = None
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     exit: str | None = None
+    trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_plain(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_plain(cls, plain: Any, quantities: frozenset[str], max_output: int) -> Answer:
+    def from_plain(
+        cls,
+        plain: Any,
+        quantities: frozenset[str],
+        max_output: int,
+        shape: TraceShape | None = None,
+    ) -> Answer:
         """Read one case of the worker's answer as strictly as a report (it relays one)."""
         _keys(plain, _ANSWER_KEYS, "answer")
         status = plain.get("status")
@@ -184,6 +238,7 @@ class Answer:
             check_error(plain.get("error")),
             check_values(plain.get("values", {}), quantities),
             exit_text,
+            check_trace(plain.get("trace"), shape or {}),
         )
 
     @classmethod

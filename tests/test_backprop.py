@@ -207,11 +207,16 @@ def test_hidden_cases_vary_the_number_of_hidden_units(backprop: exercises.Exerci
 
 def test_x_not_made_a_column_stops_with_numpys_reason(backprop: exercises.Exercise,
                                                       sandbox: Sandbox, tmp_path: Path) -> None:
-    """Without x[:, None] the step cannot broadcast to (6, 2): the run says so and scores 0.
-    (A small data file keeps the diagnosis of the wrong values quick.)"""
+    """Without x[:, None] the step cannot broadcast to (6, 2): the run says so, the steps of
+    the first record before it still count, and the mistake is named at its step."""
     text = backprop.reference.replace("hidden_error_term * x[:, None]", "hidden_error_term * x")
     result = grade_on(backprop, text, tiny_data(tmp_path), sandbox)
-    assert result.score == 0
     assert ("ValueError: operands could not be broadcast together with shapes (2,) (6,)"
             in (result.runs[0].problem or ""))
+    step = checks_for(result, "del_w_input_hidden (record)")[0]
+    assert not step.passed and step.mistake == "x not made a column"
+    assert step.message.startswith("not computed: your program stopped at line")
+    before = [s.id for s in backprop.steps][:[s.id for s in backprop.steps].index(step.quantity)]
+    assert all(c.passed for q in before for c in checks_for(result, q))
+    assert result.score == sum(backprop.steps[i].points for i in range(len(before)))
     assert not any(c.passed for c in checks_for(result, "del_w_input_hidden"))

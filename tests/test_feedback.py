@@ -228,3 +228,26 @@ def test_pages_inline_the_stylesheet_the_server_links(pages):
 
     assert stylesheet() in pages[("ada", "gradient_basic")]
     assert ".feedback .chip.pass" in stylesheet()
+
+
+def test_relu_network_page_shows_the_students_curve_beside_the_references(tmp_path, sandbox):
+    relu = exercises.get("relu_network")
+    gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
+    submit(gradebook, sandbox, tmp_path, relu, "eve", relu.reference)
+    (page,) = write_pages(gradebook, tmp_path / "pages")
+    text = page.read_text(encoding="utf-8")
+    assert "Your last printed loss" in text and "(reference: " in text
+    assert "No loss curve" not in text
+
+
+def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, sandbox):
+    folder = tmp_path / "silent_training"
+    folder.mkdir()
+    (folder / "exercise.toml").write_text(TINY_TOML, encoding="utf-8")
+    silent = TINY_REFERENCE.replace('print("Train loss: ", loss)', "pass")
+    (folder / "train.py").write_text(silent, encoding="utf-8")
+    exercise = exercises.load(folder)
+    gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
+    submit(gradebook, sandbox, tmp_path, exercise, "fay", silent)
+    (page,) = write_pages(gradebook, tmp_path / "pages", load_exercise=lambda _: exercise)
+    assert "Training loss" not in page.read_text(encoding="utf-8")

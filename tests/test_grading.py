@@ -47,7 +47,9 @@ def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text, tmp
         assert any("not done yet" in m for m in messages), (quantity.name, messages)
 
 
-MISTAKES = [(e, m.name) for e in ALL for m in exercises.get(e).mistakes]
+#: A training exercise's mistakes are tested at their steps, on a tiny data set (test_steps).
+MISTAKES = [(e, m.name) for e in ALL for m in exercises.get(e).mistakes
+            if not exercises.get(e).steps]
 
 
 @pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)

@@ -139,13 +139,17 @@ class MiniBatchNetwork(NeuralNetwork):
         return losses
 
 
-# Training, one example at a time.
+# Training, one example at a time. Ten times per learning rate it prints the epoch's mean loss
+# ½ (y − ŷ)² (once update_weights_and_biases returns the error, not None).
 np.random.seed(seed)
 nn = NeuralNetwork()
 for lr in (0.01, 0.001):
     for epoch in range(epochs):
+        errors = []
         for (x1, x2), target in zip(x, y):
-            nn.update_weights_and_biases(x1, x2, target, lr)
+            errors.append(nn.update_weights_and_biases(x1, x2, target, lr))
+        if epoch % max(1, epochs // 10) == 0 and None not in errors:
+            print("Train loss: ", np.mean(np.square(errors)) / 2)
 
 nn.show_weights_and_biases()
 prediction = nn.predict(4, 4)
