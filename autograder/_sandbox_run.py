@@ -47,7 +47,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
                 filename,
                 names,
                 request.quantities.values(),
-                lambda tree: trace.instrument(tree, points),
+                rewrite=lambda tree: trace.instrument(tree, points),
             )
         code = _compiled[names]
     except SyntaxError as error:

@@ -333,6 +333,8 @@ def _shape_hint(oracle: Oracle, run: RunResult, published: Oracle) -> set[str]:
 def _correct(received: Value) -> str:
     if received.type in ("list", "tuple"):
         return f"correct (a Python {received.type}: accepted; a numpy array is the habit)"
+    if received.type in ("Series", "DataFrame"):
+        return f"correct (a pandas {received.type}: graded as its numbers, its .values)"
     return "correct"
 
 

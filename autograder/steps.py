@@ -66,7 +66,7 @@ def _traced_run(exercise: Exercise, source: str, case: Case) -> Traced:
             source,
             "<reference>",
             None if case.given is None else list(case.given),
-            lambda tree: trace.instrument(tree, points),
+            rewrite=lambda tree: trace.instrument(tree, points),
         )
     except Exception as error:  # a mistake's edit may not even compile
         return {}, error, {}

@@ -49,7 +49,30 @@ def describe(value: Any) -> dict[str, Any]:
         return _describe_sequence(value, kind.__name__)
     if kind is str:
         return {"kind": "str", "type": "str", "text": value[:60]}
+    if f"{kind.__module__}.{kind.__qualname__}" in _PANDAS:
+        return _describe_pandas(value, kind.__qualname__)
     return {"kind": "object", "type": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+#: pandas objects, by exact type name (pandas is not imported here; pandas 3 names its classes
+#: `pandas.Series`, pandas 2 `pandas.core.series.Series`): the original lesson's data
+#: were pandas frames, so a whole-array answer computed from them is a Series or a DataFrame.
+_PANDAS = frozenset(
+    {"pandas.Series", "pandas.DataFrame", "pandas.core.series.Series", "pandas.core.frame.DataFrame"}
+)
+
+
+def _describe_pandas(value: Any, type_name: str) -> dict[str, Any]:
+    """A Series or DataFrame as the array of its numbers (its `.to_numpy()`), its type kept so
+    the grader can say so. Its method runs in the case's own process, like all of its code: a
+    forged one is worth what typing the numbers in is worth."""
+    try:
+        array = value.to_numpy()
+    except Exception:
+        array = None
+    if type(array) is not np.ndarray:
+        return {"kind": "object", "type": f"pandas.{type_name}"}
+    return {**_describe_numeric(array), "type": type_name}
 
 
 def _is_one_of(kind: type, types: tuple[type, ...]) -> bool:
