@@ -58,7 +58,8 @@ def describe(value: Any) -> dict[str, Any]:
 #: `pandas.Series`, pandas 2 `pandas.core.series.Series`): the original lesson's data
 #: were pandas frames, so a whole-array answer computed from them is a Series or a DataFrame.
 _PANDAS = frozenset(
-    {"pandas.Series", "pandas.DataFrame", "pandas.core.series.Series", "pandas.core.frame.DataFrame"}
+    {"pandas.Series", "pandas.DataFrame", "pandas.core.series.Series",
+     "pandas.core.frame.DataFrame"}
 )
 
 
