@@ -297,7 +297,8 @@ def check_case(oracle: Oracle, run: RunResult, problem: str | None, n_cases: int
         if run.status == "raised" and problem:
             message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
-        if quantity.name in frozen:
+        if quantity.name in frozen and run.status == "finished":  # a program that stopped
+            # early keeps its starting values (a loop's zeros): the crash is the story there
             message += ("; it is the same as on the published example although the given values "
                         "changed: compute it from them instead of typing it in")
             name, hint = name or TYPED_IN[0], hint or TYPED_IN[1]

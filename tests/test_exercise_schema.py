@@ -86,7 +86,7 @@ def respell(table: dict[str, Any], old: str, new: str) -> None:
         ),
         (
             lambda d: d["quantities"]["h"].__setitem__("points", -5),
-            "`quantities.h.points`: Input should be greater than 0",
+            "`quantities.h.points`: Input should be greater than or equal to 0",
         ),
         (
             lambda d: d["quantities"]["h"].__setitem__("points", "20"),
