@@ -14,7 +14,7 @@ credit and named mistakes as ``gdlab run``, and fails the cell with a teaching m
 
 When nbgrader autogrades, the hidden line switches `check` off: the kernel is the student's, so
 nothing computed in it can be a score (a cell of theirs could replace `check` itself). The
-course's ``nbgrader_config.py`` adds gdlab's preprocessor (`autograder.nbgrader_autograde`),
+course's ``nbgrader_config.py`` adds gdlab's preprocessor (`autograder.report.nbgrader_autograde`),
 which grades the submitted notebook outside the kernel exactly as ``gdlab grade`` does — same
 engine, sandbox, hidden cases and class seed — and writes each quantity's points into its cell.
 In the kernel, `check` then returns 0: an autograde run without that preprocessor gives 0, never
@@ -28,10 +28,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from autograder import exercise as exercises
-from autograder.grading import check_case
-from autograder.sandbox import RunResult
-from autograder.values import Value, describe
+from autograder.judge.grading import check_case
+from autograder.load import exercise as exercises
+from autograder.run.sandbox import RunResult
+from autograder.run.values import Value, describe
 
 _state = {"grading": False}
 
@@ -81,7 +81,7 @@ def _user_namespace() -> dict[str, Any]:
 
 
 def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[str, Any]) -> None:
-    from autograder.diagnose import oracle_for
+    from autograder.judge.diagnose import oracle_for
 
     values = {q.name: _value(scope, q.expr) for q in exercise.quantities}
     oracle = oracle_for(exercise, exercise.published_case(_local_data(exercise)))
@@ -91,13 +91,18 @@ def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[st
         note = f" ({result.message})" if result.carried_forward else ""
         print(f"✓ {quantity} = {result.received}{note}")
         return
-    lines = [f"✗ {quantity}: {result.message}",
-             *_wrapped(f"expected {result.expected}"), *_wrapped(f"received {result.received}")]
+    lines = [
+        f"✗ {quantity}: {result.message}",
+        *_wrapped(f"expected {result.expected}"),
+        *_wrapped(f"received {result.received}"),
+    ]
     if result.mistake:
         lines += _wrapped(f"{result.mistake}: {result.hint}")
     if exercise.steps:  # the lines inside the loop are checked where they run, by a TEST RUN
-        lines += _wrapped(f"Which line? `gdlab run {exercise.id} {exercise.notebook}` checks "
-                          "each step inside the training loop (save the notebook first).")
+        lines += _wrapped(
+            f"Which line? `gdlab run {exercise.id} {exercise.notebook}` checks "
+            "each step inside the training loop (save the notebook first)."
+        )
     raise CheckFailed("\n".join(lines)) from None
 
 
@@ -117,8 +122,9 @@ _LINE = 80
 
 
 def _wrapped(text: str) -> list[str]:
-    return textwrap.wrap(text, _LINE, initial_indent="  ", subsequent_indent="    ",
-                         break_on_hyphens=False)
+    return textwrap.wrap(
+        text, _LINE, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False
+    )
 
 
 def _value(scope: dict[str, Any], expr: str) -> Value:

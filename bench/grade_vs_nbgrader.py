@@ -28,8 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import exercise as exercises  # noqa: E402
-from autograder.build import solved  # noqa: E402
+from autograder.commands.build import solved  # noqa: E402
+from autograder.load import exercise as exercises  # noqa: E402
 
 EXERCISE = "gradient_basic"
 
@@ -39,8 +39,12 @@ def variants(exercise: exercises.Exercise) -> list[dict[str, str]]:
     first, third = exercise.quantities[0].name, exercise.quantities[2].name
     kinds: list[dict[str, str]] = [{}]
     kinds += [dict(m.edits) for m in exercise.mistakes]
-    kinds += [{f"{third} =": f"{third} = undefined_name +"}, {f"{first} =": f"{first} = ("},
-              {"np.dot(x, w)": "(x * w).sum()"}, {"sigmoid(h)": "1 / (1 + np.exp(-h))"}]
+    kinds += [
+        {f"{third} =": f"{third} = undefined_name +"},
+        {f"{first} =": f"{first} = ("},
+        {"np.dot(x, w)": "(x * w).sum()"},
+        {"sigmoid(h)": "1 / (1 + np.exp(-h))"},
+    ]
     return kinds
 
 
@@ -48,8 +52,10 @@ def notebook_for(exercise: exercises.Exercise, edits: dict[str, str] | None) -> 
     release = json.loads((REPO / "release" / EXERCISE / exercise.notebook).read_text())
     if edits is None:
         return release
-    source = {c["id"]: c for c in json.loads(
-        (REPO / "source" / EXERCISE / exercise.notebook).read_text())["cells"]}
+    source = {
+        c["id"]: c
+        for c in json.loads((REPO / "source" / EXERCISE / exercise.notebook).read_text())["cells"]
+    }
     for cell in release["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             text = solved("".join(source[cell["id"]]["source"]))
@@ -112,8 +118,9 @@ def _pss(pid: int) -> int:
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     memory = PeakMemory(process.pid)
     output, _ = process.communicate()
     peak = memory.stop()
@@ -125,12 +132,20 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, in
 def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str]) -> None:
     exercise = exercises.get(EXERCISE)
     course = workdir / "course"
-    shutil.copytree(REPO / "source" / EXERCISE, course / "source" / EXERCISE,
-                    ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    shutil.copytree(
+        REPO / "source" / EXERCISE,
+        course / "source" / EXERCISE,
+        ignore=shutil.ignore_patterns("*.py", "*.toml"),
+    )
     shutil.copy(REPO / "nbgrader_config.py", course)  # gdlab's scores, outside the kernel
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", EXERCISE, "--force"], cwd=course, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*nbgrader, "generate_assignment", EXERCISE, "--force"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     kinds = variants(exercise)
     for number in range(count):
         edits = None if number % len(kinds) == len(kinds) - 1 else kinds[number % len(kinds)]
@@ -139,8 +154,19 @@ def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str]) -> Non
         (folder / exercise.notebook).write_text(json.dumps(notebook_for(exercise, edits)))
 
     nb_seconds, nb_peak, _ = timed([*nbgrader, "autograde", EXERCISE, "--force"], course, env)
-    gd_seconds, gd_peak, _ = timed([sys.executable, "-m", "autograder.cli", "grade", str(course),
-                                    "--out", str(workdir / "gdlab.csv")], course, env)
+    gd_seconds, gd_peak, _ = timed(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(course),
+            "--out",
+            str(workdir / "gdlab.csv"),
+        ],
+        course,
+        env,
+    )
 
     from nbgrader.api import Gradebook
 
@@ -148,14 +174,22 @@ def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str]) -> Non
         nb_scores = {s.id: book.find_submission(EXERCISE, s.id).score for s in book.students}
     rows = (workdir / "gdlab.csv").read_text().splitlines()[1:]
     gd_scores = {r.split(",")[0]: float(r.split(",")[2]) for r in rows}
-    same = all(abs(nb_scores[s] - gd_scores[s]) < 1e-6 for s in nb_scores) and \
-        nb_scores.keys() == gd_scores.keys()
-    print(f"{count} notebook submissions of {EXERCISE} ({len(set(gd_scores.values()))} "
-          f"different scores); same scores from both: {'yes' if same else 'NO'}")
-    for label, seconds, peak in (("nbgrader autograde", nb_seconds, nb_peak),
-                                 ("gdlab grade", gd_seconds, gd_peak)):
-        print(f"  {label:18}  {seconds:7.1f} s  {seconds / count * 1000:8.1f} ms/submission"
-              f"  peak {peak / 2**20:5.0f} MB")
+    same = (
+        all(abs(nb_scores[s] - gd_scores[s]) < 1e-6 for s in nb_scores)
+        and nb_scores.keys() == gd_scores.keys()
+    )
+    print(
+        f"{count} notebook submissions of {EXERCISE} ({len(set(gd_scores.values()))} "
+        f"different scores); same scores from both: {'yes' if same else 'NO'}"
+    )
+    for label, seconds, peak in (
+        ("nbgrader autograde", nb_seconds, nb_peak),
+        ("gdlab grade", gd_seconds, gd_peak),
+    ):
+        print(
+            f"  {label:18}  {seconds:7.1f} s  {seconds / count * 1000:8.1f} ms/submission"
+            f"  peak {peak / 2**20:5.0f} MB"
+        )
     print(f"  gdlab is {nb_seconds / gd_seconds:.0f}x faster per submission")
     if not same:
         raise SystemExit("scores differ")
@@ -172,11 +206,15 @@ def scripts(count: int, workdir: Path, env: dict[str, str]) -> None:
         for old, new in rng.choice(kinds).items():
             text = text.replace(old, new)
         (folder / f"s{number:05d}.py").write_text(text)
-    seconds, peak, _ = timed([sys.executable, "-m", "autograder.cli", "grade", str(folder),
-                              "--exercise", EXERCISE], workdir,
-                             {**env, "GDLAB_HOME": str(workdir / f"home{count}")})
-    print(f"{count:6d} .py submissions: {seconds:7.1f} s, {seconds / count * 1000:6.1f} "
-          f"ms/submission, peak {peak / 2**20:.0f} MB")
+    seconds, peak, _ = timed(
+        [sys.executable, "-m", "autograder", "grade", str(folder), "--exercise", EXERCISE],
+        workdir,
+        {**env, "GDLAB_HOME": str(workdir / f"home{count}")},
+    )
+    print(
+        f"{count:6d} .py submissions: {seconds:7.1f} s, {seconds / count * 1000:6.1f} "
+        f"ms/submission, peak {peak / 2**20:.0f} MB"
+    )
 
 
 def main() -> None:

@@ -18,15 +18,21 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GDLAB = [sys.executable, "-m", "autograder.cli"]
+GDLAB = [sys.executable, "-m", "autograder"]
 
 
 def wall(command: list[str], repeat: int, env: dict[str, str]) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -40,11 +46,15 @@ def main() -> None:
     rows = [
         ('python -c "import numpy" (the floor)', [sys.executable, "-c", "import numpy"]),
         ("gdlab run gradient_basic (TEST RUN, 1 case)", [*GDLAB, "run", "gradient_basic", answer]),
-        ("gdlab submit gradient_basic (SUBMIT, 5 cases)",
-         [*GDLAB, "submit", "gradient_basic", answer]),
+        (
+            "gdlab submit gradient_basic (SUBMIT, 5 cases)",
+            [*GDLAB, "submit", "gradient_basic", answer],
+        ),
     ]
-    print(f"median wall time of {args.repeat} runs, {os.cpu_count()} cores, Python "
-          f"{sys.version.split()[0]}")
+    print(
+        f"median wall time of {args.repeat} runs, {os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}"
+    )
     for label, command in rows:
         print(f"  {label:48} {wall(command, args.repeat, env) * 1000:7.0f} ms")
 

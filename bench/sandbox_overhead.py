@@ -19,9 +19,9 @@ import statistics
 import time
 from dataclasses import replace
 
-from autograder import exercise as exercises
-from autograder import reference
-from autograder.sandbox import Job, Sandbox
+from autograder.judge import reference
+from autograder.load import exercise as exercises
+from autograder.run.sandbox import Job, Sandbox
 
 
 def in_process(source: str, given: dict | None, repeat: int) -> list[float]:
@@ -55,8 +55,13 @@ def main() -> None:
     exercise = exercises.get(args.exercise)
     cases = exercise.cases(seed=1)
     case = cases[1]  # a hidden case: the given values are injected
-    one = Job(exercise.reference, exercise.script, case.given_plain(), exercise.quantity_exprs,
-              exercise.limits)
+    one = Job(
+        exercise.reference,
+        exercise.script,
+        case.given_plain(),
+        exercise.quantity_exprs,
+        exercise.limits,
+    )
     five = replace(one, cases=tuple(c.given_plain() for c in cases))
     with Sandbox() as sandbox:
         print(f"confinement: {sandbox.confinement}")

@@ -31,8 +31,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import exercise as exercises  # noqa: E402
-from autograder.gradebook import Gradebook  # noqa: E402
+from autograder.load import exercise as exercises  # noqa: E402
+from autograder.record.gradebook import Gradebook  # noqa: E402
 from autograder.server.store import Store  # noqa: E402
 
 MAX_REQUESTS = 20_000
@@ -128,7 +128,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "autograder.cli",
+            "autograder",
             "serve",
             "--db",
             url,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-GDLAB = [sys.executable, "-m", "autograder.cli"]
+GDLAB = [sys.executable, "-m", "autograder"]
 
 
 def interleaved(
@@ -53,7 +53,7 @@ def interleaved(
 
 def answers(folder: Path) -> dict[str, Path]:
     """The right backprop answer and one with the hidden layer's derivative missing."""
-    from autograder import exercise as exercises
+    from autograder.load import exercise as exercises
 
     backprop = exercises.get("backprop")
     mistake = next(m for m in backprop.mistakes if m.name == "hidden derivative missing")
@@ -65,10 +65,10 @@ def answers(folder: Path) -> dict[str, Path]:
 
 def in_process(exercise_id: str) -> dict[str, float]:
     """The published training in this process: as written, instrumented, line-traced."""
-    from autograder import exercise as exercises
-    from autograder import trace
-    from autograder.program import GIVEN_NAME, inject_given
-    from autograder.reference import quiet_namespace
+    from autograder.judge.reference import quiet_namespace
+    from autograder.load import exercise as exercises
+    from autograder.load.program import GIVEN_NAME, inject_given
+    from autograder.run import trace
 
     exercise = exercises.get(exercise_id)
     given = exercise.published_case().given

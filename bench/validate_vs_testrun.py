@@ -25,8 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import exercise as exercises  # noqa: E402
-from autograder.build import solved  # noqa: E402
+from autograder.commands.build import solved  # noqa: E402
+from autograder.load import exercise as exercises  # noqa: E402
 
 
 def answered(exercise: exercises.Exercise, edits: tuple[tuple[str, str], ...] = ()) -> str:
@@ -78,7 +78,7 @@ def main() -> None:
             "gdlab run (TEST RUN)": [
                 sys.executable,
                 "-m",
-                "autograder.cli",
+                "autograder",
                 "run",
                 exercise.id,
                 str(lab),

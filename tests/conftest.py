@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.grading import Grade, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import Grade, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run.sandbox import Sandbox
 from tests.helpers import REPO, checks_for, stub
 
 #: Older test files import these from here; new ones import them from tests.helpers.
 __all__ = ["REPO", "checks_for", "stub"]
-
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -56,11 +55,18 @@ def grade_text(sandbox: Sandbox, tmp_path: Path):
     """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``;
     `data` replaces the published data file (--data)."""
 
-    def run(exercise: exercises.Exercise, text: str, seed: int = 1, suffix: str = ".py",
-            hidden: bool = True, data: Path | None = None) -> Grade:
+    def run(
+        exercise: exercises.Exercise,
+        text: str,
+        seed: int = 1,
+        suffix: str = ".py",
+        hidden: bool = True,
+        data: Path | None = None,
+    ) -> Grade:
         path = tmp_path / f"answer{suffix}"
         path.write_text(text, encoding="utf-8")
-        return grade(exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox,
-                     data=data)
+        return grade(
+            exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox, data=data
+        )
 
     return run

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.grading import Check, Grade, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import Check, Grade, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 

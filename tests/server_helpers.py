@@ -7,7 +7,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from autograder.gradebook import Gradebook
+from autograder.record.gradebook import Gradebook
 from autograder.server.app import create_app
 from autograder.server.config import ServerConfig
 from autograder.server.store import Store

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.grading import FULL_MARKS, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import FULL_MARKS, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run.sandbox import Sandbox
 from tests.helpers import (
     REPO,
     checks_for,
@@ -29,10 +29,18 @@ from tests.helpers import (
 )
 
 #: What the original quiz printed on the real data: its "train loss" is the erratum.
-ORIGINAL_LOSSES = [0.2513572524259881, 0.24996540718842905, 0.24862005218904504,
-                   0.2473199321717981, 0.24606380465584854, 0.24485044179257037,
-                   0.243678632018683, 0.24254718151769472, 0.24145491550165454,
-                   0.24040067932493334]
+ORIGINAL_LOSSES = [
+    0.2513572524259881,
+    0.24996540718842905,
+    0.24862005218904504,
+    0.2473199321717981,
+    0.24606380465584854,
+    0.24485044179257037,
+    0.243678632018683,
+    0.24254718151769472,
+    0.24145491550165454,
+    0.24040067932493334,
+]
 
 #: What our quiz prints on the real data: the true training loss, and the same accuracy.
 PUBLISHED_OUTPUT = """Train loss:  0.268560154404101
@@ -48,19 +56,23 @@ Train loss:  0.25441361543077645
 Prediction accuracy: 0.725"""
 
 #: The published values on the synthetic default data.
-SYNTHETIC_W_IH = [[-0.013507080102848673, -0.05016227312196866],
-                  [0.423512493849442, -0.5109050843140577],
-                  [0.30189718429884105, -0.697221309444302],
-                  [-0.09768399346311518, -0.08778486706079432],
-                  [0.44803744374944915, 0.002674237600842122],
-                  [-0.2588807398087192, 0.5655542496940875]]
+SYNTHETIC_W_IH = [
+    [-0.013507080102848673, -0.05016227312196866],
+    [0.423512493849442, -0.5109050843140577],
+    [0.30189718429884105, -0.697221309444302],
+    [-0.09768399346311518, -0.08778486706079432],
+    [0.44803744374944915, 0.002674237600842122],
+    [-0.2588807398087192, 0.5655542496940875],
+]
 SYNTHETIC_W_HO = [0.5149968888550542, -0.41834127320710446]
-SYNTHETIC_DEL_W_IH = [[0.5441416726885099, -0.45437452185530836],
-                      [-0.1403380780203321, 0.21226094215578983],
-                      [-0.1447660997656959, 0.10874147665481798],
-                      [-0.8904063911276483, 0.7095561468092229],
-                      [-0.8277368175736254, 0.7033270815686538],
-                      [-0.5684140702686781, 0.429642952515776]]
+SYNTHETIC_DEL_W_IH = [
+    [0.5441416726885099, -0.45437452185530836],
+    [-0.1403380780203321, 0.21226094215578983],
+    [-0.1447660997656959, 0.10874147665481798],
+    [-0.8904063911276483, 0.7095561468092229],
+    [-0.8277368175736254, 0.7033270815686538],
+    [-0.5684140702686781, 0.429642952515776],
+]
 SYNTHETIC_DEL_W_HO = [-10.620096698384533, -10.24126212208087]
 
 
@@ -71,12 +83,12 @@ def train(data: dict[str, Any], epochs: int = 900, learnrate: float = 0.005) -> 
     features, targets = np.asarray(data["features"]), np.asarray(data["targets"])
     n_records, n_features = features.shape
     np.random.seed(21)
-    w_ih = np.random.normal(scale=1 / n_features ** .5, size=(n_features, 2))
-    w_ho = np.random.normal(scale=1 / n_features ** .5, size=2)
+    w_ih = np.random.normal(scale=1 / n_features**0.5, size=(n_features, 2))
+    w_ho = np.random.normal(scale=1 / n_features**0.5, size=2)
     true_losses, original_losses = [], []
     for e in range(epochs):
-        hidden = sigmoid(features @ w_ih)                          # (records, hidden)
-        output = sigmoid(hidden @ w_ho)                            # (records,)
+        hidden = sigmoid(features @ w_ih)  # (records, hidden)
+        output = sigmoid(hidden @ w_ho)  # (records,)
         output_term = (targets - output) * output * (1 - output)
         hidden_term = output_term[:, None] * w_ho * hidden * (1 - hidden)
         del_w_ih, del_w_ho = features.T @ hidden_term, output_term @ hidden
@@ -87,9 +99,15 @@ def train(data: dict[str, Any], epochs: int = 900, learnrate: float = 0.005) -> 
             true_losses.append(np.mean((everybody - targets) ** 2))
             last_record = sigmoid(sigmoid(features[-1] @ w_ih) @ w_ho)
             original_losses.append(np.mean((last_record - targets) ** 2))
-    return {"w_ih": w_ih, "w_ho": w_ho, "del_w_ih": del_w_ih, "del_w_ho": del_w_ho,
-            "true": true_losses, "original": original_losses,
-            "train_out": sigmoid(sigmoid(features @ w_ih) @ w_ho)}
+    return {
+        "w_ih": w_ih,
+        "w_ho": w_ho,
+        "del_w_ih": del_w_ih,
+        "del_w_ho": del_w_ho,
+        "true": true_losses,
+        "original": original_losses,
+        "train_out": sigmoid(sigmoid(features @ w_ih) @ w_ho),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +117,8 @@ def backprop() -> exercises.Exercise:
 
 
 def test_the_solution_prints_the_true_loss_and_the_original_accuracy_on_the_real_data(
-        backprop: exercises.Exercise, sandbox: Sandbox) -> None:
+    backprop: exercises.Exercise, sandbox: Sandbox
+) -> None:
     """`gdlab run backprop --solution --data binary.csv`: the loss over all training records
     (the erratum) and the original's accuracy, 0.725."""
     data = needs_real_data()
@@ -128,17 +147,21 @@ def test_erratum_the_original_printed_the_last_records_loss(tmp_path: Path) -> N
 
 
 def test_erratum_with_a_larger_learning_rate_the_original_would_warn_wrongly(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """learnrate 0.5: the true loss falls while the original's number rises (a false warning)."""
     trained = train(prepare("backprop", tmp_path, needs_real_data()), learnrate=0.5)
     true, original = trained["true"], trained["original"]
     assert true[-1] < true[-2] and original[-1] > original[-2]
     assert [round(v, 4) for v in (true[-2], true[-1], original[-2], original[-1])] == [
-        0.1997, 0.1993, 0.2294, 0.2299]
+        0.1997,
+        0.1993,
+        0.2294,
+        0.2299,
+    ]
 
 
-def test_the_published_weights_agree_with_a_matrix_form_and_the_lab_numbers(
-        tmp_path: Path) -> None:
+def test_the_published_weights_agree_with_a_matrix_form_and_the_lab_numbers(tmp_path: Path) -> None:
     """Synthetic default: the record loop and the matrix form reach the same weights; the
     lab's synthetic numbers (both losses, accuracy 0.500) hold."""
     data = prepare("backprop", tmp_path, None)
@@ -183,7 +206,8 @@ def test_the_split_has_360_training_and_40_test_records(tmp_path: Path) -> None:
 
 
 def test_without_a_data_file_the_synthetic_default_is_used_and_labelled(
-        backprop: exercises.Exercise, tmp_path: Path) -> None:
+    backprop: exercises.Exercise, tmp_path: Path
+) -> None:
     """No binary.csv: data_prep makes up its labelled stand-in, and TEST RUN prints the label
     (the CLI line itself is tested for gradient, which shares the mechanism)."""
     assert prepare("backprop", tmp_path, None)["SYNTHETIC"] is True
@@ -205,18 +229,20 @@ def test_hidden_cases_vary_the_number_of_hidden_units(backprop: exercises.Exerci
     assert len(set(hidden_units)) > 1
 
 
-def test_x_not_made_a_column_stops_with_numpys_reason(backprop: exercises.Exercise,
-                                                      sandbox: Sandbox, tmp_path: Path) -> None:
+def test_x_not_made_a_column_stops_with_numpys_reason(
+    backprop: exercises.Exercise, sandbox: Sandbox, tmp_path: Path
+) -> None:
     """Without x[:, None] the step cannot broadcast to (6, 2): the run says so, the steps of
     the first record before it still count, and the mistake is named at its step."""
     text = backprop.reference.replace("hidden_error_term * x[:, None]", "hidden_error_term * x")
     result = grade_on(backprop, text, tiny_data(tmp_path), sandbox)
-    assert ("ValueError: operands could not be broadcast together with shapes (2,) (6,)"
-            in (result.runs[0].problem or ""))
+    assert "ValueError: operands could not be broadcast together with shapes (2,) (6,)" in (
+        result.runs[0].problem or ""
+    )
     step = checks_for(result, "del_w_input_hidden (record)")[0]
     assert not step.passed and step.mistake == "x not made a column"
     assert step.message.startswith("not computed: your program stopped at line")
-    before = [s.id for s in backprop.steps][:[s.id for s in backprop.steps].index(step.quantity)]
+    before = [s.id for s in backprop.steps][: [s.id for s in backprop.steps].index(step.quantity)]
     assert all(c.passed for q in before for c in checks_for(result, q))
     assert result.score == sum(backprop.steps[i].points for i in range(len(before)))
     assert not any(c.passed for c in checks_for(result, "del_w_input_hidden"))

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import reference
+from autograder.judge import reference
+from autograder.load import exercise as exercises
 from tests.helpers import REPO, GradeText, checks_for, stub
 
 PUBLISHED_OUTPUT = """Change in weights for hidden layer to output layer:
@@ -38,8 +38,13 @@ def reference_values(exercise: exercises.Exercise, case: exercises.Case) -> dict
 
 def test_the_solution_prints_the_published_output_exactly() -> None:
     """`gdlab run backprop_basic --solution` shows the quiz's published numbers and passes."""
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "run", "backprop_basic",
-                           "--solution"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "run", "backprop_basic", "--solution"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     output = done.stdout.split("--- your program's output ---\n")[1].split("\n\n--- ")[0]
     assert output == PUBLISHED_OUTPUT
@@ -47,25 +52,33 @@ def test_the_solution_prints_the_published_output_exactly() -> None:
 
 
 def test_a_wrong_error_is_carried_through_the_whole_backward_pass(
-        backprop: exercises.Exercise, grade_text: GradeText) -> None:
+    backprop: exercises.Exercise, grade_text: GradeText
+) -> None:
     """Every later step computed correctly from a wrong error is credited."""
     text = backprop.reference.replace("error = target - output", "error = 2 * (target - output)")
     result = grade_text(backprop, text, seed=SQUARE_SEED)
     assert not any(c.passed for c in checks_for(result, "error"))
-    for later in ("output_error_term", "hidden_error", "hidden_error_term", "delta_w_h_o",
-                  "delta_w_i_h"):
+    for later in (
+        "output_error_term",
+        "hidden_error",
+        "hidden_error_term",
+        "delta_w_h_o",
+        "delta_w_i_h",
+    ):
         assert all(c.passed and c.carried_forward for c in checks_for(result, later)), later
     assert result.score == backprop.max_score - backprop.quantity("error").points
 
 
 def test_a_wrong_hidden_error_costs_the_step_it_lands_in(
-        backprop: exercises.Exercise, grade_text: GradeText) -> None:
+    backprop: exercises.Exercise, grade_text: GradeText
+) -> None:
     """An uncatalogued slip in the added, optional step (worth no points): the hidden error
     term built on it pays for it, the input weights' step is carried forward from that, and
     the output weights' step does not depend on it."""
     text = backprop.reference.replace(
         "hidden_error = np.dot(output_error_term, weights_hidden_output)",
-        "hidden_error = np.dot(output_error_term, weights_hidden_output) / 2")
+        "hidden_error = np.dot(output_error_term, weights_hidden_output) / 2",
+    )
     result = grade_text(backprop, text, seed=SQUARE_SEED)
     assert not any(c.passed for c in checks_for(result, "hidden_error"))
     assert not any(c.passed for c in checks_for(result, "hidden_error_term"))
@@ -75,16 +88,22 @@ def test_a_wrong_hidden_error_costs_the_step_it_lands_in(
 
 
 def test_x_not_made_a_column_is_named_by_the_crash_or_by_the_value(
-        backprop: exercises.Exercise, grade_text: GradeText) -> None:
+    backprop: exercises.Exercise, grade_text: GradeText
+) -> None:
     """Without x[:, None] numpy refuses when the layer sizes differ and returns a vector when
     they are equal; the mistake is named in both cases."""
     assert [c.given["weights_input_hidden"].shape for c in backprop.cases(SQUARE_SEED)[1:]] == [
-        (4, 3), (2, 4), (3, 3), (4, 4)]
+        (4, 3),
+        (2, 4),
+        (3, 3),
+        (4, 4),
+    ]
     text = backprop.reference.replace("* x[:, None]", "* x")
     result = grade_text(backprop, text, seed=SQUARE_SEED)
     problems = {r.case: r.problem for r in result.runs}
     assert (problems["published"] or "").endswith(
-        "with ValueError: operands could not be broadcast together with shapes (2,) (3,) ")
+        "with ValueError: operands could not be broadcast together with shapes (2,) (3,) "
+    )
     assert problems["hidden 3"] is None and problems["hidden 4"] is None
     checks = {c.case: c for c in checks_for(result, "delta_w_i_h")}
     assert {c.mistake for c in checks.values()} == {"x not made a column"}
@@ -94,13 +113,16 @@ def test_x_not_made_a_column_is_named_by_the_crash_or_by_the_value(
 
 
 def test_an_answer_to_the_original_quiz_gets_full_marks(
-        backprop: exercises.Exercise, grade_text: GradeText) -> None:
+    backprop: exercises.Exercise, grade_text: GradeText
+) -> None:
     """The original quiz computed the hidden error term in one line; hidden_error is ours,
     optional: not there, not checked."""
     text = backprop.reference.replace(
-        "hidden_error = np.dot(output_error_term, weights_hidden_output)\n", "").replace(
+        "hidden_error = np.dot(output_error_term, weights_hidden_output)\n", ""
+    ).replace(
         "hidden_error_term = hidden_error *",
-        "hidden_error_term = np.dot(output_error_term, weights_hidden_output) *")
+        "hidden_error_term = np.dot(output_error_term, weights_hidden_output) *",
+    )
     result = grade_text(backprop, text, seed=SQUARE_SEED)
     assert all(c.passed for c in result.checks)
     assert checks_for(result, "hidden_error") == []
@@ -108,11 +130,15 @@ def test_an_answer_to_the_original_quiz_gets_full_marks(
 
 
 def test_the_forward_pass_is_given_code_that_runs_on_the_hidden_values(
-        backprop: exercises.Exercise) -> None:
+    backprop: exercises.Exercise,
+) -> None:
     """The stub keeps the forward pass after the given block, so hidden cases recompute it."""
     text = stub(backprop)
-    assert text.index("weights_hidden_output = np.array") < text.index(
-        "hidden_layer_input = np.dot(x, weights_input_hidden)") < text.index("error = None")
+    assert (
+        text.index("weights_hidden_output = np.array")
+        < text.index("hidden_layer_input = np.dot(x, weights_input_hidden)")
+        < text.index("error = None")
+    )
     for case in backprop.cases(SQUARE_SEED)[1:]:
         values = reference_values(backprop, case)
         hidden = 1 / (1 + np.exp(-np.dot(case.given["x"], case.given["weights_input_hidden"])))
@@ -140,8 +166,12 @@ def test_the_weight_steps_agree_with_a_numerical_gradient(backprop: exercises.Ex
             nudge = np.zeros_like(numeric_ih)
             nudge[index] = eps
             numeric_ih[index] = (loss(w_ih + nudge, w_ho) - loss(w_ih - nudge, w_ho)) / (2 * eps)
-        numeric_ho = np.array([(loss(w_ih, w_ho + eps * e) - loss(w_ih, w_ho - eps * e)) / (2 * eps)
-                               for e in np.eye(len(w_ho))])
+        numeric_ho = np.array(
+            [
+                (loss(w_ih, w_ho + eps * e) - loss(w_ih, w_ho - eps * e)) / (2 * eps)
+                for e in np.eye(len(w_ho))
+            ]
+        )
         rate = given["learnrate"]
         np.testing.assert_allclose(values["delta_w_i_h"], -rate * numeric_ih, atol=1e-9)
         np.testing.assert_allclose(values["delta_w_h_o"], -rate * numeric_ho, atol=1e-9)
@@ -155,7 +185,7 @@ def test_the_vanishing_gradient_bound_the_lab_teaches() -> None:
     slope = sigmoid * (1 - sigmoid)
     assert slope.max() == 0.25 and z[slope.argmax()] == 0.0
     assert np.all(slope[z != 0] < 0.25) and np.all(slope > 0)
-    assert 0.25 ** 5 < 1e-3 and 0.25 ** 10 < 1e-6
+    assert 0.25**5 < 1e-3 and 0.25**10 < 1e-6
 
 
 def test_every_error_term_is_at_most_a_quarter_of_its_error(backprop: exercises.Exercise) -> None:

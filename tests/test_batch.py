@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import discover
 from autograder.errors import UserError
-from autograder.export import CSV_HEADER
+from autograder.record.batch import discover
+from autograder.report.export import CSV_HEADER
 from tests.helpers import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
@@ -27,8 +27,14 @@ EXAMPLES = REPO / "examples" / "gradient_basic"
 
 def gdlab(*args: str, home: Path, **kwargs) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GDLAB_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "autograder.cli", *args], capture_output=True,
-                          text=True, timeout=300, env=env, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        **kwargs,
+    )
 
 
 def class_folder(tmp_path: Path, copies: int = 1) -> Path:
@@ -43,8 +49,17 @@ def class_folder(tmp_path: Path, copies: int = 1) -> Path:
 
 def test_grade_prints_a_class_summary_and_writes_the_csv(tmp_path, private_home):
     folder = class_folder(tmp_path)
-    done = gdlab("grade", str(folder), "--exercise", "gradient_basic", "--workers", "2",
-                 "--out", str(tmp_path / "grades.csv"), home=private_home)
+    done = gdlab(
+        "grade",
+        str(folder),
+        "--exercise",
+        "gradient_basic",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path / "grades.csv"),
+        home=private_home,
+    )
     assert done.returncode == 0, done.stderr
     assert "10 submissions (10 graded now" in done.stdout
     assert "mistakes (students who made each):" in done.stdout
@@ -62,21 +77,36 @@ def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, private_ho
     gdlab("grade", str(folder), "--exercise", "gradient_basic", home=private_home)
     again = gdlab("grade", str(folder), "--exercise", "gradient_basic", home=private_home)
     assert "(0 graded now, 10 already in the gradebook)" in again.stdout
-    redo = gdlab("grade", str(folder), "--exercise", "gradient_basic", "--regrade",
-                 home=private_home)
+    redo = gdlab(
+        "grade", str(folder), "--exercise", "gradient_basic", "--regrade", home=private_home
+    )
     assert "(10 graded now" in redo.stdout
     with sqlite3.connect(private_home / "gradebook.db") as db:
         assert db.execute("SELECT count(*) FROM submissions").fetchone()[0] == 10
 
 
 def test_kill_9_midway_loses_nothing_and_a_rerun_completes_without_duplicates(
-        tmp_path, private_home):
+    tmp_path, private_home
+):
     folder = class_folder(tmp_path, copies=4)  # 40 submissions, 4 of them time out (2 s each)
     env = {**os.environ, "GDLAB_HOME": str(private_home)}
-    process = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", str(folder),
-                                "--exercise", "gradient_basic", "--workers", "1"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(folder),
+            "--exercise",
+            "gradient_basic",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     database = private_home / "gradebook.db"
     deadline = time.monotonic() + 120
     graded = 0
@@ -85,8 +115,9 @@ def test_kill_9_midway_loses_nothing_and_a_rerun_completes_without_duplicates(
         if database.exists():
             with sqlite3.connect(database) as db:
                 try:
-                    graded = db.execute("SELECT count(*) FROM submissions WHERE status = "
-                                        "'graded'").fetchone()[0]
+                    graded = db.execute(
+                        "SELECT count(*) FROM submissions WHERE status = 'graded'"
+                    ).fetchone()[0]
                 except sqlite3.OperationalError:
                     graded = 0
     os.killpg(process.pid, signal.SIGKILL)
@@ -97,8 +128,9 @@ def test_kill_9_midway_loses_nothing_and_a_rerun_completes_without_duplicates(
     rerun = gdlab("grade", str(folder), "--exercise", "gradient_basic", home=private_home)
     assert rerun.returncode == 0, rerun.stderr
     with sqlite3.connect(database) as db:
-        per_student = db.execute("SELECT student, count(*), max(status) FROM submissions "
-                                 "GROUP BY student").fetchall()
+        per_student = db.execute(
+            "SELECT student, count(*), max(status) FROM submissions GROUP BY student"
+        ).fetchall()
         checks = db.execute("SELECT count(*) FROM checks").fetchone()[0]
     assert len(per_student) == 40
     assert all(count == 1 and status == "graded" for _, count, status in per_student)
@@ -113,14 +145,18 @@ def test_an_nbgrader_submitted_tree_is_discovered_with_its_exercise(tmp_path):
     items = discover(tmp_path, None)
     assert [(i.student, i.exercise, i.path.name) for i in items] == [
         ("ann", "gradient_basic", "gradient_basic.ipynb"),
-        ("bo", "gradient_basic", "gradient_basic.ipynb")]
+        ("bo", "gradient_basic", "gradient_basic.ipynb"),
+    ]
 
 
-@pytest.mark.parametrize(("layout", "says"), [
-    ("empty", "no .py or .ipynb submissions found"),
-    ("no-exercise", "needs --exercise"),
-    ("file", "not a folder of submissions"),
-])
+@pytest.mark.parametrize(
+    ("layout", "says"),
+    [
+        ("empty", "no .py or .ipynb submissions found"),
+        ("no-exercise", "needs --exercise"),
+        ("file", "not a folder of submissions"),
+    ],
+)
 def test_bad_class_folders_are_one_clear_error(tmp_path, layout, says):
     target = tmp_path / "x"
     if layout == "file":
@@ -139,15 +175,22 @@ def test_exports_choose_the_best_submission_and_say_so(tmp_path, private_home):
     worse = answers / "ben.py"
     worse.write_text((EXAMPLES / "ben_sign_flip.py").read_text())
     gdlab("submit", "gradient_basic", str(worse), "--student", "ben", home=private_home)
-    gdlab("submit", "gradient_basic", str(EXAMPLES / "ada_correct.py"), "--student", "ben",
-          home=private_home)
+    gdlab(
+        "submit",
+        "gradient_basic",
+        str(EXAMPLES / "ada_correct.py"),
+        "--student",
+        "ben",
+        home=private_home,
+    )
     gdlab("submit", "gradient_basic", str(worse), "--student", "ben", home=private_home)
     best = gdlab("export", "--format", "csv", home=private_home).stdout
     latest = gdlab("export", "--format", "csv", "--which", "latest", home=private_home).stdout
     assert list(csv.reader(io.StringIO(best)))[1][2] == "100"
     assert list(csv.reader(io.StringIO(latest)))[1][2] == "80"
-    out = gdlab("export", "--format", "gradescope", "--out", str(tmp_path / "gs"),
-                home=private_home)
+    out = gdlab(
+        "export", "--format", "gradescope", "--out", str(tmp_path / "gs"), home=private_home
+    )
     assert "the best graded submission" in out.stdout
     results = json.loads((tmp_path / "gs/ben/gradient_basic/results.json").read_text())
     assert results["score"] == 100 and len(results["tests"]) == 25
@@ -155,8 +198,14 @@ def test_exports_choose_the_best_submission_and_say_so(tmp_path, private_home):
 
 @pytest.mark.slow
 def test_export_into_an_nbgrader_gradebook(tmp_path, private_home):
-    gdlab("submit", "gradient_basic", str(EXAMPLES / "cara_no_derivative.py"), "--student",
-          "cara", home=private_home)
+    gdlab(
+        "submit",
+        "gradient_basic",
+        str(EXAMPLES / "cara_no_derivative.py"),
+        "--student",
+        "cara",
+        home=private_home,
+    )
     target = tmp_path / "nbgrader.db"
     done = gdlab("export", "--format", "nbgrader", "--out", str(target), home=private_home)
     assert done.returncode == 0, done.stderr
@@ -164,19 +213,26 @@ def test_export_into_an_nbgrader_gradebook(tmp_path, private_home):
 
     with Gradebook(f"sqlite:///{target}") as book:
         assert book.find_submission("gradient_basic", "cara").score == 80
-        assert book.find_grade("check-error_term", "gradient_basic", "gradient_basic",
-                               "cara").score == 0
+        assert (
+            book.find_grade("check-error_term", "gradient_basic", "gradient_basic", "cara").score
+            == 0
+        )
 
 
 def test_gradescope_bundle_runs_and_always_writes_results(tmp_path, private_home):
     bundle = tmp_path / "autograder.zip"
-    assert gdlab("gradescope", "gradient_basic", "-o", str(bundle),
-                 home=private_home).returncode == 0
+    assert (
+        gdlab("gradescope", "gradient_basic", "-o", str(bundle), home=private_home).returncode == 0
+    )
     with zipfile.ZipFile(bundle) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "source")
-    assert {"setup.sh", "run_autograder", "gdlab/pyproject.toml",
-            "gdlab/solutions/gradient_basic/gradient.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "gdlab/pyproject.toml",
+        "gdlab/solutions/gradient_basic/gradient.py",
+    } <= names
     assert not any("multilayer" in n for n in names)  # only this exercise's hidden material
     assert subprocess.run(["bash", "-n", str(tmp_path / "source/setup.sh")]).returncode == 0
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
@@ -185,9 +241,13 @@ def test_gradescope_bundle_runs_and_always_writes_results(tmp_path, private_home
         (root / "submission").mkdir(parents=True)
         if answer:
             shutil.copy(EXAMPLES / answer, root / "submission" / answer)
-        done = subprocess.run(["bash", str(tmp_path / "source/run_autograder")],
-                              env={**env, "AUTOGRADER_ROOT": str(root)}, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            ["bash", str(tmp_path / "source/run_autograder")],
+            env={**env, "AUTOGRADER_ROOT": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         results = json.loads((root / "results" / "results.json").read_text())
         assert results["score"] == score

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from autograder.build import BuildError, solved, stale, stubbed
+from autograder.commands.build import BuildError, solved, stale, stubbed
 from tests.helpers import REPO
 
 MARKED = """x = 1
@@ -23,19 +23,24 @@ print(a)
 
 
 def test_stub_replaces_each_solution_with_none_for_every_name_it_assigns():
-    assert stubbed(MARKED) == ("x = 1\n# TODO: the answer\na = None\nb = None\n"
-                               "for i in range(2):\n    total = None\nprint(a)\n")
+    assert stubbed(MARKED) == (
+        "x = 1\n# TODO: the answer\na = None\nb = None\n"
+        "for i in range(2):\n    total = None\nprint(a)\n"
+    )
 
 
 def test_solved_keeps_the_solution_and_drops_the_markers():
     assert "###" not in solved(MARKED) and "a = b = x + 1" in solved(MARKED)
 
 
-@pytest.mark.parametrize("broken", [
-    "### BEGIN SOLUTION\na = 1\n",
-    "a = 1\n### END SOLUTION\n",
-    "### BEGIN SOLUTION\nprint(1)\n### END SOLUTION\n",
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "### BEGIN SOLUTION\na = 1\n",
+        "a = 1\n### END SOLUTION\n",
+        "### BEGIN SOLUTION\nprint(1)\n### END SOLUTION\n",
+    ],
+)
 def test_malformed_markers_are_build_errors(broken):
     with pytest.raises(BuildError):
         stubbed(broken)
@@ -54,5 +59,7 @@ def test_drift_is_detected(tmp_path):
     target = copy / "release" / "gradient_basic" / "gradient.py"
     target.write_text(target.read_text() + "\n# edited by hand\n")
     (copy / "solutions" / "gradient_basic" / "exercise.toml").unlink()
-    assert sorted(stale(copy)) == ["release/gradient_basic/gradient.py is out of date",
-                                   "solutions/gradient_basic/exercise.toml is missing"]
+    assert sorted(stale(copy)) == [
+        "release/gradient_basic/gradient.py is out of date",
+        "solutions/gradient_basic/exercise.toml is missing",
+    ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.compare import compare
-from autograder.values import Value, describe
+from autograder.judge.compare import compare
+from autograder.run.values import Value, describe
 
 EXPECTED = np.array([1.0, 2.0, 3.0, 4.0])
 
@@ -15,31 +15,40 @@ def received(value) -> Value:
     return Value.from_plain(describe(value))
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    (None, "still None: not done yet"),
-    (["1", "2", "3", "4"], "a Python list that is not all plain real numbers"),
-    ([1.0, 2.0, 3.0, 4.0j], "a Python list that is not all plain real numbers"),
-    ((1.0, 2.0, [3.0], 4.0), "a Python tuple that is not all plain real numbers"),
-    ([1.0, 2.0, 3.0], "shape (3,), expected shape (4,)"),
-    ([[1.0, 2.0, 3.0, 4.0]], "shape (1, 4), expected shape (4,)"),
-    ([1.0, float("nan"), 3.0, 4.0], "contains nan"),
-    (EXPECTED + 1e-12j, "complex"),
-    ("1 2 3 4", "a string"),
-    (EXPECTED.reshape(1, 4), "shape (1, 4), expected shape (4,)"),
-    (np.array(2.5), "a scalar, shape (), expected shape (4,)"),
-    (np.array([1.0, np.nan, 3.0, 4.0]), "contains nan"),
-    (np.array([1.0, 2.0, np.inf, 4.0]), "contains inf"),
-    (EXPECTED.view(np.matrix), "ndarray subclass"),
-    (np.array(["a"], dtype=object), "dtype object"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, "still None: not done yet"),
+        (["1", "2", "3", "4"], "a Python list that is not all plain real numbers"),
+        ([1.0, 2.0, 3.0, 4.0j], "a Python list that is not all plain real numbers"),
+        ((1.0, 2.0, [3.0], 4.0), "a Python tuple that is not all plain real numbers"),
+        ([1.0, 2.0, 3.0], "shape (3,), expected shape (4,)"),
+        ([[1.0, 2.0, 3.0, 4.0]], "shape (1, 4), expected shape (4,)"),
+        ([1.0, float("nan"), 3.0, 4.0], "contains nan"),
+        (EXPECTED + 1e-12j, "complex"),
+        ("1 2 3 4", "a string"),
+        (EXPECTED.reshape(1, 4), "shape (1, 4), expected shape (4,)"),
+        (np.array(2.5), "a scalar, shape (), expected shape (4,)"),
+        (np.array([1.0, np.nan, 3.0, 4.0]), "contains nan"),
+        (np.array([1.0, 2.0, np.inf, 4.0]), "contains inf"),
+        (EXPECTED.view(np.matrix), "ndarray subclass"),
+        (np.array(["a"], dtype=object), "dtype object"),
+    ],
+)
 def test_refuses_what_is_not_a_plain_real_array_of_the_right_shape(value, problem):
     outcome = compare(EXPECTED, received(value), rtol=1e-5, atol=1e-8)
     assert not outcome.ok
     assert problem in outcome.problem
 
 
-@pytest.mark.parametrize("value", [
-    [1.0, 2.0, 3.0, 4.0], (1, 2, 3, 4), [np.float64(1), np.float32(2), np.int64(3), np.array(4.0)]])
+@pytest.mark.parametrize(
+    "value",
+    [
+        [1.0, 2.0, 3.0, 4.0],
+        (1, 2, 3, 4),
+        [np.float64(1), np.float32(2), np.int64(3), np.array(4.0)],
+    ],
+)
 def test_accepts_a_list_or_tuple_of_real_numbers(value):
     arrived = received(value)
     assert arrived.type == type(value).__name__
@@ -61,8 +70,9 @@ def test_names_the_worst_element():
     assert outcome.problem == "wrong value; worst at [2]: expected 3, received 3.5"
 
 
-@pytest.mark.parametrize("value", [
-    EXPECTED.astype(np.float32), np.array([1, 2, 3, 4]), EXPECTED * (1 + 5e-6)])
+@pytest.mark.parametrize(
+    "value", [EXPECTED.astype(np.float32), np.array([1, 2, 3, 4]), EXPECTED * (1 + 5e-6)]
+)
 def test_accepts_other_real_dtypes_within_tolerance(value):
     assert compare(EXPECTED, received(value), rtol=1e-5, atol=1e-8).ok
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.grading import FULL_MARKS, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import FULL_MARKS, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run.sandbox import Sandbox
 from tests.helpers import REPO, tiny_data
 
 EXAMPLES = REPO / "examples"

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from autograder import exercise as exercises
-from autograder import exercise_doc
-from autograder.exercise_schema import SpecError, validate
+from autograder.commands import exercise_doc
+from autograder.load import exercise as exercises
+from autograder.load.schema import SpecError, validate
 from tests.helpers import REPO
 
 BASIC = tomllib.loads((REPO / "source/gradient_basic/exercise.toml").read_text("utf-8"))
@@ -189,7 +189,7 @@ def test_the_schema_fills_the_defaults_the_engine_uses():
 def test_the_reference_page_is_generated_from_the_schema_and_current():
     page = exercise_doc.render()
     assert exercise_doc.PAGE.read_text("utf-8") == page, (
-        "docs/exercise-format.md is stale: run python -m autograder.exercise_doc"
+        "docs/exercise-format.md is stale: run python -m autograder.commands.exercise_doc"
     )
     for key in (
         "`rtol`",
@@ -215,7 +215,7 @@ def source_copy(tmp_path: Path) -> Path:
 
 def gdlab(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
+        [sys.executable, "-m", "autograder", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.feedback import page_path, parse_losses, write_pages
-from autograder.gradebook import Gradebook
-from autograder.grading import Grade, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import Grade, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.record.gradebook import Gradebook
+from autograder.report.feedback import page_path, parse_losses, write_pages
+from autograder.run.sandbox import Sandbox
 
 SEED = 918_273_645
 SCRIPT_TAG = '<script>alert("gotcha")</script>'
@@ -60,8 +60,14 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> exercises.Exercise:
     return exercises.load(folder)
 
 
-def submit(book: Gradebook, sandbox: Sandbox, folder: Path, exercise: exercises.Exercise,
-           student: str, text: str) -> Grade:
+def submit(
+    book: Gradebook,
+    sandbox: Sandbox,
+    folder: Path,
+    exercise: exercises.Exercise,
+    student: str,
+    text: str,
+) -> Grade:
     """SUBMIT `text` as `student`'s file and record it, as `gdlab submit` does."""
     path = folder / "answer.py"
     path.write_text(text, encoding="utf-8")
@@ -73,8 +79,9 @@ def submit(book: Gradebook, sandbox: Sandbox, folder: Path, exercise: exercises.
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
-         tiny: exercises.Exercise) -> Gradebook:
+def book(
+    tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, tiny: exercises.Exercise
+) -> Gradebook:
     """A class: ada (full marks, prints a script tag), ben (sign flipped, then a worse try),
     cal (a training run that diverges), dee (a training run that prints no loss)."""
     folder = tmp_path_factory.mktemp("feedback")
@@ -93,13 +100,20 @@ def book(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
 
 
 @pytest.fixture(scope="module")
-def pages(book: Gradebook, tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox,
-          tiny: exercises.Exercise) -> dict[tuple[str, str], str]:
+def pages(
+    book: Gradebook,
+    tmp_path_factory: pytest.TempPathFactory,
+    sandbox: Sandbox,
+    tiny: exercises.Exercise,
+) -> dict[tuple[str, str], str]:
     out = tmp_path_factory.mktemp("pages")
     written = write_pages(book, out, load_exercise=_loader(tiny))
     assert sorted(p.relative_to(out).as_posix() for p in written) == [
-        "ada/gradient_basic.html", "ben/gradient_basic.html", "cal/tiny_training.html",
-        "dee/tiny_training.html"]
+        "ada/gradient_basic.html",
+        "ben/gradient_basic.html",
+        "cal/tiny_training.html",
+        "dee/tiny_training.html",
+    ]
     return {(p.parent.name, p.stem): p.read_text(encoding="utf-8") for p in written}
 
 
@@ -122,8 +136,9 @@ def test_page_shows_score_verdict_and_every_check(book, pages):
 
 def test_page_names_mistakes_with_their_hints(pages):
     page = pages[("ben", "gradient_basic")]
-    mistake = next(m for m in exercises.get("gradient_basic").mistakes
-                   if m.name.startswith("sign flipped"))
+    mistake = next(
+        m for m in exercises.get("gradient_basic").mistakes if m.name.startswith("sign flipped")
+    )
     assert escape(mistake.name) in page
     assert escape(mistake.hint) in page
     assert "error carried forward" in page
@@ -140,8 +155,11 @@ def test_student_output_is_escaped(pages):
 def test_no_reference_code_seed_or_hidden_output(book, pages):
     basic = exercises.get("gradient_basic")
     hints = " ".join(m.hint for m in basic.mistakes)
-    code = [line.strip() for line in basic.reference.splitlines()
-            if " = " in line and line.strip() not in hints]
+    code = [
+        line.strip()
+        for line in basic.reference.splitlines()
+        if " = " in line and line.strip() not in hints
+    ]
     assert len(code) >= 8
     for page in pages.values():
         assert str(SEED) not in page
@@ -200,23 +218,24 @@ def test_exercise_no_longer_installed_still_gets_a_page(book, tmp_path):
 
 
 def test_parse_losses_reads_the_labs_lines_and_falls_back():
-    lab = ("Train loss:  0.2627609385\nTrain loss:  0.2096  WARNING - Loss Increasing\n"
-           "Prediction accuracy: 0.725\n")
+    lab = (
+        "Train loss:  0.2627609385\nTrain loss:  0.2096  WARNING - Loss Increasing\n"
+        "Prediction accuracy: 0.725\n"
+    )
     assert parse_losses(lab) == [0.2627609385, 0.2096]
-    assert parse_losses("Epoch 1: train_loss=1.5e-1 val_loss=0.3\nvalidation loss: 0.2\n") == [
-        0.15]
+    assert parse_losses("Epoch 1: train_loss=1.5e-1 val_loss=0.3\nvalidation loss: 0.2\n") == [0.15]
     assert parse_losses("epoch 0 loss = 0.5\nepoch 1 Loss: .25\n") == [0.5, 0.25]
     assert parse_losses("Train loss:  nan\n")[0] != parse_losses("Train loss:  nan\n")[0]
     assert parse_losses("Neural Network output:\n0.68\n") == []
 
 
 def test_reporting_never_starts_a_sandbox(book, tmp_path, tiny, monkeypatch):
-    import autograder.sandbox
+    import autograder.run.sandbox
 
     def refuse(*args, **kwargs):
         raise AssertionError("a feedback page started a sandbox")
 
-    monkeypatch.setattr(autograder.sandbox.Sandbox, "__init__", refuse)
+    monkeypatch.setattr(autograder.run.sandbox.Sandbox, "__init__", refuse)
     written = write_pages(book, tmp_path, student="cal", load_exercise=_loader(tiny))
     page = written[0].read_text(encoding="utf-8")
     assert "(reference: " in page

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autograder import exercise as exercises
-from autograder import frames
-from autograder.grading import FULL_MARKS, SIZE_HINT
-from autograder.program import GIVEN_NAME, GivenNotFound, compile_program
+from autograder.judge.grading import FULL_MARKS, SIZE_HINT
+from autograder.load import exercise as exercises
+from autograder.load import frames
+from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
 from tests.conftest import checks_for
 
 GIVEN = {

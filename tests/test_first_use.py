@@ -23,7 +23,7 @@ def concurrent_submits(count: int, env: dict[str, str], *extra: str) -> list[tup
             [
                 sys.executable,
                 "-m",
-                "autograder.cli",
+                "autograder",
                 "submit",
                 "gradient_basic",
                 str(ANSWER),

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from autograder import submission
-from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
-from autograder.grading import grade
+from autograder.judge.grading import grade
+from autograder.load import submission
+from autograder.record.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
 from tests.helpers import REPO
 
 # The schema gdlab 0.1 created (PRAGMA user_version = 1), as users' gradebooks have it.
@@ -40,7 +40,7 @@ INSERT INTO checks VALUES (1, 'published', 'error', 0, 0.0, 4.0, '-0.19', '0.19'
 
 
 def graded_once(book: Gradebook, sandbox, text: str, student: str = "ada") -> int:
-    from autograder import exercise as exercises
+    from autograder.load import exercise as exercises
 
     exercise = exercises.get("gradient_basic")
     path = REPO / "solutions" / "gradient_basic" / "gradient.py"
@@ -71,8 +71,10 @@ def test_upgraded_and_new_gradebooks_have_the_same_schema(tmp_path):
     def shape(url: str) -> dict[str, list[str]]:
         engine = Gradebook(url).engine
         inspector = sa.inspect(engine)
-        return {t: sorted(c["name"] for c in inspector.get_columns(t))
-                for t in inspector.get_table_names()}
+        return {
+            t: sorted(c["name"] for c in inspector.get_columns(t))
+            for t in inspector.get_table_names()
+        }
 
     assert shape(f"sqlite:///{old}") == shape(f"sqlite:///{tmp_path / 'new.db'}")
 
@@ -129,23 +131,48 @@ def postgres_url() -> Iterator[str]:
     password.write_text("gdlab-test-password\n")
     if as_user:
         shutil.chown(password, "postgres")
-    run = subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "gdlab",
-                          "--auth=scram-sha-256", f"--pwfile={password}"], capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "gdlab",
+            "--auth=scram-sha-256",
+            f"--pwfile={password}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     password.unlink()
     if run.returncode != 0:
         pytest.skip(f"initdb failed: {run.stderr.strip()[:200]}")
-    start = subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
-                            str(data / "log"), "-o", f"-k {data} -p {port} -c listen_addresses=''",
-                            "start"], capture_output=True, text=True)
+    start = subprocess.run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(data / "log"),
+            "-o",
+            f"-k {data} -p {port} -c listen_addresses=''",
+            "start",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if start.returncode != 0:
         pytest.skip(f"PostgreSQL did not start: {start.stdout[-300:]}")
     try:
-        yield (f"postgresql+psycopg://gdlab:gdlab-test-password@/postgres?host={data}"
-               f"&port={port}")
+        yield (f"postgresql+psycopg://gdlab:gdlab-test-password@/postgres?host={data}&port={port}")
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -153,12 +180,12 @@ def test_the_gradebook_works_on_postgresql(postgres_url, sandbox):
     book = Gradebook(postgres_url)
     reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
     first = graded_once(book, sandbox, reference)
-    second = graded_once(book, sandbox, reference.replace("error = y - nn_output",
-                                                          "error = nn_output - y"), "ben")
+    second = graded_once(
+        book, sandbox, reference.replace("error = y - nn_output", "error = nn_output - y"), "ben"
+    )
     scores = {r.student: r.score for r in book.rows()}
     assert scores == {"ada": 100.0, "ben": 80.0}
     assert len(book.checks_of(first)) == 25 and len(book.runs_of(second)) == 5
     sha = submission.Program(Path("x.py"), reference, reference.encode()).sha256
     assert book.latest_by_content({"gradient_basic"})[("gradient_basic", "ada", sha)].id == first
-    assert Gradebook(postgres_url).class_seed("gradient_basic") == book.class_seed(
-        "gradient_basic")
+    assert Gradebook(postgres_url).class_seed("gradient_basic") == book.class_seed("gradient_basic")

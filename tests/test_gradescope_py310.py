@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import distribution, gradescope
-from autograder.distribution import tomllib
+from autograder.report import distribution, gradescope
+from autograder.report.distribution import tomllib
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
@@ -136,7 +136,7 @@ def _grade(source: Path, venv: Path, tmp_path: Path, text: str, **env: str) -> d
 #: Without the switch: every Python of the virtualenv starts with libc's unshare() refused (as
 #: a container's seccomp profile refuses it), through a .pth file of its site-packages.
 REFUSE_UNSHARE = (
-    "import sys; exec('try:\\n import ctypes, autograder.confine as c\\n"
+    "import sys; exec('try:\\n import ctypes, autograder.run.confine as c\\n"
     " class Refusing:\\n  def __init__(s, libc): s.libc = libc\\n"
     "  def __getattr__(s, name): return getattr(s.libc, name)\\n"
     "  def unshare(s, flags): ctypes.set_errno(1); return -1\\n"

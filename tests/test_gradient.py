@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission
-from autograder.grading import FULL_MARKS, grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import FULL_MARKS, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run.sandbox import Sandbox
 from tests.helpers import (
     REAL_DATA,
     REPO,
@@ -46,20 +46,30 @@ Train loss:  0.1970300580177737
 Prediction accuracy: 0.725"""
 
 #: The published values on the synthetic default data (what TEST RUN checks without --data).
-SYNTHETIC_WEIGHTS = [0.23444856750449994, -0.032403640543989996, -0.2563065639883126,
-                     -0.9161559801066232, -0.9609661152740272, -1.3247659539466055]
-SYNTHETIC_DEL_W = [0.004977328413011496, -0.0057867962947062805, -0.02845184134653228,
-                   -0.0030985174740046015, -0.00552425637286702, -0.12470374285617118]
+SYNTHETIC_WEIGHTS = [
+    0.23444856750449994,
+    -0.032403640543989996,
+    -0.2563065639883126,
+    -0.9161559801066232,
+    -0.9609661152740272,
+    -1.3247659539466055,
+]
+SYNTHETIC_DEL_W = [
+    0.004977328413011496,
+    -0.0057867962947062805,
+    -0.02845184134653228,
+    -0.0030985174740046015,
+    -0.00552425637286702,
+    -0.12470374285617118,
+]
 
 
-
-def train(data: dict[str, Any], epochs: int = 1000,
-          learnrate: float = 0.5) -> dict[str, Any]:
+def train(data: dict[str, Any], epochs: int = 1000, learnrate: float = 0.5) -> dict[str, Any]:
     """Full-batch gradient descent written as matrix products: an independent second
     implementation of the quiz (the reference loops over the records)."""
     features, targets = np.asarray(data["features"]), np.asarray(data["targets"])
     np.random.seed(42)
-    weights = np.random.normal(scale=1 / features.shape[1] ** .5, size=features.shape[1])
+    weights = np.random.normal(scale=1 / features.shape[1] ** 0.5, size=features.shape[1])
     printed = []
     for e in range(epochs):
         output = sigmoid(features @ weights)
@@ -79,7 +89,8 @@ def gradient() -> exercises.Exercise:
 
 
 def test_the_solution_prints_the_original_programs_output_on_the_real_data(
-        gradient: exercises.Exercise, sandbox: Sandbox) -> None:
+    gradient: exercises.Exercise, sandbox: Sandbox
+) -> None:
     """`gdlab run gradient --solution --data binary.csv`: the original's losses and accuracy."""
     data = needs_real_data()
     program = submission.load(gradient.folder / gradient.script)
@@ -92,7 +103,8 @@ def test_the_solution_prints_the_original_programs_output_on_the_real_data(
 
 
 def test_the_published_weights_agree_with_a_matrix_form_of_the_training(
-        gradient: exercises.Exercise, tmp_path: Path) -> None:
+    gradient: exercises.Exercise, tmp_path: Path
+) -> None:
     """The reference's record loop and full-batch matrix products reach the same weights."""
     data = prepare("gradient", tmp_path, None)
     trained = train(data)
@@ -101,11 +113,23 @@ def test_the_published_weights_agree_with_a_matrix_form_of_the_training(
 
 
 def test_without_a_data_file_the_synthetic_default_is_used_and_labelled(
-        gradient: exercises.Exercise) -> None:
+    gradient: exercises.Exercise,
+) -> None:
     """TEST RUN says which data it uses; the default is the labelled synthetic stand-in."""
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "run", "gradient",
-                           str(REPO / "release" / "gradient" / "gradient.py")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "run",
+            "gradient",
+            str(REPO / "release" / "gradient" / "gradient.py"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr  # the untouched stub fails its checks
     assert "data: SYNTHETIC admissions data" in done.stdout
     assert "weights: still None: not done yet" in done.stdout
@@ -137,8 +161,9 @@ def test_data_prep_prepares_the_real_data_as_specified(tmp_path: Path) -> None:
     test_rows = np.setdiff1d(np.arange(400), train_rows)
     gre = (table[:, 1] - table[:, 1].mean()) / table[:, 1].std(ddof=1)
     gpa = (table[:, 2] - table[:, 2].mean()) / table[:, 2].std(ddof=1)
-    expected = np.column_stack([gre, gpa] + [(table[:, 3] == r).astype(float)
-                                             for r in (1, 2, 3, 4)])
+    expected = np.column_stack(
+        [gre, gpa] + [(table[:, 3] == r).astype(float) for r in (1, 2, 3, 4)]
+    )
     assert data["features"].shape == (360, 6) and data["features_test"].shape == (40, 6)
     assert np.allclose(data["features"], expected[train_rows])
     assert np.allclose(data["features_test"], expected[test_rows])
@@ -167,7 +192,8 @@ def test_the_numbers_the_lab_quotes(tmp_path: Path) -> None:
 
 
 def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
-        gradient: exercises.Exercise) -> None:
+    gradient: exercises.Exercise,
+) -> None:
     """Other sizes, starting weights, epochs and learning rates, so that every case trains."""
     cases = gradient.cases(seed=5)[1:]
     for case in cases:
@@ -181,7 +207,8 @@ def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
 
 
 def test_iterating_the_dataframe_instead_of_its_values_is_named(
-        gradient: exercises.Exercise, sandbox: Sandbox, tmp_path: Path) -> None:
+    gradient: exercises.Exercise, sandbox: Sandbox, tmp_path: Path
+) -> None:
     """The records are `features.values`; iterating the DataFrame gives its column names.
     (A small data file keeps the diagnosis of the wrong values quick.)"""
     text = gradient.reference.replace("zip(features.values, targets)", "zip(features, targets)")
@@ -191,7 +218,8 @@ def test_iterating_the_dataframe_instead_of_its_values_is_named(
 
 
 def test_the_hidden_cases_hand_out_pandas_objects_like_the_original(
-        gradient: exercises.Exercise) -> None:
+    gradient: exercises.Exercise,
+) -> None:
     """features a DataFrame with the lesson's first m column names, targets a Series."""
     for case in gradient.cases(seed=5)[1:]:
         features, targets = case.given["features"], case.given["targets"]

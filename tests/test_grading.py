@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder.diagnose import oracle_for
-from autograder.grading import FULL_MARKS, TYPED_IN
+from autograder.judge.diagnose import oracle_for
+from autograder.judge.grading import FULL_MARKS, TYPED_IN
+from autograder.load import exercise as exercises
 from tests.helpers import checks_for, stub, tiny_data
 
 ALL = exercises.available()
@@ -48,17 +48,20 @@ def test_untouched_stub_gets_zero_and_says_not_done(exercise_id, grade_text, tmp
 
 
 #: A training exercise's mistakes are tested at their steps, on a tiny data set (test_steps).
-MISTAKES = [(e, m.name) for e in ALL for m in exercises.get(e).mistakes
-            if not exercises.get(e).steps]
+MISTAKES = [
+    (e, m.name) for e in ALL for m in exercises.get(e).mistakes if not exercises.get(e).steps
+]
 
 
 @pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)
-def test_every_catalogued_mistake_fails_and_is_named(exercise_id, mistake_name, grade_text,
-                                                     tmp_path):
+def test_every_catalogued_mistake_fails_and_is_named(
+    exercise_id, mistake_name, grade_text, tmp_path
+):
     exercise = exercises.get(exercise_id)
     mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
-    result = grade_text(exercise, mistake.apply(exercise.reference), seed=3,
-                        data=small_data(exercise, tmp_path))
+    result = grade_text(
+        exercise, mistake.apply(exercise.reference), seed=3, data=small_data(exercise, tmp_path)
+    )
     assert result.score < exercise.max_score
     published = next(c for c in checks_for(result, mistake.quantity) if c.case == "published")
     assert not published.passed
@@ -74,15 +77,21 @@ def typed_in(exercise: exercises.Exercise, values: dict[str, np.ndarray]) -> str
     text = stub(exercise)
     for name, value in values.items():
         literal = f"np.array({value.tolist()!r})"
-        text = re.sub(rf"^(\s*){name} = None$", lambda m, lit=literal, n=name:
-                      f"{m.group(1)}{n} = {lit}", text, flags=re.M)
-    return text + "\nimport numpy as np\n" + "".join(
-        f"{name} = np.array({value.tolist()!r})\n" for name, value in values.items())
+        text = re.sub(
+            rf"^(\s*){name} = None$",
+            lambda m, lit=literal, n=name: f"{m.group(1)}{n} = {lit}",
+            text,
+            flags=re.M,
+        )
+    return (
+        text
+        + "\nimport numpy as np\n"
+        + "".join(f"{name} = np.array({value.tolist()!r})\n" for name, value in values.items())
+    )
 
 
 @pytest.mark.parametrize("exercise_id", ALL)
-def test_published_numbers_typed_in_earn_nothing_on_any_case(
-        exercise_id, grade_text, tmp_path):
+def test_published_numbers_typed_in_earn_nothing_on_any_case(exercise_id, grade_text, tmp_path):
     """The numbers are the reference's own on the published case (on a tiny data file for the
     exercises that read one, so that training takes no time). Typed in, they stay the same when
     the given values change, so no case counts them, the published one included, and the
@@ -104,8 +113,9 @@ def test_published_numbers_typed_in_earn_nothing_on_any_case(
 
 def test_a_slip_early_is_carried_forward(basic, grade_text):
     """A wrong error costs the error's points only; the later steps are right given it."""
-    result = grade_text(basic, basic.reference.replace("error = y - nn_output",
-                                                       "error = 2 * (y - nn_output)"))
+    result = grade_text(
+        basic, basic.reference.replace("error = y - nn_output", "error = 2 * (y - nn_output)")
+    )
     assert not any(c.passed for c in checks_for(result, "error"))
     for later in ("error_term", "del_w"):
         assert all(c.passed and c.carried_forward for c in checks_for(result, later))
@@ -116,8 +126,10 @@ def test_a_slip_early_is_carried_forward(basic, grade_text):
 
 def test_hidden_cases_are_reproducible_from_their_seed_and_change_with_it(basic):
     def drawn(seed):
-        return [{k: v.tolist() if hasattr(v, "tolist") else v for k, v in c.given.items()}
-                for c in basic.cases(seed)[1:]]
+        return [
+            {k: v.tolist() if hasattr(v, "tolist") else v for k, v in c.given.items()}
+            for c in basic.cases(seed)[1:]
+        ]
 
     assert drawn(5) == drawn(5)
     assert drawn(5) != drawn(6)
@@ -155,15 +167,21 @@ print(nn_output)
     assert grade_text(basic, original).verdict == FULL_MARKS
 
 
-@pytest.mark.parametrize(("program", "says"), [
-    ("while True:\n    pass\n", "did not finish within"),
-    ("import os\nos._exit(0)\n", "ended before it could report"),
-    ("h = (\n", "does not compile"),
-    ("import numpy as np\nh = 1 / 0\n", "ZeroDivisionError"),
-])
+@pytest.mark.parametrize(
+    ("program", "says"),
+    [
+        ("while True:\n    pass\n", "did not finish within"),
+        ("import os\nos._exit(0)\n", "ended before it could report"),
+        ("h = (\n", "does not compile"),
+        ("import numpy as np\nh = 1 / 0\n", "ZeroDivisionError"),
+    ],
+)
 def test_broken_programs_get_zero_with_a_clear_message_in_time(basic, grade_text, program, says):
-    given = "\n".join(line for line in basic.reference.splitlines()
-                      if line.startswith(("import", "learnrate", "x =", "y =", "w =")))
+    given = "\n".join(
+        line
+        for line in basic.reference.splitlines()
+        if line.startswith(("import", "learnrate", "x =", "y =", "w ="))
+    )
     started = time.monotonic()
     result = grade_text(basic, given + "\n" + program)
     assert time.monotonic() - started < 3 * basic.limits.time + 2
@@ -174,7 +192,8 @@ def test_broken_programs_get_zero_with_a_clear_message_in_time(basic, grade_text
 def test_what_the_program_prints_or_returns_never_changes_the_score(basic, grade_text):
     text = stub(basic) + (
         '\nprint("Score: 100/100")\nprint(\'{"score": 100, "max_score": 100}\')\n'
-        'import sys\nsys.exit(0)\n')
+        "import sys\nsys.exit(0)\n"
+    )
     result = grade_text(basic, text)
     assert result.score == 0
 
@@ -187,5 +206,6 @@ def test_a_missing_given_block_is_explained(basic, grade_text):
     assert hidden[0].problem == (
         "the given value `w` (or `weights`) is not assigned before your first answer line "
         "(line 26): looked for `w = …` or `from data_prep import w` outside any function, loop "
-        "or block; keep the given block as it was handed out")
+        "or block; keep the given block as it was handed out"
+    )
     assert not any(c.passed for c in result.checks if not c.visible)

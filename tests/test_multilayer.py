@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from autograder import exercise as exercises
-from autograder.grading import FULL_MARKS
+from autograder.judge.grading import FULL_MARKS
+from autograder.load import exercise as exercises
 from tests.helpers import REPO, GradeText, checks_for, stub
 
 PUBLISHED_OUTPUT = """Hidden-layer Output:
@@ -30,8 +30,13 @@ def multilayer() -> exercises.Exercise:
 
 def test_the_solution_prints_the_published_output_exactly() -> None:
     """`gdlab run multilayer --solution` shows the quiz's published numbers and passes."""
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "run", "multilayer",
-                           "--solution"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "run", "multilayer", "--solution"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     output = done.stdout.split("--- your program's output ---\n")[1].split("\n--- ")[0]
     assert output.strip("\n") == PUBLISHED_OUTPUT.strip("\n")
@@ -48,11 +53,14 @@ def test_hidden_cases_are_networks_of_other_sizes(multilayer: exercises.Exercise
     assert square == [False, True, False, True]
 
 
-def test_a_wrong_hidden_layer_in_costs_that_step_only(multilayer: exercises.Exercise,
-        grade_text: GradeText) -> None:
+def test_a_wrong_hidden_layer_in_costs_that_step_only(
+    multilayer: exercises.Exercise, grade_text: GradeText
+) -> None:
     """Later layers computed correctly from a wrong hidden_layer_in are credited."""
-    text = multilayer.reference.replace("hidden_layer_in = np.dot(X, weights_input_to_hidden)",
-                                        "hidden_layer_in = 2 * np.dot(X, weights_input_to_hidden)")
+    text = multilayer.reference.replace(
+        "hidden_layer_in = np.dot(X, weights_input_to_hidden)",
+        "hidden_layer_in = 2 * np.dot(X, weights_input_to_hidden)",
+    )
     result = grade_text(multilayer, text, seed=SQUARE_SEED)
     assert not any(c.passed for c in checks_for(result, "hidden_layer_in"))
     for later in ("hidden_layer_out", "output_layer_in", "output_layer_out"):
@@ -61,11 +69,13 @@ def test_a_wrong_hidden_layer_in_costs_that_step_only(multilayer: exercises.Exer
 
 
 def test_weights_the_wrong_way_round_are_named_by_the_crash_or_by_the_value(
-        multilayer: exercises.Exercise, grade_text: GradeText) -> None:
+    multilayer: exercises.Exercise, grade_text: GradeText
+) -> None:
     """np.dot(W, X) raises on a non-square matrix and quietly miscomputes on a square one;
     both are named."""
-    text = multilayer.reference.replace("np.dot(X, weights_input_to_hidden)",
-                                        "np.dot(weights_input_to_hidden, X)")
+    text = multilayer.reference.replace(
+        "np.dot(X, weights_input_to_hidden)", "np.dot(weights_input_to_hidden, X)"
+    )
     result = grade_text(multilayer, text, seed=SQUARE_SEED)
     runs = {r.case: r for r in result.runs}
     assert "ValueError: shapes (4,3) and (4,) not aligned" in (runs["published"].problem or "")
@@ -74,16 +84,21 @@ def test_weights_the_wrong_way_round_are_named_by_the_crash_or_by_the_value(
     for check in checks_for(result, "hidden_layer_in"):
         assert not check.passed
         assert check.mistake == "weight matrix before the inputs", check.case
-    square = [c for c in result.checks if c.case in ("hidden 2", "hidden 4")
-              and c.quantity != "hidden_layer_in"]
+    square = [
+        c
+        for c in result.checks
+        if c.case in ("hidden 2", "hidden 4") and c.quantity != "hidden_layer_in"
+    ]
     assert square and all(c.passed and c.carried_forward for c in square)
 
 
-def test_an_element_wise_product_is_named_on_every_case(multilayer: exercises.Exercise,
-        grade_text: GradeText) -> None:
+def test_an_element_wise_product_is_named_on_every_case(
+    multilayer: exercises.Exercise, grade_text: GradeText
+) -> None:
     """X * W broadcasts only when the matrix is square, else numpy refuses: named either way."""
-    text = multilayer.reference.replace("np.dot(X, weights_input_to_hidden)",
-                                        "X * weights_input_to_hidden")
+    text = multilayer.reference.replace(
+        "np.dot(X, weights_input_to_hidden)", "X * weights_input_to_hidden"
+    )
     result = grade_text(multilayer, text, seed=SQUARE_SEED)
     published = next(r for r in result.runs if r.case == "published")
     assert "operands could not be broadcast together" in (published.problem or "")
@@ -91,8 +106,7 @@ def test_an_element_wise_product_is_named_on_every_case(multilayer: exercises.Ex
     assert set(names.values()) == {"element-wise product instead of a matrix product"}
 
 
-def test_the_release_stub_keeps_the_given_block_and_prints(
-        multilayer: exercises.Exercise) -> None:
+def test_the_release_stub_keeps_the_given_block_and_prints(multilayer: exercises.Exercise) -> None:
     """The student's file opens with the quiz's given block and ends with its prints."""
     text = stub(multilayer)
     assert "np.random.seed(42)\n" in text and "X = np.random.randn(4)\n" in text
@@ -138,7 +152,8 @@ print(output_layer_out)
 
 
 def test_an_answer_written_for_the_original_quiz_gets_full_marks(
-        multilayer: exercises.Exercise, grade_text: GradeText) -> None:
+    multilayer: exercises.Exercise, grade_text: GradeText
+) -> None:
     """Fixed size constants (N_input = 4, ...) do not matter: the given arrays carry the sizes."""
     result = grade_text(multilayer, ORIGINAL_QUIZ_ANSWER, seed=SQUARE_SEED)
     assert result.verdict == FULL_MARKS

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exercise as exercises
-from autograder.build import solved
+from autograder.commands.build import solved
+from autograder.load import exercise as exercises
 from tests.helpers import REPO
 
 ALL = exercises.available()
@@ -76,22 +76,42 @@ def test_the_solved_lab_runs_top_to_bottom_in_a_real_kernel(exercise_id, tmp_pat
         shutil.copy(exercise.folder / name, tmp_path / name)
     (tmp_path / exercise.notebook).write_text(source_notebook(exercise))  # graded beside itself
     notebook = nbformat.reads(source_notebook(exercise), as_version=4)
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    nbclient.NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    errors = [
+        o
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert errors == []
     if exercise.training:
-        images = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                  if "image/png" in o.get("data", {})]
+        images = [
+            o
+            for c in notebook.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
         assert images, "a training lab plots its loss curve"
 
 
 def nbgrader(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     # nbgrader runs `alembic` from PATH to create its database: put this Python's bin/ first.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, text=True,
-                          capture_output=True, timeout=timeout, env={**os.environ, "PATH": path})
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PATH": path},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -99,8 +119,11 @@ def nbgrader(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Complete
 def make_course(tmp_path: Path, exercise: exercises.Exercise) -> Path:
     """An nbgrader course with the exercise's source notebook, released."""
     course = tmp_path / "course"
-    shutil.copytree(REPO / "source" / exercise.id, course / "source" / exercise.id,
-                    ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    shutil.copytree(
+        REPO / "source" / exercise.id,
+        course / "source" / exercise.id,
+        ignore=shutil.ignore_patterns("*.py", "*.toml"),
+    )
     shutil.copy(REPO / "nbgrader_config.py", course)  # gdlab's scores, outside the kernel
     nbgrader("generate_assignment", exercise.id, "--force", cwd=course)
     return course
@@ -111,10 +134,16 @@ def varied_answers(exercise: exercises.Exercise, released: dict) -> dict[str, di
     answers = {"right": filled_release(exercise), "untouched": released}
     for number, mistake in enumerate(exercise.mistakes[:10]):  # nbgrader runs each lab whole
         answers[f"mistake{number}"] = filled_release(exercise, dict(mistake.edits))
-    assigned = [line.split(" = ")[0].strip() for region in re.findall(
-        r"### BEGIN SOLUTION\n(.*?)### END SOLUTION",
-        (REPO / "source" / exercise.id / exercise.script).read_text(encoding="utf-8"), re.S)
-        for line in region.splitlines() if re.match(r"\s*\w+ = ", line)]
+    assigned = [
+        line.split(" = ")[0].strip()
+        for region in re.findall(
+            r"### BEGIN SOLUTION\n(.*?)### END SOLUTION",
+            (REPO / "source" / exercise.id / exercise.script).read_text(encoding="utf-8"),
+            re.S,
+        )
+        for line in region.splitlines()
+        if re.match(r"\s*\w+ = ", line)
+    ]
     first, third = assigned[0], assigned[2]  # names bound in the solution cells
     answers["crash"] = filled_release(exercise, {f"{third} =": f"{third} = undefined_name +"})
     answers["syntax"] = filled_release(exercise, {f"{first} =": f"{first} = ("})
@@ -140,9 +169,20 @@ def test_nbgrader_autograde_gives_gdlabs_scores(exercise_id, tmp_path):
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
         nbgrader_scores = {s: book.find_submission(exercise.id, s).score for s in answers}
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(course),
-                           "--out", str(tmp_path / "grades.csv")], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(course),
+            "--out",
+            str(tmp_path / "grades.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     rows = (tmp_path / "grades.csv").read_text().splitlines()[1:]
     gdlab_scores = {r.split(",")[0]: float(r.split(",")[2]) for r in rows}
@@ -157,19 +197,25 @@ def test_nbgrader_autograde_takes_no_score_from_the_students_kernel(tmp_path):
     exercise = exercises.get("gradient_basic")
     course = make_course(tmp_path, exercise)
     released = json.loads((course / "release" / exercise.id / exercise.notebook).read_text())
-    cheat = ("try:\n"
-             "    import autograder.notebook\n"
-             "    autograder.notebook.check = lambda exercise_id, quantity: 20.0\n"
-             "    autograder.notebook.grade_hidden_cases = lambda: None\n"
-             "except ImportError:  # the sandbox: nothing to patch there\n"
-             "    pass\n")
+    cheat = (
+        "try:\n"
+        "    import autograder.notebook\n"
+        "    autograder.notebook.check = lambda exercise_id, quantity: 20.0\n"
+        "    autograder.notebook.grade_hidden_cases = lambda: None\n"
+        "except ImportError:  # the sandbox: nothing to patch there\n"
+        "    pass\n"
+    )
     patched = copy.deepcopy(released)
-    first = next(c for c in patched["cells"]
-                 if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first = next(
+        c for c in patched["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    )
     first["source"] = cheat + "".join(first["source"])
     cheating_right = filled_release(exercise)
-    first_right = next(c for c in cheating_right["cells"]
-                       if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first_right = next(
+        c
+        for c in cheating_right["cells"]
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    )
     first_right["source"] = cheat + "".join(first_right["source"])
     for student, notebook in (("mallory", patched), ("ada", cheating_right)):
         folder = course / "submitted" / student / exercise.id
@@ -193,10 +239,17 @@ def test_nbgrader_validate_is_the_students_test_run(tmp_path):
     right, wrong = tmp_path / "right.ipynb", tmp_path / "wrong.ipynb"
     right.write_text(json.dumps(filled_release(exercise)))
     wrong.write_text(json.dumps(filled_release(exercise, dict(flip.edits))))
-    assert "Success! Your notebook passes all the tests." in nbgrader("validate", str(right),
-                                                                      cwd=tmp_path).stdout
-    failed = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(wrong)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (
+        "Success! Your notebook passes all the tests."
+        in nbgrader("validate", str(right), cwd=tmp_path).stdout
+    )
+    failed = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", str(wrong)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert flip.name in failed.stdout and "expected -0.18997448" in failed.stdout
     # The whole hint, wrapped within nbgrader's width (it cuts longer lines with "..."), and no
     # traceback through gdlab before it.

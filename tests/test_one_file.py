@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, gradescope
-from autograder import exercise as exercises
-from autograder.export import CSV_HEADER, export
-from autograder.gradebook import NEEDS_REGRADE, Gradebook
-from autograder.submission import MAX_BYTES
+from autograder.load import exercise as exercises
+from autograder.load.submission import MAX_BYTES
+from autograder.record import batch
+from autograder.record.gradebook import NEEDS_REGRADE, Gradebook
+from autograder.report import gradescope
+from autograder.report.export import CSV_HEADER, export
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
@@ -28,7 +29,7 @@ REFERENCE = REPO / "solutions" / "gradient_basic" / "gradient.py"
 def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GDLAB_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
+        [sys.executable, "-m", "autograder", *args],
         capture_output=True,
         text=True,
         timeout=300,

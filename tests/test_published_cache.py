@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import published_cache
-from autograder.diagnose import Oracle
+from autograder.judge import published_cache
+from autograder.judge.diagnose import Oracle
+from autograder.load import exercise as exercises
 
 
 def test_published_values_are_kept_and_reused(tmp_path, monkeypatch):
@@ -18,8 +18,9 @@ def test_published_values_are_kept_and_reused(tmp_path, monkeypatch):
     assert Oracle(exercise, hidden).expected  # computed, but not stored
     [stored] = tmp_path.iterdir()
     assert stored.name.startswith("gradient_basic-published-")
-    assert all(np.array_equal(first[q], v)
-               for q, v in published_cache.load(exercise, published).items())
+    assert all(
+        np.array_equal(first[q], v) for q, v in published_cache.load(exercise, published).items()
+    )
     assert published_cache.load(exercise, hidden) is None
 
 

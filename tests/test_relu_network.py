@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import reference
+from autograder.judge import reference
+from autograder.load import exercise as exercises
 from tests.helpers import REPO, checks_for
 
 EXERCISE = "relu_network"
@@ -62,8 +62,9 @@ def network(namespace: dict[str, Any], params: np.ndarray, cls: str = "NeuralNet
     return net
 
 
-def numerical_gradient(loss: Callable[[np.ndarray], float], params: np.ndarray,
-                       eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    loss: Callable[[np.ndarray], float], params: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
     """Central differences of `loss` at `params`, one parameter at a time."""
     grad = np.zeros_like(params)
     for i in range(params.size):
@@ -78,8 +79,9 @@ def hidden_pre_activations(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     return X @ params[:6].reshape(3, 2).T + params[9:12]
 
 
-def random_points(count: int, rows: int, *, inactive: bool, seed: int
-                  ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def random_points(
+    count: int, rows: int, *, inactive: bool, seed: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(params, X, Y) with every |h| ≥ 0.01 (no finite difference crosses the kink at 0) and,
     with `inactive`, at least one inactive unit; without, every unit active on every row."""
     rng = np.random.default_rng(seed)
@@ -94,25 +96,33 @@ def random_points(count: int, rows: int, *, inactive: bool, seed: int
     return points
 
 
-def example_step(namespace: dict[str, Any], params: np.ndarray, x1: float, x2: float,
-                 y: float, lr: float) -> tuple[np.ndarray, float]:
+def example_step(
+    namespace: dict[str, Any], params: np.ndarray, x1: float, x2: float, y: float, lr: float
+) -> tuple[np.ndarray, float]:
     """The parameter change of one update_weights_and_biases, and the error it returned."""
     net = network(namespace, params)
     error = net.update_weights_and_biases(x1, x2, y, lr)
     return np.concatenate([net.weights, net.biases]) - params, error
 
 
-def example_loss(namespace: dict[str, Any], x1: float, x2: float, y: float
-                 ) -> Callable[[np.ndarray], float]:
+def example_loss(
+    namespace: dict[str, Any], x1: float, x2: float, y: float
+) -> Callable[[np.ndarray], float]:
     """½ (y − ŷ)² of one example as a function of the 13 parameters (the reference's predict)."""
     return lambda p: (y - network(namespace, p).predict(x1, x2)) ** 2 / 2
 
 
 # --- what a student sees ----------------------------------------------------------------------
 
+
 def test_test_run_of_the_reference_prints_the_trained_network_and_passes() -> None:
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "run", EXERCISE, "--solution"],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "run", EXERCISE, "--solution"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "Prediction for 4 + 4:\n8.0\n" in done.stdout
     assert "Weights:\n[-0.90791801 -0.25951537 " in done.stdout  # unit 1 dead: never moved
@@ -120,6 +130,7 @@ def test_test_run_of_the_reference_prints_the_trained_network_and_passes() -> No
 
 
 # --- the reference is the gradient --------------------------------------------------------------
+
 
 def test_the_update_is_minus_lr_times_the_gradient_of_half_the_squared_error(ref) -> None:
     """At 200 points, each with an inactive unit, the step equals −lr × ∇ ½ (y − ŷ)²: grading
@@ -145,8 +156,9 @@ def test_the_original_rule_is_the_gradient_only_when_every_unit_is_active(ref, o
     for params, X, Y in random_points(50, 1, inactive=False, seed=2):
         (x1, x2), y = X[0], Y[0]
         step, _ = example_step(original, params, x1, x2, y, lr)
-        np.testing.assert_allclose(step, example_step(ref, params, x1, x2, y, lr)[0],
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            step, example_step(ref, params, x1, x2, y, lr)[0], rtol=1e-12, atol=1e-15
+        )
     for params, X, Y in random_points(50, 1, inactive=True, seed=3):
         (x1, x2), y = X[0], Y[0]
         step, _ = example_step(original, params, x1, x2, y, lr)
@@ -164,11 +176,15 @@ def test_the_batch_step_is_minus_lr_times_the_gradient_of_the_batch_mean_loss(re
 
             def mean_loss(p: np.ndarray, X: np.ndarray = X, Y: np.ndarray = Y) -> float:
                 net = network(ref, p)
-                return float(np.mean([(t - net.predict(a, b)) ** 2 / 2
-                                      for (a, b), t in zip(X, Y, strict=True)]))
+                return float(
+                    np.mean(
+                        [(t - net.predict(a, b)) ** 2 / 2 for (a, b), t in zip(X, Y, strict=True)]
+                    )
+                )
 
-            np.testing.assert_allclose(step, -lr * numerical_gradient(mean_loss, params),
-                                       rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(
+                step, -lr * numerical_gradient(mean_loss, params), rtol=1e-6, atol=1e-9
+            )
             assert loss == pytest.approx(mean_loss(params))
 
 
@@ -177,14 +193,18 @@ def test_a_batch_of_one_takes_the_per_example_step(ref) -> None:
         batched = network(ref, params, "MiniBatchNetwork")
         losses = batched.train(X, Y, batch_size=1, epochs=3, lr=0.05)
         single = network(ref, params)
-        errors = [single.update_weights_and_biases(a, b, t, 0.05)
-                  for _ in range(3) for (a, b), t in zip(X, Y, strict=True)]
+        errors = [
+            single.update_weights_and_biases(a, b, t, 0.05)
+            for _ in range(3)
+            for (a, b), t in zip(X, Y, strict=True)
+        ]
         np.testing.assert_allclose(batched.weights, single.weights, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(batched.biases, single.biases, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(losses, np.square(errors) / 2, rtol=1e-12)
 
 
 # --- grading ----------------------------------------------------------------------------------
+
 
 def test_the_original_rule_fails_exactly_where_a_unit_is_inactive(relu, grade_text) -> None:
     """It is the gradient when every unit is active: those hidden cases pass, the others fail."""
@@ -230,6 +250,7 @@ def test_hidden_cases_almost_always_make_a_unit_inactive(relu) -> None:
 
 # --- the lab's divergence measurement -----------------------------------------------------------
 
+
 def lab_cell(cell_id: str) -> str:
     notebook = json.loads((REPO / "source" / EXERCISE / f"{EXERCISE}.ipynb").read_text())
     return next("".join(c["source"]) for c in notebook["cells"] if c["id"] == cell_id)
@@ -244,11 +265,13 @@ def lab_tools() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("rule", "namespace"), [("correct", "ref"), ("original", "original")])
-def test_the_labs_trainer_takes_the_steps_of_the_rule_it_names(lab_tools, request, rule,
-                                                               namespace) -> None:
+def test_the_labs_trainer_takes_the_steps_of_the_rule_it_names(
+    lab_tools, request, rule, namespace
+) -> None:
     classes_ = request.getfixturevalue(namespace)
-    points = random_points(20, 1, inactive=True, seed=4) + random_points(5, 1, inactive=False,
-                                                                         seed=5)
+    points = random_points(20, 1, inactive=True, seed=4) + random_points(
+        5, 1, inactive=False, seed=5
+    )
     params = np.array([p for p, _, _ in points])
     for x1, x2, y in [(1.5, -0.5, 2.0), (2.0, 8.0, 10.0), (-2.5, 1.0, -3.0)]:
         W, B = lab_tools["step_many"](params[:, :9], params[:, 9:], x1, x2, y, 0.05, rule)
@@ -260,8 +283,9 @@ def test_the_labs_trainer_takes_the_steps_of_the_rule_it_names(lab_tools, reques
 
 
 @pytest.mark.slow
-def test_the_divergence_figure_the_lab_teaches_is_what_it_measures(lab_tools, ref,
-                                                                   original) -> None:
+def test_the_divergence_figure_the_lab_teaches_is_what_it_measures(
+    lab_tools, ref, original
+) -> None:
     """200 initialisations (seeds 0-199), the full schedule, each rule: 24 original-rule runs
     end in NaN (about 1 in 8), none with the correct rule; seed 84 is one of the 24."""
     inits = []

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.sandbox import Job, Limits, Sandbox
+from autograder.run.sandbox import Job, Limits, Sandbox
 from tests.conftest import REPO
 
 ADA = REPO / "examples" / "gradient_basic" / "ada_correct.py"
@@ -31,7 +31,7 @@ h = 1.0
 def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GDLAB_SANDBOX": "plain", "GDLAB_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
+        [sys.executable, "-m", "autograder", *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from autograder.sandbox_protocol import MAX_REPORT_BYTES, Answer, Report
-from autograder.values import MAX_ELEMENTS, Unreadable, Value, describe
+from autograder.run.protocol import MAX_REPORT_BYTES, Answer, Report
+from autograder.run.values import MAX_ELEMENTS, Unreadable, Value, describe
 
 NAMES = frozenset({"h", "w"})
 

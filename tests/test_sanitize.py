@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.sanitize import csv_cell, for_terminal, one_line, path_component
+from autograder.report.sanitize import csv_cell, for_terminal, one_line, path_component
 from tests.conftest import REPO
 
 ESC = "\x1b"
@@ -20,7 +20,7 @@ EXAMPLES = REPO / "examples" / "gradient_basic"
 def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GDLAB_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
+        [sys.executable, "-m", "autograder", *args],
         capture_output=True,
         text=True,
         timeout=300,

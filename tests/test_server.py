@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from autograder.gradebook import submissions
-from autograder.sandbox import Sandbox
+from autograder.record.gradebook import submissions
+from autograder.run.sandbox import Sandbox
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, SIGN_FLIPPED, STUB, Course
 
@@ -253,7 +253,7 @@ def test_practice_mode_is_one_student_on_localhost_without_sign_in(tmp_path: Pat
 
 
 def test_practice_mode_refuses_to_listen_beyond_localhost() -> None:
-    from autograder.cli import main
+    from autograder.commands.cli import main
 
     assert main(["serve", "--practice", "--host", "0.0.0.0"]) == 2
 
@@ -274,7 +274,7 @@ def test_a_lab_notebook_downloads_and_uploads_to_submit(course: Course) -> None:
 def test_roster_add_prints_a_link_that_signs_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from autograder.cli import main
+    from autograder.commands.cli import main
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     assert main(["roster", "add", "ada", "--url", "https://gdlab.example", "--db", url]) == 0

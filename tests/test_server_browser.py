@@ -50,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     env.pop("GDLAB_DB", None)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    gdlab = [sys.executable, "-m", "autograder.cli"]
+    gdlab = [sys.executable, "-m", "autograder"]
     links = {}
     for name, flag in (("alice", []), ("bob", []), ("prof", ["--instructor"])):
         line = subprocess.run(

@@ -14,8 +14,8 @@ import pytest
 import uvicorn
 
 from autograder import notebook
-from autograder.cli import main
-from autograder.sandbox import Sandbox
+from autograder.commands.cli import main
+from autograder.run.sandbox import Sandbox
 from autograder.server.worker import drain
 from tests.server_helpers import REPO, SIGN_FLIPPED, Course
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from autograder.gradebook import Gradebook
-from autograder.sandbox import Sandbox
+from autograder.load.submission import Program
+from autograder.record.gradebook import Gradebook
+from autograder.run.sandbox import Sandbox
 from autograder.server.store import Store
 from autograder.server.worker import drain
-from autograder.submission import Program
 from tests.server_helpers import REFERENCE, STUB
 from tests.test_gradebook import postgres_url  # noqa: F401  (the throwaway server fixture)
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import exercise as exercises
-from autograder import submission, trace
-from autograder.grading import FULL_MARKS, Grade, grade
-from autograder.sandbox import Sandbox
-from autograder.steps import _line
+from autograder.judge.grading import FULL_MARKS, Grade, grade
+from autograder.judge.steps import _line
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.run import trace
+from autograder.run.sandbox import Sandbox
 from tests.conftest import checks_for, stub
 from tests.test_gradient import REAL_DATA, needs_real_data, tiny_data
 
@@ -254,7 +255,7 @@ def test_the_published_real_data_trace_is_what_the_reference_computes() -> None:
     """The first record's output on the real data, by hand: sigmoid(x · w) at the start."""
     gradient = exercises.get("gradient")
     case = gradient.published_case(REAL_DATA)
-    from autograder.steps import step_oracle
+    from autograder.judge.steps import step_oracle
 
     records = step_oracle(gradient, case).reference[0]["record"]
     np.random.seed(42)

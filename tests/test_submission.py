@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cells, magics, submission
-from autograder.submission import SubmissionError
+from autograder.load import cells, magics, submission
+from autograder.load.submission import SubmissionError
 from tests.conftest import REPO
 from tests.test_notebooks import filled_release
 
@@ -185,7 +185,7 @@ def test_test_run_says_what_it_did_not_run(tmp_path, basic):
     path = tmp_path / "lab.ipynb"
     path.write_text(json.dumps(lab), encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "autograder.cli", "run", "gradient_basic", str(path)],
+        [sys.executable, "-m", "autograder", "run", "gradient_basic", str(path)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -361,7 +361,7 @@ def test_gdlab_submit_says_one_line_and_exits_2_for_a_malformed_notebook(tmp_pat
     bad = tmp_path / "deep.ipynb"
     bad.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
     done = subprocess.run(
-        [sys.executable, "-m", "autograder.cli", "submit", "gradient_basic", str(bad)],
+        [sys.executable, "-m", "autograder", "submit", "gradient_basic", str(bad)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from autograder import submission
 from autograder.errors import UserError
-from autograder.grading import new_seed
+from autograder.judge.grading import new_seed
+from autograder.load import submission
 from autograder.server import course, history
 from autograder.server.auth import User, require
 from autograder.server.queue import Busy

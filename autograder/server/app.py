@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from autograder.gradebook import Gradebook
+from autograder.record.gradebook import Gradebook
 from autograder.server import api, instructor, student
 from autograder.server.config import ServerConfig
 from autograder.server.store import Store

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.gradebook import Row
+from autograder.record.gradebook import Row
 from autograder.server import course
 from autograder.server.store import Store
 

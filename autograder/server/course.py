@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 
 import autograder
-from autograder import exercise as exercises
 from autograder.errors import UserError
+from autograder.load import exercise as exercises
 
 ENGINE_VERSION = autograder.__version__
 

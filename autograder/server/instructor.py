@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from autograder import feedback
+from autograder.report import feedback
 from autograder.server import classview, course
 from autograder.server.auth import require
 from autograder.server.store import Store

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.grading import FULL_MARKS, Grade
+from autograder.judge.grading import FULL_MARKS, Grade
 
 _RUN_WORDS = {
     "finished": "ran to the end",

@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autograder.gradebook import submissions
+from autograder.load.submission import Program
+from autograder.record.gradebook import submissions
 from autograder.server.schema import jobs
-from autograder.submission import Program
 
 
 class RateLimited(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 
 from autograder.errors import UserError
-from autograder.gradebook import Gradebook
+from autograder.record.gradebook import Gradebook
 from autograder.server.config import ServerConfig
 from autograder.server.store import Store
 from autograder.server.worker import start_pool, stop_pool

@@ -19,11 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import submission
 from autograder.errors import UserError
-from autograder.gradebook import Gradebook
-from autograder.grading import grade
-from autograder.sandbox import Sandbox
+from autograder.judge.grading import grade
+from autograder.load import submission
+from autograder.record.gradebook import Gradebook
+from autograder.run.sandbox import Sandbox
 from autograder.server import course
 from autograder.server.public import public, unreadable
 from autograder.server.queue import Claimed
@@ -67,7 +67,7 @@ def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
 def _seed_of(store: Store, submission_id: int) -> int | None:
     import sqlalchemy as sa
 
-    from autograder.gradebook import submissions
+    from autograder.record.gradebook import submissions
 
     with store.engine.connect() as conn:
         return conn.execute(

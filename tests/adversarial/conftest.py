@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder import sandbox
+from autograder.run import sandbox
 from tests.adversarial.weaken import MODES
 
 
@@ -28,8 +28,10 @@ def weaker_sandbox() -> Iterator[None]:
     if mode not in MODES:
         raise pytest.UsageError(f"GDLAB_TEST_SANDBOX must be one of {sorted(MODES)}")
     original = sandbox._BOOT
-    sandbox._BOOT = ("import sys; sys.path.insert(0, {root!r}); "
-                     f"from tests.adversarial.weaken import MODES; MODES[{mode!r}](); "
-                     "from autograder._sandbox_worker import main; main()")
+    sandbox._BOOT = (
+        "import sys; sys.path.insert(0, {root!r}); "
+        f"from tests.adversarial.weaken import MODES; MODES[{mode!r}](); "
+        "from autograder.run.worker import main; main()"
+    )
     yield
     sandbox._BOOT = original

@@ -34,8 +34,9 @@ def processes() -> dict[int, Process]:
         except (OSError, IndexError):
             continue
         if fields[0] != b"Z":
-            found[int(entry)] = Process(int(entry), int(fields[1]), uid, command,
-                                        fields[0].decode())
+            found[int(entry)] = Process(
+                int(entry), int(fields[1]), uid, command, fields[0].decode()
+            )
     return found
 
 
@@ -70,7 +71,8 @@ def _leftovers_now(worker: int | None, case_uid: int | None) -> list[Process]:
     suspects = descendants(worker, table) if worker else set()
     for process in table.values():
         orphan = process.ppid == 1 and (
-            "_sandbox_worker" in process.cmdline or process.uid == case_uid)
+            "_sandbox_worker" in process.cmdline or process.uid == case_uid
+        )
         if orphan or (MARKER in process.cmdline and process.pid != os.getpid()):
             suspects.add(process.pid)
     return [table[pid] for pid in sorted(suspects)]

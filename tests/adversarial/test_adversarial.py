@@ -29,12 +29,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import confine, sandbox_notes, submission
-from autograder import exercise as exercises
-from autograder.grading import FULL_MARKS, Grade, grade
-from autograder.report import submit_text
-from autograder.sandbox import Job, Limits, Sandbox, default_hidden_paths
-from autograder.sandbox_protocol import STRETCH
+from autograder.judge.grading import FULL_MARKS, Grade, grade
+from autograder.load import exercise as exercises
+from autograder.load import submission
+from autograder.report.terminal import submit_text
+from autograder.run import confine, notes
+from autograder.run.protocol import STRETCH
+from autograder.run.sandbox import Job, Limits, Sandbox, default_hidden_paths
 from tests.adversarial.processes import MARKER, leftovers
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +47,7 @@ LISTENER_PORT = 47811  # the port cheat_network.py and nb_network.ipynb try
 WHY = {
     "network_isolated": "no network namespace here, so the case could really connect",
     "paths_hidden": "no mount namespace here, so the references are readable and the tree is "
-                    "writable by the case's uid",
+    "writable by the case's uid",
     "pid_namespace": "no PID namespace here, so the case can signal processes outside",
     "unprivileged": "cases run as root here, for whom RLIMIT_NPROC is not enforced",
     "stdlib_readable": "the cases' uid cannot read this Python's standard library here",
@@ -148,16 +149,18 @@ def test_security_md_lists_every_case() -> None:
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[case["file"] for case in TABLE])
-def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, basic, listener,
-                                                         unix_listeners):
+def test_case_gets_its_outcome_and_leaves_nothing_behind(
+    case, shared_sandbox, basic, listener, unix_listeners
+):
     missing = lacking(shared_sandbox, case.get("requires", []))
     if missing:
         pytest.skip("; ".join(WHY[need] for need in missing))
     absent = [Path(p.format(repo=REPO)) for p in case.get("absent", [])]
     started = time.monotonic()
     try:
-        result = grade(basic, submission.load(CASES / case["file"]), seed=SEED,
-                       sandbox=shared_sandbox)
+        result = grade(
+            basic, submission.load(CASES / case["file"]), seed=SEED, sandbox=shared_sandbox
+        )
         elapsed = time.monotonic() - started
         time.sleep(case.get("settle", 0))
         stray = [path for path in absent if path.exists()]
@@ -182,9 +185,17 @@ def test_case_gets_its_outcome_and_leaves_nothing_behind(case, shared_sandbox, b
 
 
 def grader_state() -> tuple[Any, ...]:
-    return (np.geterr(), builtins.abs, builtins.round, np.allclose, np.isclose,
-            signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM),
-            os.environ.get("GDLAB_HOME"), atexit._ncallbacks())
+    return (
+        np.geterr(),
+        builtins.abs,
+        builtins.round,
+        np.allclose,
+        np.isclose,
+        signal.getsignal(signal.SIGTERM),
+        signal.getsignal(signal.SIGALRM),
+        os.environ.get("GDLAB_HOME"),
+        atexit._ncallbacks(),
+    )
 
 
 PRISTINE_CHECK = """
@@ -211,12 +222,18 @@ def test_confinement_is_complete_when_the_grader_runs_as_root(shared_sandbox):
     if os.environ.get("GDLAB_TEST_SANDBOX"):
         pytest.skip("the sandbox is weakened on purpose (GDLAB_TEST_SANDBOX)")
     if os.geteuid() != 0:
-        pytest.skip("not root: cases keep the grader's uid and namespaces depend on user "
-                    "namespaces (see SECURITY.md)")
+        pytest.skip(
+            "not root: cases keep the grader's uid and namespaces depend on user "
+            "namespaces (see SECURITY.md)"
+        )
     confinement = dict(shared_sandbox.confinement)
     assert confinement.pop("uid") in confine.CASE_UIDS  # a uid of its own, not the grader's
-    assert confinement == {"network_isolated": True, "paths_hidden": True, "pid_namespace": True,
-                           "stdlib_readable": True}
+    assert confinement == {
+        "network_isolated": True,
+        "paths_hidden": True,
+        "pid_namespace": True,
+        "stdlib_readable": True,
+    }
 
 
 SHOW_IDENTITY = """
@@ -257,7 +274,8 @@ def secret_outside_tmp() -> Iterator[Path]:
 
 
 def test_nothing_outside_the_allow_list_exists_and_hidden_paths_inside_it_are_covered(
-        shared_sandbox, secret_outside_tmp):
+    shared_sandbox, secret_outside_tmp
+):
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
     program = READ_SECRET.format(path=str(secret_outside_tmp / "gradebook.db"))
@@ -274,7 +292,8 @@ def test_nothing_outside_the_allow_list_exists_and_hidden_paths_inside_it_are_co
 
 
 def test_the_gradebook_does_not_exist_for_a_case_even_if_created_after_the_sandbox(
-        shared_sandbox, monkeypatch, secret_outside_tmp):
+    shared_sandbox, monkeypatch, secret_outside_tmp
+):
     """A first SUBMIT creates GDLAB_HOME after starting the sandbox: it is not there all the
     same (it is not in the allow-list)."""
     if not shared_sandbox.confinement["paths_hidden"]:
@@ -297,20 +316,24 @@ def test_a_case_that_cannot_be_confined_is_not_run(shared_sandbox):
     """Fail closed: here the workdir's tmpfs is refused (a negative size), so nothing runs."""
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip("without a mount namespace there is no tmpfs step to fail")
-    run = shared_sandbox.run(Job("print('ran')\n", "never.py", None, {},
-                                 Limits(files_mb=-1)))
+    run = shared_sandbox.run(Job("print('ran')\n", "never.py", None, {}, Limits(files_mb=-1)))
     assert run.status == "sandbox_failure"
     assert "confinement failed" in run.error["message"]
     assert run.output == ""
 
 
 def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
-    monkeypatch.setattr(sandbox_notes, "_warned", set())
-    weak = {"network_isolated": False, "paths_hidden": False, "pid_namespace": False,
-            "uid": os.getuid(), "stdlib_readable": False}
+    monkeypatch.setattr(notes, "_warned", set())
+    weak = {
+        "network_isolated": False,
+        "paths_hidden": False,
+        "pid_namespace": False,
+        "uid": os.getuid(),
+        "stdlib_readable": False,
+    }
     with caplog.at_level(logging.INFO, logger="gdlab.sandbox"):
-        sandbox_notes.warn_missing(weak)
-        sandbox_notes.warn_missing(weak)
+        notes.warn_missing(weak)
+        notes.warn_missing(weak)
     messages = [r.getMessage() for r in caplog.records if r.name == "gdlab.sandbox"]
     assert len(messages) == 5 == len(set(messages))
     assert any("network" in m for m in messages)
@@ -322,13 +345,15 @@ def test_a_killed_worker_is_replaced(shared_sandbox, basic):
     assert old is not None
     with contextlib.suppress(ProcessLookupError):
         os.killpg(old, signal.SIGKILL)
-    statuses = [shared_sandbox.run(Job("x = 1\n", "a.py", None, {"x": "x"})).status
-                for _ in range(2)]
+    statuses = [
+        shared_sandbox.run(Job("x = 1\n", "a.py", None, {"x": "x"})).status for _ in range(2)
+    ]
     assert statuses[-1] == "finished"
     assert set(statuses) <= {"finished", "sandbox_failure"}
     assert shared_sandbox.pid not in (None, old)
-    again = grade(basic, submission.load(CASES / "legit_reference.py"), seed=SEED,
-                  sandbox=shared_sandbox)
+    again = grade(
+        basic, submission.load(CASES / "legit_reference.py"), seed=SEED, sandbox=shared_sandbox
+    )
     assert again.verdict == FULL_MARKS
 
 
@@ -357,7 +382,8 @@ def test_when_the_worker_dies_mid_job_every_process_of_the_case_dies_too(basic):
         def kill_worker_soon() -> None:
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and not any(
-                    MARKER in p.cmdline for p in leftovers(None, None, grace=0)):
+                MARKER in p.cmdline for p in leftovers(None, None, grace=0)
+            ):
                 time.sleep(0.05)
             os.kill(worker, signal.SIGKILL)  # the worker only, not its session
 
@@ -373,8 +399,9 @@ def test_the_time_limit_is_cpu_time_with_room_for_a_busy_machine(shared_sandbox)
     """A case is stopped once it has used its limit in CPU time; while it has not (it waits, or
     the machine is busy) it may run up to STRETCH times the limit in wall-clock time."""
     limits = Limits(time=0.5)
-    waits = shared_sandbox.run(Job("import time\ntime.sleep(1.0)\nx = 1\n", "w.py", None,
-                                   {"x": "x"}, limits))
+    waits = shared_sandbox.run(
+        Job("import time\ntime.sleep(1.0)\nx = 1\n", "w.py", None, {"x": "x"}, limits)
+    )
     spins = shared_sandbox.run(Job("while True:\n    pass\n", "s.py", None, {}, limits))
     sleeps = shared_sandbox.run(Job("import time\ntime.sleep(30)\n", "z.py", None, {}, limits))
     assert waits.status == "finished"
@@ -409,8 +436,12 @@ def test_a_case_imports_the_allowed_packages_and_sees_nothing_of_gdlab(shared_sa
     loaded worker code is in the case's memory only)."""
     if not shared_sandbox.confinement["paths_hidden"]:
         pytest.skip(WHY["paths_hidden"])
-    names = {"plotted": "plotted", "pandas": "pandas", "seen": "str(seen)",
-             "references": "references"}
+    names = {
+        "plotted": "plotted",
+        "pandas": "pandas",
+        "seen": "str(seen)",
+        "references": "references",
+    }
     run = shared_sandbox.run(Job(ALLOWED_IMPORTS, "imports.py", None, names, Limits(time=20)))
     assert run.status == "finished", run.error
     assert float(run.values["plotted"].array) == 1.0
@@ -435,8 +466,9 @@ def test_the_exercises_given_files_lie_read_only_beside_the_program(shared_sandb
         pytest.skip(WHY["paths_hidden"])
     data_prep = exercises.get("gradient").folder / "data_prep.py"
     names = {"given": "given", "changed": "changed"}
-    run = shared_sandbox.run(Job(GIVEN_FILE, "g.py", None, names, Limits(time=20),
-                                 files=(str(data_prep),)))
+    run = shared_sandbox.run(
+        Job(GIVEN_FILE, "g.py", None, names, Limits(time=20), files=(str(data_prep),))
+    )
     assert run.status == "finished", run.error
     assert run.values["given"].text == data_prep.read_text()[:10]
     assert run.values["changed"].text in ("OSError", "PermissionError")  # read-only

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from autograder import confine
+from autograder.run import confine
 
 
 def _refused(*args: object) -> None:
@@ -39,5 +39,9 @@ def user_namespace() -> None:
     confine.os.geteuid = lambda: 1000  # type: ignore[attr-defined]
 
 
-MODES = {"no-pid-namespace": no_pid_namespace, "no-namespaces": no_namespaces,
-         "as-grader": as_grader, "user-namespace": user_namespace}
+MODES = {
+    "no-pid-namespace": no_pid_namespace,
+    "no-namespaces": no_namespaces,
+    "as-grader": as_grader,
+    "user-namespace": user_namespace,
+}

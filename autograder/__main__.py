@@ -1,0 +1,5 @@
+"""`python -m autograder …` is the `gdlab` command."""
+
+from autograder.commands.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""Report: the words. Nothing here decides a score.
+
+- `terminal` — TEST RUN and SUBMIT as text or JSON; `console`, `sanitize` — what a terminal, a
+  CSV cell or a path can take.
+- `feedback`, `feedback_cards`, `curves` — self-contained HTML pages (templates in
+  `autograder/server/templates/feedback/`).
+- `export` — CSV, Gradescope and nbgrader; `gradescope`, `distribution` — the Gradescope bundle
+  and its runner; `nbgrader_autograde` — gdlab's scores in `nbgrader autograde`.
+"""

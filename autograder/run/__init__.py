@@ -1,0 +1,12 @@
+"""Run isolated: a student's program runs in a confined process; only bounded descriptions of
+its values come back.
+
+- `sandbox` — the grader's side: starts the worker, sends a job, reads the answers.
+- `protocol` — the typed messages (request, report, answer) and their strict, bounded readers;
+  `values` — a value as plain data and back.
+- `worker` (the worker process) → `watch` (one job seen from outside: deadlines, output) →
+  `child` (the case's process: `confine` + `rootfs` + `allowlist` build its world) → `execute`
+  (runs the program once per case); `trace` records values inside training loops.
+- `plain` — the unconfined fallback where Linux namespaces are missing; `notes` — what the
+  sandbox tells administrators and students about itself.
+"""

@@ -1,0 +1,137 @@
+"""Run a student's program once on one case, in the process it is in, and describe its values.
+
+Used by the case's child (`_sandbox_child`, confined) and by the plain fallback
+(`_sandbox_plain`, where Linux namespaces are missing): the program is compiled once per set
+of injected given names, run in a fresh module namespace, and whatever it ends with (finished,
+sys.exit, an exception) is reported with *descriptions* of the requested values
+(`values.describe`), never the values themselves. Portable: no Linux-only module here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import sys
+import traceback
+from typing import Any
+
+import numpy
+
+from autograder.load.frames import from_plain as given_from_plain
+from autograder.load.frames import needs_pandas
+from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
+from autograder.run import trace
+from autograder.run.protocol import Report, Request
+from autograder.run.values import describe
+
+#: The child's compiled program per set of injected names (one child runs one job).
+_compiled: dict[tuple[str, ...] | None, Any] = {}
+
+
+def warm(request: Request) -> None:
+    """Import pandas in the worker, once, when a job hands out pandas data or the file names it:
+    every child forked after that starts pandas-warm (an import in each case costs ~0.3 s)."""
+    if needs_pandas(list(request.cases)) or "pandas" in request.source:
+        import pandas  # noqa: F401
+
+
+def run_program(request: Request, given: dict[str, Any] | None) -> Report:
+    """Compile with the given values injected, run, and describe the requested quantities."""
+    filename = request.filename
+    try:
+        names = None if given is None else tuple(given)
+        points = [trace.Point.from_plain(p) for p in request.trace]
+        if names not in _compiled:  # the hidden cases share their names: compile once for all
+            _compiled[names] = compile_program(
+                request.source,
+                filename,
+                names,
+                request.quantities.values(),
+                rewrite=lambda tree: trace.instrument(tree, points),
+            )
+        code = _compiled[names]
+    except SyntaxError as error:
+        return Report("syntax_error", _error_info(error, filename, error.lineno), {})
+    except GivenNotFound as error:
+        return Report(
+            "given_missing", {"type": "GivenNotFound", "message": str(error), "line": None}, {}
+        )
+    except (ValueError, RecursionError, MemoryError) as error:
+        return Report("syntax_error", _error_info(error, filename, None), {})
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__file__": filename,
+        "__builtins__": dict(builtins.__dict__),
+    }
+    if given is not None:
+        namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
+    recorder = trace.Recorder(points, trace.budgeted(describe))
+    recorder.install(namespace)
+    pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
+    ending: BaseException | None = None
+    try:
+        exec(code, namespace)
+    except BaseException as failure:
+        ending = failure
+    for live, saved in pristine:  # undo the program's patches before we read its values
+        live.update(saved)
+    with contextlib.suppress(BaseException):
+        sys.stdout.flush()
+    status, error = _ending(ending, filename)
+    values = {
+        name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
+    }
+    return Report(status, error, values, recorder.plain())
+
+
+def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:
+    """How the program ended: finished, exited (sys.exit) or raised, with where and why."""
+    if failure is None:
+        return "finished", None
+    if isinstance(failure, SystemExit):
+        code = _text(lambda: repr(failure.code))
+        return "exited", {
+            "type": "SystemExit",
+            "message": f"sys.exit({code})"[:300],
+            "line": _line_in(failure, filename),
+        }
+    return "raised", _error_info(failure, filename, _line_in(failure, filename))
+
+
+def _describe_quantity(namespace: dict[str, Any], expr: str) -> dict[str, Any]:
+    try:
+        if expr.isidentifier():
+            if expr not in namespace:
+                return {"kind": "missing", "type": "-"}
+            return describe(namespace[expr])
+        return describe(eval(expr, namespace))
+    except BaseException as failure:
+        return {"kind": "object", "type": f"error: {type(failure).__name__}"}
+
+
+def _line_in(failure: BaseException, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(failure.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def _text(make: Any) -> str:
+    """The program's own __str__ or __repr__ may raise or lie about its type; never let it stop
+    the report."""
+    try:
+        text = make()
+    except BaseException:
+        return "?"
+    return text if type(text) is str else "?"
+
+
+def _error_info(failure: BaseException, filename: str, line: int | None) -> dict[str, Any]:
+    message = _text(lambda: str(failure))
+    if isinstance(failure, MemoryError):
+        message = "memory limit exceeded"
+    if isinstance(failure, SyntaxError):
+        message = failure.msg
+    line = line if type(line) is int and line > 0 else None
+    return {"type": type(failure).__name__, "message": message[:300], "line": line}
