@@ -177,7 +177,7 @@ def test_test_run_imports_nothing_heavy():
     no IPython (a plain script needs no magics rewritten)."""
     probe = (
         "import sys, contextlib, io\n"
-        "from autograder import cli\n"
+        "from autograder.commands import cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    cli.main(['run', 'gradient_basic', 'solutions/gradient_basic/gradient.py'])\n"
         "heavy = ('sqlalchemy', 'nbgrader', 'matplotlib', 'nbformat', 'IPython')\n"

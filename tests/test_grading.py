@@ -209,3 +209,21 @@ def test_a_missing_given_block_is_explained(basic, grade_text):
         "or block; keep the given block as it was handed out"
     )
     assert not any(c.passed for c in result.checks if not c.visible)
+
+
+def test_threads_running_our_programs_draw_the_same_given_values_as_one_alone():
+    """A batch grades in threads; our programs seed and draw from numpy's global random state
+    (multilayer: np.random.seed(42), then X and the weights), so they take turns: the published
+    given values are the same however many threads compute them at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.load import published_given
+
+    multilayer = exercises.get("multilayer")
+    alone = published_given.values(multilayer, {})
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: published_given.values(multilayer, {}), range(200)))
+    for values in together:
+        assert values.keys() == alone.keys()
+        for name, value in alone.items():
+            np.testing.assert_array_equal(values[name], value)

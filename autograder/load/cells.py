@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from autograder.load import magics
+from autograder.load.program import LAB_NAME
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _MAX_DEPTH = 4  # %%time around %time around … : deeper is not a real notebook
@@ -165,8 +166,10 @@ def rewrite_magics(
 
 
 def strip_checks(code: Code, bound: set[str]) -> Code:
-    """Replace the lab's check machinery with ``pass``; `bound` collects the names that an
-    ``import`` of autograder binds (a later cell may call ``gdlab.check`` alone)."""
+    """Take the lab's check machinery out of the graded program: a check call becomes ``pass``,
+    an ``import`` of autograder binds its names to a stand-in that takes any attribute and any
+    call and does nothing (so a cell that sets ``autograder.notebook.check`` still runs, as it
+    does in Jupyter); `bound` collects those names (a later cell may call ``gdlab.check``)."""
     text = code.text
     if "autograder" not in text and not any(name in text for name in bound):
         return code
@@ -179,7 +182,8 @@ def strip_checks(code: Code, bound: set[str]) -> Code:
         names = _autograder_import(node)
         if names:
             bound |= names
-            edits.append(_Edit.statement(code, node, Code(["pass"], [0])))
+            stand_in = "; ".join(f"{name} = {LAB_NAME}" for name in sorted(names))
+            edits.append(_Edit.statement(code, node, Code([stand_in], [0])))
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Expr)

@@ -25,7 +25,7 @@ else:  # Python 3.10 (Gradescope's default image): the same parser, as a backpor
 import numpy as np
 
 from autograder.errors import UserError
-from autograder.judge.reference import quiet_namespace
+from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load import frames, schema
 from autograder.load.program import ALIAS_SEPARATOR, SOFT
 from autograder.run.sandbox import Limits
@@ -430,7 +430,8 @@ def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dic
             namespace = quiet_namespace(__file__=str(copy))
             namespace["__name__"] = copy.stem
             try:
-                exec(compile(copy.read_text(encoding="utf-8"), str(copy), "exec"), namespace)
+                with quiet_numpy():  # our program: one at a time (numpy's global random state)
+                    exec(compile(copy.read_text(encoding="utf-8"), str(copy), "exec"), namespace)
             except Exception as error:
                 raise ExerciseError(
                     f"{data or script}: cannot prepare the data ({type(error).__name__}: {error})"

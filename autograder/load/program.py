@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
+#: What a notebook's ``import autograder…`` binds when it is graded (see `cells.strip_checks`).
+LAB_NAME = "__gdlab_lab__"
 #: Separates a given value's name from its aliases in a given key (``"w|weights"``).
 ALIAS_SEPARATOR = "|"
 #: Starts a given key the program may lack (the published case: a file without that binding

@@ -19,13 +19,25 @@ import numpy
 
 from autograder.load.frames import from_plain as given_from_plain
 from autograder.load.frames import needs_pandas
-from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
+from autograder.load.program import GIVEN_NAME, LAB_NAME, GivenNotFound, compile_program
 from autograder.run import trace
 from autograder.run.protocol import Report, Request
 from autograder.run.values import describe
 
 #: The child's compiled program per set of injected names (one child runs one job).
 _compiled: dict[tuple[str, ...] | None, Any] = {}
+
+
+class _LabStandIn:
+    """What a notebook's ``import autograder…`` binds when graded (`cells.strip_checks`): the
+    lab's check machinery is no part of the graded program, so any attribute is this object
+    again, any call does nothing, and attributes may be set."""
+
+    def __getattr__(self, name: str) -> _LabStandIn:
+        return self
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        return None
 
 
 def warm(request: Request) -> None:
@@ -62,6 +74,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
         "__name__": "__main__",
         "__file__": filename,
         "__builtins__": dict(builtins.__dict__),
+        LAB_NAME: _LabStandIn(),
     }
     if given is not None:
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
