@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,3 +93,16 @@ def printed_numbers(output: str) -> list[tuple[str, float]]:
         assert number, line
         pairs.append((line.replace(number.group(), "#"), float(number.group())))
     return pairs
+
+
+def gdlab(*args: str, home: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """The `gdlab` command as a user runs it, with its own GDLAB_HOME (gradebook, secrets)."""
+    env = {**os.environ, "GDLAB_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        **kwargs,
+    )

@@ -20,21 +20,9 @@ import pytest
 from autograder.errors import UserError
 from autograder.record.batch import discover
 from autograder.report.export import CSV_HEADER
-from tests.helpers import REPO
+from tests.helpers import REPO, gdlab
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
-
-
-def gdlab(*args: str, home: Path, **kwargs) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GDLAB_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        **kwargs,
-    )
 
 
 def class_folder(tmp_path: Path, copies: int = 1) -> Path:

@@ -8,8 +8,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,21 +18,10 @@ from autograder.record import batch
 from autograder.record.gradebook import NEEDS_REGRADE, Gradebook
 from autograder.report import gradescope
 from autograder.report.export import CSV_HEADER, export
-from tests.conftest import REPO
+from tests.helpers import REPO, gdlab
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
 REFERENCE = REPO / "solutions" / "gradient_basic" / "gradient.py"
-
-
-def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GDLAB_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
 
 
 def broken_class(folder: Path) -> dict[str, str]:

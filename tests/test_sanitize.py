@@ -5,27 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from autograder.report.sanitize import csv_cell, for_terminal, one_line, path_component
-from tests.conftest import REPO
+from tests.helpers import REPO, gdlab
 
 ESC = "\x1b"
 EXAMPLES = REPO / "examples" / "gradient_basic"
-
-
-def gdlab(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GDLAB_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "autograder", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
 
 
 def test_control_characters_are_shown_escaped_and_text_stays():

@@ -113,23 +113,7 @@ class Plan:
         }
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        number = ctypes.get_errno()
-        raise OSError(number, f"{what}: {os.strerror(number)}")
-
-
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    _check(
-        _libc.mount(
-            source.encode(),
-            target.encode(),
-            fstype.encode() if fstype else None,
-            flags,
-            data.encode() or None,
-        ),
-        f"mount {target}",
-    )
+_check, _mount = rootfs.check, rootfs.mount  # one libc wrapper for both modules
 
 
 def unshare(flags: int) -> None:

@@ -36,14 +36,15 @@ _libc.mount.argtypes = [
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
-def _check(result: int, what: str) -> None:
+def check(result: int, what: str) -> None:
+    """A libc call's result: 0, or an OSError naming `what` and why (errno)."""
     if result != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"{what}: {os.strerror(number)}")
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    _check(
+    check(
         _libc.mount(
             source.encode(),
             target.encode(),
@@ -100,8 +101,8 @@ def build(
     if proc:
         mount("proc", f"{new}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chdir(new)
-    _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
-    _check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
+    check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
+    check(_libc.umount2(b".", MNT_DETACH), "detach the old root")
     os.chdir("/")
     return "/tmp"
 
