@@ -147,11 +147,11 @@ REFUSE_UNSHARE = (
 @pytest.fixture
 def no_namespaces(installed):
     """The environment (and, without the sandbox's switch, the .pth) of the unconfined path."""
-    sources = "".join(p.read_text() for p in (REPO / "autograder").glob("*.py"))
+    sources = "".join(p.read_text() for p in (REPO / "autograder").rglob("*.py"))
     if NO_NAMESPACES in sources:
         yield {NO_NAMESPACES: "1"}
         return
-    if "_libc.unshare" not in (REPO / "autograder" / "confine.py").read_text():
+    if "_libc.unshare" not in (REPO / "autograder" / "run" / "confine.py").read_text():
         pytest.skip(f"the sandbox has no {NO_NAMESPACES} switch and no unshare() to refuse")
     [site] = installed[1].glob("lib/python3.10/site-packages")
     shim = site / "gdlab_test_refuse_unshare.pth"
@@ -174,7 +174,7 @@ def test_the_bundle_grades_on_python_3_10_and_no_submission_reads_the_references
     right = _grade(source, venv, tmp_path, (EXAMPLES / "ada_correct.py").read_text(), **env)
     assert right["score"] == 100, right["output"]
     if not namespaces:  # the sandbox says what it lacks: the unconfined path was taken
-        assert "no mount namespace" in right["stderr"], right["stderr"]
+        assert "unconfined" in right["stderr"], right["stderr"]
     mistake = _grade(source, venv, tmp_path, (EXAMPLES / "ben_sign_flip.py").read_text(), **env)
     assert mistake["score"] == 80
     control = _grade(source, venv, tmp_path, _reads(Path("/dev/null")), **env)

@@ -159,8 +159,10 @@ def bundle(exercise_id: str, out: Path) -> Path:
             archive, "run_autograder", RUN_AUTOGRADER.format(exercise=exercise.id), executable=True
         )
         _add_text(archive, "gdlab/pyproject.toml", distribution.bundle_pyproject())
-        for path in sorted(distribution.PACKAGE.glob("*.py")):
-            archive.write(path, f"gdlab/autograder/{path.name}")
+        for path in sorted(distribution.PACKAGE.rglob("*.py")):  # the pipeline's packages
+            inside = path.relative_to(distribution.PACKAGE)
+            if inside.parts[0] != "server":  # the course server is no part of a runner
+                archive.write(path, f"gdlab/autograder/{inside.as_posix()}")
         archive.write(solutions / "__init__.py", "gdlab/solutions/__init__.py")
         for path in sorted((solutions / exercise.id).iterdir()):
             if path.is_file() and path.suffix in (".py", ".toml", ".csv"):
