@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10 (Gradescope's default image): the same parser, as a backport
-    import tomli as tomllib
-
 import numpy as np
 
+from autograder import toml as tomllib
 from autograder.errors import UserError
 from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load import frames, schema

@@ -19,10 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, as a backport
-    import tomli as tomllib
+from autograder import toml as tomllib
 
 PACKAGE = Path(__file__).resolve().parents[1]  # autograder/
 #: Where the runner starts (modules it launches by name, ``-m autograder.x``, are followed too).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,12 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from autograder import toml as tomllib
 from autograder.errors import UserError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, as a backport
-    import tomli as tomllib
 
 
 class ServerError(UserError):
