@@ -28,9 +28,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from autograder.judge.grading import check_case
 from autograder.load import exercise as exercises
-from autograder.run.sandbox import RunResult
 from autograder.run.values import Value, describe
 
 _state = {"grading": False}
@@ -81,12 +79,11 @@ def _user_namespace() -> dict[str, Any]:
 
 
 def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[str, Any]) -> None:
-    from autograder.judge.diagnose import oracle_for
+    from autograder.judge.grader import Grader
 
     values = {q.name: _value(scope, q.expr) for q in exercise.quantities}
-    oracle = oracle_for(exercise, exercise.published_case(_local_data(exercise)))
-    run = RunResult(status="finished", values=values)
-    result = next(c for c in check_case(oracle, run, None, 1) if c.quantity == quantity)
+    with Grader(data=_local_data(exercise)) as grader:  # the kernel's values: no sandbox
+        result = grader.check_values(exercise, quantity, values)
     if result.passed:
         note = f" ({result.message})" if result.carried_forward else ""
         print(f"✓ {quantity} = {result.received}{note}")

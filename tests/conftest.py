@@ -1,4 +1,5 @@
-"""Shared fixtures: one sandbox for the whole session, exercises, and a private gradebook home."""
+"""Shared fixtures: one Grader (so one sandbox) for the whole session, exercises, and a private
+gradebook home."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.judge.grading import Grade, grade
+from autograder.judge.checks import Grade
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.run.sandbox import Sandbox
 from tests.helpers import REPO, checks_for, stub
 
 #: Older test files import these from here; new ones import them from tests.helpers.
@@ -40,8 +41,8 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as shared:
+def grader() -> Iterator[Grader]:
+    with Grader() as shared:
         yield shared
 
 
@@ -51,7 +52,7 @@ def basic() -> exercises.Exercise:
 
 
 @pytest.fixture
-def grade_text(sandbox: Sandbox, tmp_path: Path):
+def grade_text(grader: Grader, tmp_path: Path):
     """Grade program text as a student's file: ``grade_text(exercise, text, seed=1)``;
     `data` replaces the published data file (--data)."""
 
@@ -65,8 +66,6 @@ def grade_text(sandbox: Sandbox, tmp_path: Path):
     ) -> Grade:
         path = tmp_path / f"answer{suffix}"
         path.write_text(text, encoding="utf-8")
-        return grade(
-            exercise, submission.load(path), seed=seed, hidden=hidden, sandbox=sandbox, data=data
-        )
+        return grader.grade(exercise, submission.load(path), seed=seed, hidden=hidden, data=data)
 
     return run

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.judge.grading import Check, Grade, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import Check, Grade
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.run.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,11 +73,11 @@ def tiny_data(folder: Path, rows: int = 20) -> Path:
     return path
 
 
-def grade_on(exercise: exercises.Exercise, text: str, data: Path, sandbox: Sandbox) -> Grade:
+def grade_on(exercise: exercises.Exercise, text: str, data: Path, grader: Grader) -> Grade:
     """TEST RUN of program `text` with `data` as the published data file (--data)."""
     path = data.parent / "answer.py"
     path.write_text(text, encoding="utf-8")
-    return grade(exercise, submission.load(path), hidden=False, sandbox=sandbox, data=data)
+    return grader.grade(exercise, submission.load(path), hidden=False, data=data)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.judge.grading import FULL_MARKS, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import FULL_MARKS
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.run.sandbox import Sandbox
 from tests.helpers import (
     REPO,
     checks_for,
@@ -117,13 +117,13 @@ def backprop() -> exercises.Exercise:
 
 
 def test_the_solution_prints_the_true_loss_and_the_original_accuracy_on_the_real_data(
-    backprop: exercises.Exercise, sandbox: Sandbox
+    backprop: exercises.Exercise, grader: Grader
 ) -> None:
     """`gdlab run backprop --solution --data binary.csv`: the loss over all training records
     (the erratum) and the original's accuracy, 0.725."""
     data = needs_real_data()
     program = submission.load(backprop.folder / backprop.script)
-    result = grade(backprop, program, hidden=False, sandbox=sandbox, data=data)
+    result = grader.grade(backprop, program, hidden=False, data=data)
     assert result.verdict == FULL_MARKS
     received, published = printed_numbers(result.runs[0].output), printed_numbers(PUBLISHED_OUTPUT)
     assert [words for words, _ in received] == [words for words, _ in published]
@@ -230,12 +230,12 @@ def test_hidden_cases_vary_the_number_of_hidden_units(backprop: exercises.Exerci
 
 
 def test_x_not_made_a_column_stops_with_numpys_reason(
-    backprop: exercises.Exercise, sandbox: Sandbox, tmp_path: Path
+    backprop: exercises.Exercise, grader: Grader, tmp_path: Path
 ) -> None:
     """Without x[:, None] the step cannot broadcast to (6, 2): the run says so, the steps of
     the first record before it still count, and the mistake is named at its step."""
     text = backprop.reference.replace("hidden_error_term * x[:, None]", "hidden_error_term * x")
-    result = grade_on(backprop, text, tiny_data(tmp_path), sandbox)
+    result = grade_on(backprop, text, tiny_data(tmp_path), grader)
     assert "ValueError: operands could not be broadcast together with shapes (2,) (6,)" in (
         result.runs[0].problem or ""
     )

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.judge.grading import FULL_MARKS, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import FULL_MARKS
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.run.sandbox import Sandbox
 from tests.helpers import REPO, tiny_data
 
 EXAMPLES = REPO / "examples"
@@ -26,14 +26,12 @@ def test_every_example_file_has_an_expectation():
 
 @pytest.mark.parametrize("example", sorted(EXPECTED))
 def test_the_example_gets_the_grade_its_data_file_says(
-    example: str, sandbox: Sandbox, tmp_path: Path
+    example: str, grader: Grader, tmp_path: Path
 ):
     expected = EXPECTED[example]
     exercise = exercises.get(example.split("/")[0])
     data = tiny_data(tmp_path) if exercise.published else None
-    result = grade(
-        exercise, submission.load(EXAMPLES / example), seed=SEED, sandbox=sandbox, data=data
-    )
+    result = grader.grade(exercise, submission.load(EXAMPLES / example), seed=SEED, data=data)
     assert (result.score, result.mistakes) == (expected["score"], expected["mistakes"])
     assert (result.verdict == FULL_MARKS) == (expected["score"] == exercise.max_score)
     if "says" in expected:

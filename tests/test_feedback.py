@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from autograder.judge.grading import Grade, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import Grade
 from autograder.load import exercise as exercises
 from autograder.load import submission
 from autograder.record.gradebook import Gradebook
 from autograder.report.feedback import page_path, parse_losses, write_pages
-from autograder.run.sandbox import Sandbox
 
 SEED = 918_273_645
 SCRIPT_TAG = '<script>alert("gotcha")</script>'
@@ -62,7 +62,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> exercises.Exercise:
 
 def submit(
     book: Gradebook,
-    sandbox: Sandbox,
+    grader: Grader,
     folder: Path,
     exercise: exercises.Exercise,
     student: str,
@@ -73,14 +73,14 @@ def submit(
     path.write_text(text, encoding="utf-8")
     program = submission.load(path)
     submission_id = book.add_submission(exercise.id, student, program, SEED)
-    result = grade(exercise, program, student=student, seed=SEED, sandbox=sandbox)
+    result = grader.grade(exercise, program, student=student, seed=SEED)
     book.add_grade(submission_id, result)
     return result
 
 
 @pytest.fixture(scope="module")
 def book(
-    tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox, tiny: exercises.Exercise
+    tmp_path_factory: pytest.TempPathFactory, grader: Grader, tiny: exercises.Exercise
 ) -> Gradebook:
     """A class: ada (full marks, prints a script tag), ben (sign flipped, then a worse try),
     cal (a training run that diverges), dee (a training run that prints no loss)."""
@@ -95,7 +95,7 @@ def book(
         (tiny, "cal", TINY_REFERENCE.replace("learnrate = 0.5", "learnrate = 2.5")),
         (tiny, "dee", TINY_REFERENCE.replace('print("Train loss: ", loss)', "pass")),
     ]:
-        submit(gradebook, sandbox, folder, exercise, student, text)
+        submit(gradebook, grader, folder, exercise, student, text)
     return gradebook
 
 
@@ -103,7 +103,7 @@ def book(
 def pages(
     book: Gradebook,
     tmp_path_factory: pytest.TempPathFactory,
-    sandbox: Sandbox,
+    grader: Grader,
     tiny: exercises.Exercise,
 ) -> dict[tuple[str, str], str]:
     out = tmp_path_factory.mktemp("pages")
@@ -194,15 +194,15 @@ def test_training_page_without_loss_lines_says_so(pages):
     assert "Training loss" not in pages[("ada", "gradient_basic")]
 
 
-def test_one_student_only(book, tmp_path, sandbox):
+def test_one_student_only(book, tmp_path, grader):
     written = write_pages(book, tmp_path, student="ada")
     assert written == [tmp_path / "ada" / "gradient_basic.html"]
 
 
-def test_student_names_stay_inside_out_and_are_escaped(tmp_path, sandbox):
+def test_student_names_stay_inside_out_and_are_escaped(tmp_path, grader):
     book = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
     evil = "../<b>eve</b>"
-    submit(book, sandbox, tmp_path, exercises.get("gradient_basic"), evil, "x = 1\n")
+    submit(book, grader, tmp_path, exercises.get("gradient_basic"), evil, "x = 1\n")
     written = write_pages(book, tmp_path / "out")
     assert written == [page_path(tmp_path / "out", evil, "gradient_basic")]
     assert written[0].resolve().is_relative_to((tmp_path / "out").resolve())
@@ -249,17 +249,17 @@ def test_pages_inline_the_stylesheet_the_server_links(pages):
     assert ".feedback .chip.pass" in stylesheet()
 
 
-def test_relu_network_page_shows_the_students_curve_beside_the_references(tmp_path, sandbox):
+def test_relu_network_page_shows_the_students_curve_beside_the_references(tmp_path, grader):
     relu = exercises.get("relu_network")
     gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
-    submit(gradebook, sandbox, tmp_path, relu, "eve", relu.reference)
+    submit(gradebook, grader, tmp_path, relu, "eve", relu.reference)
     (page,) = write_pages(gradebook, tmp_path / "pages")
     text = page.read_text(encoding="utf-8")
     assert "Your last printed loss" in text and "(reference: " in text
     assert "No loss curve" not in text
 
 
-def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, sandbox):
+def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, grader):
     folder = tmp_path / "silent_training"
     folder.mkdir()
     (folder / "exercise.toml").write_text(TINY_TOML, encoding="utf-8")
@@ -267,6 +267,6 @@ def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, sa
     (folder / "train.py").write_text(silent, encoding="utf-8")
     exercise = exercises.load(folder)
     gradebook = Gradebook(f"sqlite:///{tmp_path / 'g.db'}")
-    submit(gradebook, sandbox, tmp_path, exercise, "fay", silent)
+    submit(gradebook, grader, tmp_path, exercise, "fay", silent)
     (page,) = write_pages(gradebook, tmp_path / "pages", load_exercise=lambda _: exercise)
     assert "Training loss" not in page.read_text(encoding="utf-8")

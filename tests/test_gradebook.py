@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from autograder.judge.grading import grade
+from autograder.judge.grader import Grader
 from autograder.load import submission
 from autograder.record.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
 from tests.helpers import REPO
@@ -39,14 +39,14 @@ INSERT INTO checks VALUES (1, 'published', 'error', 0, 0.0, 4.0, '-0.19', '0.19'
 """
 
 
-def graded_once(book: Gradebook, sandbox, text: str, student: str = "ada") -> int:
+def graded_once(book: Gradebook, grader: Grader, text: str, student: str = "ada") -> int:
     from autograder.load import exercise as exercises
 
     exercise = exercises.get("gradient_basic")
     path = REPO / "solutions" / "gradient_basic" / "gradient.py"
     program = submission.Program(path, text, text.encode())
     submission_id = book.add_submission(exercise.id, student, program, 5)
-    book.add_grade(submission_id, grade(exercise, program, seed=5, sandbox=sandbox))
+    book.add_grade(submission_id, grader.grade(exercise, program, seed=5))
     return submission_id
 
 
@@ -176,12 +176,12 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def test_the_gradebook_works_on_postgresql(postgres_url, sandbox):
+def test_the_gradebook_works_on_postgresql(postgres_url, grader):
     book = Gradebook(postgres_url)
     reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
-    first = graded_once(book, sandbox, reference)
+    first = graded_once(book, grader, reference)
     second = graded_once(
-        book, sandbox, reference.replace("error = y - nn_output", "error = nn_output - y"), "ben"
+        book, grader, reference.replace("error = y - nn_output", "error = nn_output - y"), "ben"
     )
     scores = {r.student: r.score for r in book.rows()}
     assert scores == {"ada": 100.0, "ben": 80.0}

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.judge.grading import FULL_MARKS, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import FULL_MARKS
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.run.sandbox import Sandbox
 from tests.helpers import (
     REAL_DATA,
     REPO,
@@ -89,12 +89,12 @@ def gradient() -> exercises.Exercise:
 
 
 def test_the_solution_prints_the_original_programs_output_on_the_real_data(
-    gradient: exercises.Exercise, sandbox: Sandbox
+    gradient: exercises.Exercise, grader: Grader
 ) -> None:
     """`gdlab run gradient --solution --data binary.csv`: the original's losses and accuracy."""
     data = needs_real_data()
     program = submission.load(gradient.folder / gradient.script)
-    result = grade(gradient, program, hidden=False, sandbox=sandbox, data=data)
+    result = grader.grade(gradient, program, hidden=False, data=data)
     assert result.verdict == FULL_MARKS
     received, original = printed_numbers(result.runs[0].output), printed_numbers(ORIGINAL_OUTPUT)
     assert [words for words, _ in received] == [words for words, _ in original]
@@ -207,12 +207,12 @@ def test_hidden_cases_are_small_data_sets_with_their_own_training_values(
 
 
 def test_iterating_the_dataframe_instead_of_its_values_is_named(
-    gradient: exercises.Exercise, sandbox: Sandbox, tmp_path: Path
+    gradient: exercises.Exercise, grader: Grader, tmp_path: Path
 ) -> None:
     """The records are `features.values`; iterating the DataFrame gives its column names.
     (A small data file keeps the diagnosis of the wrong values quick.)"""
     text = gradient.reference.replace("zip(features.values, targets)", "zip(features, targets)")
-    result = grade_on(gradient, text, tiny_data(tmp_path), sandbox)
+    result = grade_on(gradient, text, tiny_data(tmp_path), grader)
     assert result.score == 0
     assert result.mistakes == ["DataFrame iterated instead of its values"]
 

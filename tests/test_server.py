@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from autograder.judge.grader import Grader
 from autograder.record.gradebook import submissions
-from autograder.run.sandbox import Sandbox
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, SIGN_FLIPPED, STUB, Course
 
@@ -76,7 +76,7 @@ def test_csrf_token_is_required_for_cookie_writes_but_not_for_bearer_tokens(cour
 
 
 def test_queue_positions_then_one_worker_grades_each_submit_once(
-    course: Course, sandbox: Sandbox
+    course: Course, grader: Grader
 ) -> None:
     client = course.client("alice")
     csrf = course.csrf(client)
@@ -89,8 +89,8 @@ def test_queue_positions_then_one_worker_grades_each_submit_once(
     with course.book.engine.connect() as conn:
         statuses = conn.execute(sa.select(submissions.c.status)).scalars().all()
     assert statuses == ["pending"] * 3
-    assert drain(course.store, sandbox, "w1") == 3
-    assert drain(course.store, sandbox, "w2") == 0
+    assert drain(course.store, grader, "w1") == 3
+    assert drain(course.store, grader, "w2") == 0
     results = [client.get(f"/api/jobs/{a['job']}").json()["result"] for a in answers]
     assert [r["score"] for r in results] == [100.0, 80.0, 0.0]
     assert results[0]["verdict"] == "Nice job! That's right!"
@@ -99,7 +99,7 @@ def test_queue_positions_then_one_worker_grades_each_submit_once(
 
 
 def test_a_submit_left_by_a_dead_worker_is_graded_after_a_restart(
-    course: Course, sandbox: Sandbox
+    course: Course, grader: Grader
 ) -> None:
     client = course.client("alice")
     job = _submit(course, client, REFERENCE, course.csrf(client)).json()["job"]
@@ -108,12 +108,12 @@ def test_a_submit_left_by_a_dead_worker_is_graded_after_a_restart(
     assert claimed is not None and claimed.id == job
     assert course.store.claim("other", lease=3600) is None  # the lease holds
     assert course.store.requeue_dead("testhost") == 1  # what `gdlab serve` does on start
-    assert drain(course.store, sandbox, "testhost:1:0") == 1
+    assert drain(course.store, grader, "testhost:1:0") == 1
     assert client.get(f"/api/jobs/{job}").json()["result"]["score"] == 100.0
     # and a lease that simply ran out (another machine's worker) is taken over too
     job = _submit(course, client, STUB, course.csrf(client)).json()["job"]
     assert course.store.claim("elsewhere:1:0", lease=-1) is not None
-    assert drain(course.store, sandbox, "w") == 1
+    assert drain(course.store, grader, "w") == 1
     assert client.get(f"/api/jobs/{job}").json()["state"] == "done"
 
 
@@ -144,13 +144,11 @@ def test_a_student_gets_403_on_another_students_work(course: Course) -> None:
     assert course.client("prof").get(f"/api/jobs/{answer['job']}").status_code == 200
 
 
-def test_no_answer_carries_hidden_values_seed_or_reference(
-    course: Course, sandbox: Sandbox
-) -> None:
+def test_no_answer_carries_hidden_values_seed_or_reference(course: Course, grader: Grader) -> None:
     client = course.client("alice")
     csrf = course.csrf(client)
     wrong = _submit(course, client, SIGN_FLIPPED, csrf).json()
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     seen = json.dumps(client.get(f"/api/jobs/{wrong['job']}").json())
     page = client.get("/exercise/gradient_basic").text + json.dumps(
         client.get("/api/exercises/gradient_basic").json()
@@ -167,7 +165,7 @@ def test_no_answer_carries_hidden_values_seed_or_reference(
     assert named and named[0]["mistake"] == "sign flipped (ŷ − y)"
     assert "error = y - nn_output" not in page  # no reference before full marks
     _submit(course, client, REFERENCE, csrf)
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     assert client.get("/api/exercises/gradient_basic").json()["solution"] == REFERENCE
 
 
@@ -195,11 +193,11 @@ def test_reset_restores_the_stub_and_keeps_the_history(course: Course) -> None:
 
 
 def test_instructor_sees_grades_overrides_and_exports_before_the_due_date(
-    course: Course, sandbox: Sandbox
+    course: Course, grader: Grader
 ) -> None:
     alice = course.client("alice")
     _submit(course, alice, SIGN_FLIPPED, course.csrf(alice))
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     prof = course.client("prof")
     table = prof.get("/instructor").text
     assert "alice" in table and "<strong>80</strong>/100" in table
@@ -229,7 +227,7 @@ def test_instructor_sees_grades_overrides_and_exports_before_the_due_date(
     assert "alice,gradient_basic,90,100,1," in prof.get("/instructor/export.csv").text
     regrade = prof.post("/instructor/exercise/gradient_basic/regrade", data={"csrf_token": csrf})
     assert "1 submissions of gradient_basic queued" in regrade.text
-    assert drain(course.store, sandbox, "w") == 1
+    assert drain(course.store, grader, "w") == 1
     versions = course.store.versions([course.book.rows()[0].id])
     assert next(iter(versions.values()))[0] == "0.1.0"
 
@@ -314,7 +312,7 @@ def test_a_file_larger_than_a_submission_is_refused_unread(course: Course) -> No
     assert course.book.rows() == []
 
 
-def test_one_waiting_test_run_per_student(course: Course, sandbox: Sandbox) -> None:
+def test_one_waiting_test_run_per_student(course: Course, grader: Grader) -> None:
     alice, bob = course.client("alice"), course.client("bob")
     url = "/api/exercises/gradient_basic/run"
     headers = {"X-CSRF-Token": course.csrf(alice)}
@@ -325,7 +323,7 @@ def test_one_waiting_test_run_per_student(course: Course, sandbox: Sandbox) -> N
         bob.post(url, json={"code": STUB}, headers={"X-CSRF-Token": course.csrf(bob)}).status_code
         == 202
     )
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     assert alice.post(url, json={"code": STUB}, headers=headers).status_code == 202
 
 

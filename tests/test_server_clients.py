@@ -15,13 +15,13 @@ import uvicorn
 
 from autograder import notebook
 from autograder.commands.cli import main
-from autograder.run.sandbox import Sandbox
+from autograder.judge.grader import Grader
 from autograder.server.worker import drain
 from tests.server_helpers import REPO, SIGN_FLIPPED, Course
 
 
 @pytest.fixture
-def live(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Course]:
+def live(tmp_path: Path, grader: Grader, monkeypatch: pytest.MonkeyPatch) -> Iterator[Course]:
     """A real HTTP server on 127.0.0.1 with one in-process grading worker."""
     course = Course(tmp_path)
     monkeypatch.setenv("GDLAB_TOKEN", course.person("alice"))
@@ -37,7 +37,7 @@ def live(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> I
 
     def grade_forever() -> None:
         while not stop.is_set():
-            if not drain(course.store, sandbox, "test-worker"):
+            if not drain(course.store, grader, "test-worker"):
                 time.sleep(0.02)
 
     threads = [threading.Thread(target=server.run), threading.Thread(target=grade_forever)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from autograder.judge.grader import Grader
 from autograder.load.submission import Program
 from autograder.record.gradebook import Gradebook
-from autograder.run.sandbox import Sandbox
 from autograder.server.store import Store
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, STUB
@@ -16,7 +16,7 @@ from tests.test_gradebook import postgres_url  # noqa: F401  (the throwaway serv
 
 def test_workers_claim_each_job_once_with_skip_locked(
     postgres_url: str,  # noqa: F811
-    sandbox: Sandbox,
+    grader: Grader,
 ) -> None:
     store = Store(Gradebook(postgres_url))
     jobs = [
@@ -51,6 +51,6 @@ def test_workers_claim_each_job_once_with_skip_locked(
         seed=7,
         limit=0,
     )
-    assert drain(store, sandbox, "w") == 1
+    assert drain(store, grader, "w") == 1
     assert store.job(job).result["score"] == 100.0
     assert [r.score for r in store.book.rows(student="ada")] == [100.0]

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.judge.grading import FULL_MARKS, Grade, grade
+from autograder.judge.grader import Grader
+from autograder.judge.grading import FULL_MARKS, Grade
 from autograder.judge.steps import _line
 from autograder.load import exercise as exercises
 from autograder.load import submission
 from autograder.run import trace
-from autograder.run.sandbox import Sandbox
 from tests.conftest import checks_for, stub
 from tests.test_gradient import REAL_DATA, needs_real_data, tiny_data
 
@@ -61,13 +61,13 @@ def graded(
     exercise: exercises.Exercise,
     text: str,
     folder: Path,
-    sandbox: Sandbox,
+    grader: Grader,
     data: Path | None,
     seed: int = 3,
 ) -> Grade:
     path = folder / "answer.py"
     path.write_text(text, encoding="utf-8")
-    return grade(exercise, submission.load(path), seed=seed, sandbox=sandbox, data=data)
+    return grader.grade(exercise, submission.load(path), seed=seed, data=data)
 
 
 def edited_steps(exercise: exercises.Exercise, mistake: exercises.Mistake) -> set[str]:
@@ -89,12 +89,12 @@ def edited_steps(exercise: exercises.Exercise, mistake: exercises.Mistake) -> se
 
 @pytest.mark.parametrize(("exercise_id", "mistake_name"), MISTAKES)
 def test_a_slip_costs_its_step_the_steps_computed_from_it_and_the_end_of_training(
-    exercise_id: str, mistake_name: str, sandbox: Sandbox, tmp_path: Path
+    exercise_id: str, mistake_name: str, grader: Grader, tmp_path: Path
 ) -> None:
     exercise = exercises.get(exercise_id)
     mistake = next(m for m in exercise.mistakes if m.name == mistake_name)
     result = graded(
-        exercise, mistake.apply(exercise.reference), tmp_path, sandbox, tiny_data(tmp_path)
+        exercise, mistake.apply(exercise.reference), tmp_path, grader, tiny_data(tmp_path)
     )
     step = next(s for s in exercise.steps if s.id == mistake.quantity)
     depth = exercise.point(step.at).depth or 0
@@ -121,12 +121,12 @@ def test_a_slip_costs_its_step_the_steps_computed_from_it_and_the_end_of_trainin
 
 @pytest.mark.parametrize("exercise_id", TRAINING)
 def test_a_right_answer_by_record_or_vectorised_gets_full_marks(
-    exercise_id: str, sandbox: Sandbox, tmp_path: Path
+    exercise_id: str, grader: Grader, tmp_path: Path
 ) -> None:
     exercise = exercises.get(exercise_id)
     data = tiny_data(tmp_path)
     for text in (exercise.reference, vectorised(exercise)):
-        result = graded(exercise, text, tmp_path, sandbox, data)
+        result = graded(exercise, text, tmp_path, grader, data)
         assert result.score == exercise.max_score, [
             c.message for c in result.checks if not c.passed
         ]
@@ -135,10 +135,10 @@ def test_a_right_answer_by_record_or_vectorised_gets_full_marks(
 
 @pytest.mark.parametrize("exercise_id", TRAINING)
 def test_vectorised_steps_cost_nothing_their_points_go_to_the_end_of_training(
-    exercise_id: str, sandbox: Sandbox, tmp_path: Path
+    exercise_id: str, grader: Grader, tmp_path: Path
 ) -> None:
     exercise = exercises.get(exercise_id)
-    result = graded(exercise, vectorised(exercise), tmp_path, sandbox, tiny_data(tmp_path))
+    result = graded(exercise, vectorised(exercise), tmp_path, grader, tiny_data(tmp_path))
     record_steps = [s for s in exercise.steps if s.at == "record"]
     assert not any(checks_for(result, s.id) for s in record_steps)
     for quantity in exercise.quantities:
@@ -152,7 +152,7 @@ def test_vectorised_steps_cost_nothing_their_points_go_to_the_end_of_training(
 @pytest.mark.parametrize("exercise_id", TRAINING)
 @pytest.mark.parametrize("data", ["synthetic", "real"])
 def test_a_right_answer_gets_full_marks_on_the_published_data(
-    exercise_id: str, data: str, sandbox: Sandbox, tmp_path: Path
+    exercise_id: str, data: str, grader: Grader, tmp_path: Path
 ) -> None:
     """TEST RUN on the published data: the synthetic default, and the real file if present."""
     exercise = exercises.get(exercise_id)
@@ -160,18 +160,18 @@ def test_a_right_answer_gets_full_marks_on_the_published_data(
     for text in (exercise.reference, vectorised(exercise)):
         file = tmp_path / "answer.py"
         file.write_text(text, encoding="utf-8")
-        result = grade(exercise, submission.load(file), hidden=False, sandbox=sandbox, data=path)
+        result = grader.grade(exercise, submission.load(file), hidden=False, data=path)
         assert result.score == exercise.max_score
 
 
 def test_an_inlined_step_costs_nothing_and_passes_its_points_on(
-    sandbox: Sandbox, tmp_path: Path
+    grader: Grader, tmp_path: Path
 ) -> None:
     gradient = exercises.get("gradient")
     text = gradient.reference.replace("        error = y - output\n", "").replace(
         "error_term = error * output", "error_term = (y - output) * output"
     )
-    result = graded(gradient, text, tmp_path, sandbox, tiny_data(tmp_path))
+    result = graded(gradient, text, tmp_path, grader, tiny_data(tmp_path))
     assert result.score == gradient.max_score
     assert not checks_for(result, "error")
     points = {s.id: s.points for s in gradient.steps}
@@ -181,12 +181,12 @@ def test_an_inlined_step_costs_nothing_and_passes_its_points_on(
     )
 
 
-def test_a_slip_is_carried_forward_inside_the_loop(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_slip_is_carried_forward_inside_the_loop(grader: Grader, tmp_path: Path) -> None:
     """The error's sign flipped: the error fails, the error term and the running total are
     right given it (error carried forward), and the feedback says so."""
     gradient = exercises.get("gradient")
     text = gradient.reference.replace("error = y - output", "error = output - y")
-    result = graded(gradient, text, tmp_path, sandbox, tiny_data(tmp_path))
+    result = graded(gradient, text, tmp_path, grader, tiny_data(tmp_path))
     error = checks_for(result, "error")[0]
     assert not error.passed and error.mistake == "sign flipped (ŷ − y)"
     assert error.message.startswith("record 1 of the first epoch: wrong value")
@@ -199,9 +199,9 @@ def test_a_slip_is_carried_forward_inside_the_loop(sandbox: Sandbox, tmp_path: P
     assert "it follows from error above" in checks_for(result, "weights")[0].message
 
 
-def test_the_untouched_stub_is_not_done_at_every_step(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_the_untouched_stub_is_not_done_at_every_step(grader: Grader, tmp_path: Path) -> None:
     gradient = exercises.get("gradient")
-    result = graded(gradient, stub(gradient), tmp_path, sandbox, tiny_data(tmp_path))
+    result = graded(gradient, stub(gradient), tmp_path, grader, tiny_data(tmp_path))
     assert result.score == 0
     output = checks_for(result, "output")[0]
     assert output.message == "record 1 of the first epoch: still None: not done yet"

@@ -362,15 +362,14 @@ def _load(exercise_id: str, file: Path | None, solution: bool = False):
 
 
 def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None) -> int:
-    from autograder.judge.grading import grade
+    from autograder.judge.grader import Grader
     from autograder.report.terminal import test_run_text
-    from autograder.run.sandbox import Sandbox
 
     if file is not None and solution:
         raise UsageError("give either a FILE or --solution, not both")
     exercise, program = _load(exercise_id, file, solution)
-    with Sandbox() as sandbox:
-        result = grade(exercise, program, hidden=False, sandbox=sandbox, data=data)
+    with Grader(data=data) as grader:
+        result = grader.test_run(exercise, program)
     print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
     _print_notes(program.notes)
     return 0 if result.full_marks else 1
@@ -397,17 +396,17 @@ def _submit(
     data: Path | None,
     db: str | None,
 ) -> int:
-    from autograder.judge.grading import grade, new_seed
+    from autograder.judge.checks import new_seed
+    from autograder.judge.grader import Grader
     from autograder.record.gradebook import Gradebook
     from autograder.report.terminal import submit_text, to_json
-    from autograder.run.sandbox import Sandbox
 
     exercise, program = _load(exercise_id, file)
     student = student or _user()
     seed = new_seed() if seed is None else seed
-    with Sandbox() as sandbox, Gradebook(db) as book:
+    with Grader(data=data) as grader, Gradebook(db) as book:
         submission_id = book.add_submission(exercise.id, student, program, seed)
-        result = grade(exercise, program, student=student, seed=seed, sandbox=sandbox, data=data)
+        result = grader.submit(exercise, program, student=student, seed=seed)
         book.add_grade(submission_id, result)
     print(to_json(result, submission_id) if as_json else submit_text(result, submission_id))
     _print_notes(program.notes, to_stderr=as_json)  # --json keeps stdout one JSON document

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograder.judge.checks import Reason
 from autograder.run.values import Value, format_value
 
 NOT_DONE = "not done yet"
@@ -20,10 +21,11 @@ NOT_DONE = "not done yet"
 
 @dataclass(frozen=True)
 class Comparison:
-    """The verdict on one value; `problem` says in words why it was not accepted."""
+    """The verdict on one value; `reason` says why it was not accepted, `problem` in words."""
 
     ok: bool
     problem: str = ""
+    reason: Reason = Reason.CORRECT
 
 
 def as_real(received: Value) -> np.ndarray | str:
@@ -63,19 +65,24 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     """Accept `received` only if it is a finite real array of `expected`'s shape, and close."""
     actual = as_real(received)
     if isinstance(actual, str):
-        return Comparison(False, actual)
+        not_done = received.kind in ("missing", "none")
+        return Comparison(False, actual, Reason.NOT_DONE if not_done else Reason.WRONG_TYPE)
     if actual.shape != expected.shape:
         wanted = shape_text(expected.shape)
-        return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}")
+        return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}", Reason.SHAPE)
     if not np.all(np.isfinite(actual)):
         bad = "nan" if np.any(np.isnan(actual)) else "inf"
-        return Comparison(False, f"contains {bad}: the computation overflowed or divided by zero")
+        return Comparison(
+            False,
+            f"contains {bad}: the computation overflowed or divided by zero",
+            Reason.NOT_FINITE,
+        )
     slack = atol + rtol * np.abs(expected)
     excess = np.abs(actual - expected) - slack
     if np.all(excess <= 0):
         return Comparison(True)
     if expected.ndim == 0:
-        return Comparison(False, "wrong value")
+        return Comparison(False, "wrong value", Reason.WRONG_VALUE)
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
     index = ", ".join(str(int(i)) for i in worst)
     return Comparison(
@@ -83,6 +90,7 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
         f"wrong value; worst at [{index}]: expected "
         f"{format_value(expected[worst])}, "
         f"received {format_value(actual[worst])}",
+        Reason.WRONG_VALUE,
     )
 
 

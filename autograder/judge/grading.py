@@ -1,138 +1,104 @@
-"""The grading pipeline for one submission: run each case isolated, compare, diagnose.
+"""The grading logic for one submission: compare every case's run with the reference, diagnose.
 
-One check per quantity per case; each check is worth the quantity's points divided by the
-number of cases. A run that cannot say anything about the later cases (it does not compile, its
-given block is gone, it hangs) stops the grading early instead of repeating the same failure.
+Pure: it runs nothing of the student's. `judge.grader.Grader` (the one entry point) draws the
+cases, runs the references while the sandbox runs the program (`prepare`, `job`), then hands the
+runs here (`judge_runs`). One check per quantity per case; each check is worth the quantity's
+points divided by the number of cases. A run that cannot say anything about the later cases (it
+does not compile, its given block is gone, it hangs) stops the grading early instead of
+repeating the same failure.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
-from autograder.judge import names
-from autograder.judge.compare import close, compare
+from autograder.judge import names, problems, typed_in
+from autograder.judge.checks import (
+    CORRECT,
+    FULL_MARKS,
+    TYPED_IN,
+    CaseRun,
+    Check,
+    Grade,
+    Reason,
+    new_seed,
+)
+from autograder.judge.compare import compare
 from autograder.judge.diagnose import Diagnosis, Oracle, oracle_for
+from autograder.judge.problems import SIZE_HINT
 from autograder.load import published_given
-from autograder.load.exercise import Exercise, Mistake
+from autograder.load.exercise import Case, Exercise, Mistake
 from autograder.load.submission import Program
-from autograder.run.protocol import STRETCH, UNREADABLE
-from autograder.run.sandbox import Job, RunResult, Sandbox
+from autograder.run.outcome import Outcome
+from autograder.run.sandbox import Job, RunResult
 from autograder.run.values import Value, format_value
 
-FULL_MARKS = "Nice job! That's right!"
-#: Not in any exercise's catalogue: the engine itself sees a value that never follows the case.
-TYPED_IN = (
-    "value does not follow the given values",
-    "This value stays the same whatever the given values are (typed in, or a constant). "
-    "Compute it from the given values so that it is right for any of them.",
-)
-_STOP_STATUSES = {"syntax_error", "given_missing", "timeout", "sandbox_failure", "no_result"}
+__all__ = [  # the model lives in checks.py; these names are imported from here too
+    "FULL_MARKS",
+    "SIZE_HINT",
+    "TYPED_IN",
+    "CaseRun",
+    "Check",
+    "Grade",
+    "Reason",
+    "check_case",
+    "job",
+    "judge_runs",
+    "new_seed",
+    "prepare",
+]
 
 
-@dataclass(frozen=True)
-class Check:
-    """One quantity in one case: what was expected, what arrived, and what we make of it."""
+def prepare(exercise: Exercise, cases: list[Case]) -> list[Oracle]:
+    """The reference's values on every case (and, for a training exercise, its first epoch):
+    called while the sandbox's worker starts up, so the two overlap."""
+    oracles = [oracle_for(exercise, case) for case in cases]
+    for oracle in oracles:
+        oracle.expected  # noqa: B018
+    if exercise.steps:
+        from autograder.judge.steps import step_oracle
 
-    quantity: str
-    case: str
-    visible: bool
-    passed: bool
-    score: float
-    max_score: float
-    expected: str
-    received: str
-    message: str
-    mistake: str | None = None
-    hint: str | None = None
-    carried_forward: bool = False
-    #: With `carried_forward`: the student's wrong upstream quantities this value was built on.
-    built_on: tuple[str, ...] = ()
+        for case in cases:
+            step_oracle(exercise, case).reference  # noqa: B018
+    return oracles
 
 
-@dataclass(frozen=True)
-class CaseRun:
-    """How the program ran on one case."""
-
-    case: str
-    visible: bool
-    status: str
-    seconds: float
-    output: str
-    output_truncated: bool
-    problem: str | None
+def job(exercise: Exercise, program: Program, cases: list[Case]) -> Job:
+    """What the sandbox runs: the program once per case, reading back the quantities."""
+    return Job(
+        program.source,
+        program.path.name,
+        None,
+        names.job_quantities(exercise),
+        exercise.limits,
+        cases=tuple(case.given_plain(exercise.given_keys) for case in cases),
+        files=tuple(str(exercise.folder / f) for f in exercise.files),
+        trace=exercise.points,
+    )
 
 
 @dataclass
-class Grade:
-    """The result of grading one submission."""
+class _Published:
+    """The published case's oracle and run, once graded: what the hidden cases are held to."""
 
-    exercise: str
-    student: str
-    file: str
-    seed: int | None
-    checks: list[Check] = field(default_factory=list)
-    runs: list[CaseRun] = field(default_factory=list)
-    max_score: float = 0.0
-    #: Things the student should know that cost nothing (a given value the file changed).
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return round(sum(c.score for c in self.checks), 2)
-
-    @property
-    def full_marks(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    @property
-    def mistakes(self) -> list[str]:
-        """Named mistakes, each once, in the order the quantities come."""
-        return list(dict.fromkeys(c.mistake for c in self.checks if c.mistake))
-
-    @property
-    def verdict(self) -> str:
-        if self.full_marks:
-            return FULL_MARKS
-        passed = sum(c.passed for c in self.checks)
-        return f"Not there yet: {passed} of {len(self.checks)} checks passed."
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "exercise": self.exercise,
-            "student": self.student,
-            "file": self.file,
-            "seed": self.seed,
-            "score": self.score,
-            "max_score": self.max_score,
-            "verdict": self.verdict,
-            "mistakes": self.mistakes,
-            "checks": [asdict(c) for c in self.checks],
-            "runs": [asdict(r) for r in self.runs],
-            "notes": list(self.notes),
-        }
+    oracle: Oracle
+    run: RunResult
 
 
-def new_seed() -> int:
-    """A fresh seed for a SUBMIT's hidden cases; it is recorded so a grade can be reproduced."""
-    return secrets.randbits(32)
-
-
-def grade(
+def judge_runs(
     exercise: Exercise,
     program: Program,
+    cases: list[Case],
+    oracles: list[Oracle],
+    runs: list[RunResult],
     *,
     student: str = "",
     seed: int | None = None,
     hidden: bool = True,
-    sandbox: Sandbox | None = None,
-    data: Path | None = None,
 ) -> Grade:
-    """Grade `program`: the published case (on `data` if given), then (with `hidden`) the
-    hidden ones drawn from `seed`."""
-    cases = exercise.cases(seed, hidden=hidden, data=data)
+    """The grade of `program` from its `runs` (the sandbox stops early after a run the later
+    cases would only repeat, so there may be fewer runs than cases)."""
     result = Grade(
         exercise.id,
         student,
@@ -141,85 +107,54 @@ def grade(
         max_score=exercise.max_score,
         notes=published_given.changes(exercise, program.source),
     )
-    own_sandbox = sandbox is None
-    sandbox = sandbox or Sandbox()
-    try:
-        oracles = [oracle_for(exercise, case) for case in cases]
-        for oracle in oracles:
-            oracle.expected  # noqa: B018  (the references run while the worker starts up)
-        _prepare_steps(exercise, cases)
-        runs = sandbox.run_cases(
-            Job(
-                program.source,
-                program.path.name,
-                None,
-                names.job_quantities(exercise),
-                exercise.limits,
-                cases=tuple(case.given_plain(exercise.given_keys) for case in cases),
-                files=tuple(str(exercise.folder / f) for f in exercise.files),
-                trace=exercise.points,
+    stopped: str | None = None
+    published: _Published | None = None
+    frozen_anywhere: frozenset[str] = frozenset()
+    for index, (case, oracle) in enumerate(zip(cases, oracles, strict=True)):
+        if stopped or index >= len(runs):
+            result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
+            continue
+        run, aliased = names.resolve(exercise, runs[index])
+        problem = problems.problem(run, program, exercise.limits.time)
+        size_crash = bool(published and problem and problems.size_crash(run, published.run))
+        if size_crash:
+            problem = f"{problem}; {SIZE_HINT}"
+        result.runs.append(
+            CaseRun(
+                case.name,
+                case.visible,
+                run.status,
+                run.seconds,
+                run.output,
+                run.output_truncated,
+                problem,
             )
         )
-        stopped: str | None = None
-        published: tuple[Oracle, RunResult] | None = None
-        frozen_anywhere: frozenset[str] = frozenset()
-        for index, (case, oracle) in enumerate(zip(cases, oracles, strict=True)):
-            if stopped or index >= len(runs):  # the sandbox stops after a run the rest repeat
-                result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
-                continue
-            run, aliased = names.resolve(exercise, runs[index])
-            problem = _problem(run, program, exercise.limits.time)
-            if published and problem:
-                problem += _size_hint(run, published[1])
-            result.runs.append(
-                CaseRun(
-                    case.name,
-                    case.visible,
-                    run.status,
-                    run.seconds,
-                    run.output,
-                    run.output_truncated,
-                    problem,
-                )
-            )
-            frozen = _frozen(oracle, run, published) if published else frozenset()
-            sized = _shape_hint(oracle, run, published[0]) if published else set()
-            frozen_anywhere |= frozen
-            checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise, aliased)
-            if exercise.steps:
-                checks = _with_steps(oracle, run, problem, len(cases), checks)
-            result.checks.extend(
-                replace(c, message=f"{c.message}; it has the published case's shape: {SIZE_HINT}")
-                if c.quantity in sized and not c.passed and SIZE_HINT not in c.message
-                else c
-                for c in checks
-            )
-            published = published or (oracle, run)
-            if run.status in _STOP_STATUSES:
-                stopped = f"not run: on the {case.name} case {problem}"
-    finally:
-        if own_sandbox:
-            sandbox.close()
-    result.checks = [_typed_in(_revoke(c, frozen_anywhere), frozen_anywhere) for c in result.checks]
+        frozen = (
+            typed_in.frozen(oracle, run, (published.oracle, published.run))
+            if published
+            else frozenset()
+        )
+        sized = (
+            problems.published_shaped(oracle.expected, run, published.oracle.expected)
+            if published and not size_crash
+            else set()
+        )
+        frozen_anywhere |= frozen
+        checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise, aliased)
+        if exercise.steps:
+            checks = _with_steps(oracle, run, problem, len(cases), checks)
+        result.checks.extend(
+            replace(c, message=f"{c.message}; it has the published case's shape: {SIZE_HINT}")
+            if c.quantity in sized and not c.passed
+            else c
+            for c in checks
+        )
+        published = published or _Published(oracle, run)
+        if run.status.stops_grading:
+            stopped = f"not run: on the {case.name} case {problem}"
+    result.checks = [typed_in.settle(c, frozen_anywhere) for c in result.checks]
     return result
-
-
-def _typed_in(check: Check, frozen: frozenset[str]) -> Check:
-    """A value that stays the same while the given values change earns nothing on any case,
-    the published one included: right there only because the published numbers were typed in."""
-    if check.quantity not in frozen or not check.passed:
-        return check
-    return replace(
-        check,
-        passed=False,
-        score=0.0,
-        carried_forward=False,
-        built_on=(),
-        mistake=TYPED_IN[0],
-        hint=TYPED_IN[1],
-        message="right here, but it stays the same when the given values change "
-        "(typed in?): no points on any case",
-    )
 
 
 def _noted(checks: list[Check], exercise: Exercise, aliased: dict[str, str]) -> list[Check]:
@@ -231,15 +166,6 @@ def _noted(checks: list[Check], exercise: Exercise, aliased: dict[str, str]) -> 
             check = replace(check, message=f"{check.message} ({note})")
         noted.append(check)
     return noted
-
-
-def _prepare_steps(exercise: Exercise, cases: list) -> None:
-    """The reference's first epoch on each case, also while the worker starts up."""
-    if exercise.steps:
-        from autograder.judge.steps import step_oracle
-
-        for case in cases:
-            step_oracle(exercise, case).reference  # noqa: B018
 
 
 def _with_steps(
@@ -265,27 +191,7 @@ def _with_steps(
     return steps + ends
 
 
-def _revoke(check: Check, frozen: frozenset[str]) -> Check:
-    """No carried-forward credit and no mistake read off the student's own values, on any case,
-    when those values never followed the given values (typed in, or a constant such as 0):
-    a step is "right given" a constant 0 whatever its formula."""
-    if not frozen.intersection(check.built_on):
-        return check
-    if not check.carried_forward:
-        return replace(check, mistake=None, hint=None, built_on=())
-    named = ", ".join(sorted(frozen.intersection(check.built_on)))
-    return replace(
-        check,
-        passed=False,
-        score=0.0,
-        carried_forward=False,
-        built_on=(),
-        message=f"right only given your {named}, which stays the same whatever the "
-        "given values are: no credit carried forward",
-    )
-
-
-def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
+def _not_run(oracle: Oracle, n_cases: int, why: str) -> list[Check]:
     """Checks for a case skipped because an earlier run showed the rest would fail alike."""
     steps = [
         Check(
@@ -297,7 +203,8 @@ def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
             s.points / n_cases,
             "-",
             "-",
-            reason,
+            why,
+            reason=Reason.NOT_RUN,
         )
         for s in oracle.exercise.steps
     ]
@@ -311,32 +218,12 @@ def _not_run(oracle: Oracle, n_cases: int, reason: str) -> list[Check]:
             q.points / n_cases,
             format_value(oracle.expected[q.name]),
             "-",
-            reason,
+            why,
+            reason=Reason.NOT_RUN,
         )
         for q in oracle.exercise.quantities
         if not q.optional
     ]
-
-
-def _frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
-    """Quantities whose value did not follow the case: the same as on the published example,
-    although the right value is not."""
-    first_oracle, first_run = published
-    tol = oracle.exercise.rtol, oracle.exercise.atol
-    frozen = set()
-    for name, value in run.values.items():
-        before = first_run.values.get(name)
-        if (
-            value.kind == "real"
-            and before is not None
-            and before.kind == "real"
-            and value.shape == before.shape
-            and before.array is not None
-            and compare(before.array, value, 0.0, 0.0).ok
-            and not close(oracle.expected[name], first_oracle.expected[name], *tol)
-        ):
-            frozen.add(name)
-    return frozenset(frozen)
 
 
 def check_case(
@@ -367,10 +254,18 @@ def check_case(
         if outcome.ok:
             checks.append(Check(**base, passed=True, score=worth, message=_correct(received)))
             continue
-        if run.status in _STOP_STATUSES:
-            checks.append(Check(**base, passed=False, score=0.0, message=f"not run: {problem}"))
+        if run.status.stops_grading:
+            checks.append(
+                Check(
+                    **base,
+                    passed=False,
+                    score=0.0,
+                    message=f"not run: {problem}",
+                    reason=Reason.NOT_RUN,
+                )
+            )
             continue
-        if received.kind == "missing" and run.status != "finished":
+        if received.kind == "missing" and not run.status.ran_through:
             mistake = _mistake_behind_crash(oracle, quantity.name, run)
             checks.append(
                 Check(
@@ -380,6 +275,7 @@ def check_case(
                     message=f"not computed: {problem}",
                     mistake=mistake.name if mistake else None,
                     hint=mistake.hint if mistake else None,
+                    reason=Reason.NOT_COMPUTED,
                 )
             )
             continue
@@ -403,17 +299,17 @@ def check_case(
             )
             continue
         mistake = diagnosis.mistake or _mistake_behind_crash(oracle, quantity.name, run)
-        message = outcome.problem
-        if run.status == "raised" and problem:
+        message, reason = outcome.problem, outcome.reason
+        if run.status is Outcome.RAISED and problem:
             message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
-        if quantity.name in frozen and run.status == "finished":  # a program that stopped
+        if quantity.name in frozen and run.status.ran_through:  # a program that stopped
             # early keeps its starting values (a loop's zeros): the crash is the story there
             message += (
                 "; it is the same as on the published example although the given values "
                 "changed: compute it from them instead of typing it in"
             )
-            name, hint = name or TYPED_IN[0], hint or TYPED_IN[1]
+            name, hint, reason = name or TYPED_IN[0], hint or TYPED_IN[1], Reason.TYPED_IN
         checks.append(
             Check(
                 **base,
@@ -423,42 +319,10 @@ def check_case(
                 mistake=name,
                 hint=hint,
                 built_on=diagnosis.upstream,
+                reason=reason,
             )
         )
     return checks
-
-
-#: Words of numpy's errors about sizes: a hidden case with other sizes hits them first.
-_SIZE_WORDS = ("shape", "size", "aligned", "broadcast", "out of bounds", "dimension")
-SIZE_HINT = (
-    "the published case ran, and this case has other sizes: is a size typed in (4 "
-    "instead of len(x) or x.shape) rather than read from the given values?"
-)
-
-
-def _size_hint(run: RunResult, published: RunResult) -> str:
-    """A crash about sizes on a case the published one survived points at a typed-in size."""
-    error = run.error or {}
-    if (
-        run.status == "raised"
-        and published.status == "finished"
-        and error.get("type") in ("ValueError", "IndexError")
-        and any(w in str(error.get("message", "")) for w in _SIZE_WORDS)
-    ):
-        return f"; {SIZE_HINT}"
-    return ""
-
-
-def _shape_hint(oracle: Oracle, run: RunResult, published: Oracle) -> set[str]:
-    """Quantities that arrived with the published case's shape where this case's differs."""
-    return {
-        name
-        for name, value in run.values.items()
-        if name in oracle.expected
-        and value.kind == "real"
-        and value.shape is not None
-        and value.shape == published.expected[name].shape != oracle.expected[name].shape
-    }
 
 
 def _correct(received: Value) -> str:
@@ -466,7 +330,7 @@ def _correct(received: Value) -> str:
         return f"correct (a Python {received.type}: accepted; a numpy array is the habit)"
     if received.type in ("Series", "DataFrame"):
         return f"correct (a pandas {received.type}: graded as its numbers, its .values)"
-    return "correct"
+    return CORRECT
 
 
 def _mistake_behind_crash(oracle: Oracle, name: str, run: RunResult) -> Mistake | None:
@@ -475,51 +339,6 @@ def _mistake_behind_crash(oracle: Oracle, name: str, run: RunResult) -> Mistake 
     Only that quantity's own catalogue entries are tried, so a crash is named where the mistake
     is, whether the crash left the quantity unset or with a value it had before (a training
     loop's zeros)."""
-    if run.status != "raised" or not run.error:
+    if run.status is not Outcome.RAISED or not run.error:
         return None
     return oracle.mistake_raising(name, str(run.error.get("type")), str(run.error.get("message")))
-
-
-def _problem(run: RunResult, program: Program, time_limit: float) -> str | None:
-    """One sentence on how the run went wrong, or None when it finished normally."""
-    error = run.error or {}
-    where = program.where(error.get("line"))
-    kind, message = error.get("type", ""), error.get("message", "")
-    match run.status:
-        case "finished":
-            return None
-        case "syntax_error":
-            return f"your file does not compile ({kind} at {where}: {message})"
-        case "given_missing":
-            return str(message)
-        case "timeout":
-            return (
-                f"your program did not finish within {time_limit:g} s of computing (or "
-                f"{time_limit * STRETCH:g} s in all, on a busy machine) and was stopped "
-                "(an endless loop? too many iterations?)"
-            )
-        case "raised":
-            return f"your program stopped at {where} with {kind}: {message}"
-        case "exited":
-            return f"your program called {message} at {where}"
-        case "no_result":
-            return _ended_early(run.exit)
-        case _:
-            return "the sandbox failed while running your program; please submit again"
-
-
-def _ended_early(exit_text: str | None) -> str:
-    if exit_text == UNREADABLE:
-        return "your program's result could not be read (it broke the report's format or size)"
-    signals = {
-        "SIGSEGV": "crashed (a segmentation fault or an abort)",
-        "SIGXCPU": "used up its CPU time",
-        "SIGABRT": "aborted",
-        "SIGKILL": "was killed (memory or process limit)",
-    }
-    if exit_text in signals:
-        return f"your program {signals[exit_text]}"
-    return (
-        f"your program ended before it could report its values ({exit_text}): did it call "
-        "os._exit() or close its own files?"
-    )

@@ -26,12 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from autograder.judge.checks import CORRECT, Check, Reason
 from autograder.judge.compare import as_real, close, compare
-from autograder.judge.grading import Check
 from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load.exercise import Case, Exercise, Mistake, Step
 from autograder.load.program import GIVEN_NAME, assigned_names, compile_program
 from autograder.run import trace
+from autograder.run.outcome import Outcome
 from autograder.run.sandbox import RunResult
 from autograder.run.trace import Record
 from autograder.run.values import Value, format_value
@@ -152,7 +153,7 @@ def step_checks(
     for step in exercise.steps:
         worth = step.points / n_cases + carry.pop(step.part_of, 0.0)
         records = run.trace.get(step.at, [])
-        if not any(step.name in r.after for r in records) and run.status == "finished":
+        if not any(step.name in r.after for r in records) and run.status.ran_through:
             carry[step.part_of] = worth  # not written as a variable of its own: costs nothing
             continue
         checks.append(_check(oracle, step, records, run, problem, worth))
@@ -181,12 +182,13 @@ def _check(
             expected="-",
             received="-",
             message="the reference does not reach this step on this case",
+            reason=Reason.NOT_REACHED,
         )
     carried: tuple[str, ...] | None = None
     for index, expected_record in enumerate(reference):
         expected = np.asarray(expected_record.after.get(step.name), dtype=np.float64)
         mine = records[index] if index < len(records) else None
-        if mine is None and index > 0 and run.status != "finished":
+        if mine is None and index > 0 and not run.status.ran_through:
             break  # the run stopped in an earlier pass: charged to the step that stopped it
         received = mine.after.get(step.name, Value.missing()) if mine else Value.missing()
         shown = {**base, "expected": format_value(expected), "received": received.describe()}
@@ -194,7 +196,7 @@ def _check(
         outcome = compare(expected, received, *tol)
         if outcome.ok:
             continue
-        if received.kind == "missing" and run.status != "finished":
+        if received.kind == "missing" and not run.status.ran_through:
             mistake = _crash_mistake(oracle, step, run)
             return Check(
                 **shown,
@@ -203,9 +205,16 @@ def _check(
                 message=f"not computed: {problem}",
                 mistake=mistake.name if mistake else None,
                 hint=mistake.hint if mistake else None,
+                reason=Reason.NOT_COMPUTED,
             )
         if isinstance(as_real(received), str) or mine is None:
-            return Check(**shown, passed=False, score=0.0, message=f"{where}: {outcome.problem}")
+            return Check(
+                **shown,
+                passed=False,
+                score=0.0,
+                message=f"{where}: {outcome.problem}",
+                reason=outcome.reason,
+            )
         scope = _scope(exercise, step, namespace, expected_record, mine)
         local = _evaluate(_line(exercise, exercise.reference, step), step.name, scope)
         upstream = _upstream(exercise, step, expected_record, mine)
@@ -213,7 +222,7 @@ def _check(
             carried = carried or upstream
             continue
         mistake = _named(oracle, step, index, scope, local, expected, received)
-        crash = f" ({problem})" if run.status == "raised" and problem else ""
+        crash = f" ({problem})" if run.status is Outcome.RAISED and problem else ""
         return Check(
             **shown,
             passed=False,
@@ -222,6 +231,7 @@ def _check(
             mistake=mistake.name if mistake else None,
             hint=mistake.hint if mistake else None,
             built_on=upstream,
+            reason=outcome.reason,
         )
     first = reference[0].after.get(step.name)
     received = records[0].after.get(step.name, Value.missing()) if records else Value.missing()
@@ -240,7 +250,7 @@ def _check(
             built_on=carried,
             message=f"right given your {built_on} (error carried forward)",
         )
-    return Check(**shown, passed=True, score=worth, message="correct")
+    return Check(**shown, passed=True, score=worth, message=CORRECT)
 
 
 def _scope(

@@ -5,9 +5,13 @@ grade is written in its own transaction as it arrives, and a re-run skips files 
 (same student, exercise and content) and completes the pending ones. Killing the run at any
 moment, even with ``kill -9``, loses nothing and duplicates nothing.
 
-Parallelism is threads, each owning one sandbox worker: the student code runs in the workers'
-processes, our share is parsing and comparing, so threads keep the memory of a whole batch to
-one grader process plus one small worker per thread.
+Parallelism is threads sharing one `Grader` with a sandbox per thread (``Grader(workers=N)``):
+the student code runs in the sandboxes' processes, our share is parsing and comparing, so
+threads keep the memory of a whole batch to one grader process plus one small worker per thread.
+One Grader rather than one per thread: the exercises, the references' results and the
+replacement of a sandbox that failed live in one place, and the whole batch boots at most
+`workers` sandboxes (each the first time a thread needs one, so booting does not compete for
+the cores with the queueing).
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import itertools
 import logging
 import statistics
 import sys
-import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -24,12 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.judge.grading import Grade, grade
+from autograder.judge.checks import Grade
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import intake, submission
 from autograder.record.gradebook import GRADED, Gradebook, Row
 from autograder.report.sanitize import decoded_name, for_terminal, one_line
-from autograder.run.sandbox import Sandbox
+from autograder.report.wording import RUN_WORDS
+from autograder.run.outcome import Outcome as RunOutcome
 
 SUFFIXES = (".py", ".ipynb")
 log = logging.getLogger("gdlab")
@@ -191,14 +196,11 @@ def grade_class(
 ) -> Summary:
     """Grade `items` into `book`, `workers` at a time; see the module docstring."""
     workers = max(1, workers)
-    sandboxes: list[Sandbox] = []  # one per thread, started by its first task: booting them all
-    # at once would compete for the cores with the queueing below
-    local = threading.local()
     summary = Summary()
-    try:
+    with Grader(data=data, workers=workers) as grader:
         todo = _queue(items, book, regrade, summary)
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
-        loaded = {e: exercises.get(e) for e in seeds}
+        loaded = {e: grader.exercise(e) for e in seeds}
 
         def work(item: Item, submission_id: int) -> Outcome:
             """Grade one stored file and commit its grade at once, from this worker's own
@@ -213,25 +215,15 @@ def grade_class(
             except submission.SubmissionError as error:
                 return _refuse(book, item, submission_id, str(error), exercise.max_score)
             try:
-                if not hasattr(local, "sandbox"):
-                    local.sandbox = Sandbox()
-                    sandboxes.append(local.sandbox)
-                result = grade(
-                    exercise,
-                    program,
-                    student=item.student,
-                    seed=seeds[item.exercise],
-                    sandbox=local.sandbox,
-                    data=data,
+                result = grader.submit(
+                    exercise, program, student=item.student, seed=seeds[item.exercise]
                 )
-                failed = next((r for r in result.runs if r.status == "sandbox_failure"), None)
-                if failed is not None:
+                failed = next(
+                    (r for r in result.runs if r.status is RunOutcome.SANDBOX_FAILURE), None
+                )
+                if failed is not None:  # the Grader lends a fresh sandbox next time
                     raise _SandboxFailed(failed.problem or "the sandbox failed")
             except Exception as error:  # ours, never the student's: no final 0
-                if hasattr(local, "sandbox"):  # the next file gets a fresh sandbox
-                    sandboxes.remove(local.sandbox)
-                    local.sandbox.close()
-                    del local.sandbox
                 reason = f"{type(error).__name__}: {error}"
                 log.warning(
                     "needs regrade: %s (%s): %s",
@@ -271,9 +263,6 @@ def grade_class(
                     done += 1
                     if progress:
                         progress(done, len(items), outcome)
-    finally:
-        for sandbox in sandboxes:
-            sandbox.close()
     return summary
 
 
@@ -351,17 +340,10 @@ class _SandboxFailed(RuntimeError):
 
 
 def _first_problem(result: Grade) -> str | None:
+    """How the first run that did not finish ended, in the summary's few words."""
     for run in result.runs:
-        if run.status not in ("finished",):
-            return {
-                "timeout": "timed out",
-                "syntax_error": "does not compile",
-                "raised": "raised an exception",
-                "exited": "called sys.exit",
-                "given_missing": "given block missing",
-                "no_result": "ended early",
-                "sandbox_failure": "sandbox failure",
-            }.get(run.status, run.status)
+        if not run.status.ran_through:
+            return RUN_WORDS[run.status]
     return None
 
 

@@ -6,9 +6,9 @@ between leaves a pending row that the next `gdlab grade` completes, never a lost
 grade or a duplicate.
 
 Any SQLAlchemy URL works (``--db`` or ``GDLAB_DB``; PostgreSQL needs the ``psycopg`` driver);
-the default is SQLite at ``$GDLAB_HOME/gradebook.db``. The schema is versioned: each migration
-below runs once, in a transaction, and a new gradebook is built by running them all, so the
-upgrade path is the path every test takes.
+the default is SQLite at ``$GDLAB_HOME/gradebook.db``. The schema is versioned (`schema.py`: the
+tables and their migrations); this module writes and reads. What it reads back is grading's own
+data: `Check` and `CaseRun` objects, as a `Grade` holds them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,168 +24,43 @@ import sqlalchemy as sa
 
 from autograder.errors import UserError
 from autograder.home import default_home
-from autograder.judge.grading import Grade
+from autograder.judge.checks import CaseRun, Check, Grade
 from autograder.load.submission import Program
 from autograder.record import first_use
+from autograder.record.schema import (  # the schema's names, as the gradebook's users know them
+    GRADED,
+    MIGRATIONS,
+    NEEDS_REGRADE,
+    PENDING,
+    SCHEMA_VERSION,
+    checks,
+    gdlab_meta,
+    migrate,
+    runs,
+    schema_version,
+    submissions,
+)
 from autograder.report.sanitize import decoded_name
-from autograder.server.schema import add_server_tables
 
-SCHEMA_VERSION = 4
-#: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
-#: could not be graded, with its reason in `problem`); or not graded because of a fault on the
-#: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
-PENDING, GRADED, NEEDS_REGRADE = "pending", "graded", "needs_regrade"
-_OUTPUT_KEPT = 20_000
-
-metadata = sa.MetaData()
-submissions = sa.Table(
-    "submissions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("exercise", sa.Text, nullable=False),
-    sa.Column("student", sa.Text, nullable=False),
-    sa.Column("filename", sa.Text, nullable=False),
-    sa.Column("sha256", sa.Text, nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("submitted_at", sa.Text, nullable=False),
-    sa.Column("seed", sa.BigInteger),
-    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
-    sa.Column("graded_at", sa.Text),
-    sa.Column("score", sa.Float),
-    sa.Column("max_score", sa.Float),
-    sa.Column("verdict", sa.Text),
-    sa.Column("mistakes", sa.Text),
-    sa.Column("origin", sa.Text, nullable=False, server_default="submit"),
-    sa.Column("problem", sa.Text),
-)
-checks = sa.Table(
+__all__ = [
+    "GRADED",
+    "MIGRATIONS",
+    "NEEDS_REGRADE",
+    "PENDING",
+    "SCHEMA_VERSION",
+    "Gradebook",
+    "GradebookError",
+    "Row",
     "checks",
-    metadata,
-    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
-    sa.Column("case_name", sa.Text, nullable=False),
-    sa.Column("quantity", sa.Text, nullable=False),
-    sa.Column("passed", sa.Boolean, nullable=False),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("max_score", sa.Float, nullable=False),
-    sa.Column("expected", sa.Text, nullable=False),
-    sa.Column("received", sa.Text, nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("mistake", sa.Text),
-    sa.Column("hint", sa.Text),
-    sa.Column("carried_forward", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("visible", sa.Boolean, nullable=False, server_default=sa.false()),
-)
-runs = sa.Table(
-    "runs",
-    metadata,
-    sa.Column("submission_id", sa.Integer, sa.ForeignKey("submissions.id"), nullable=False),
-    sa.Column("case_name", sa.Text, nullable=False),
-    sa.Column("visible", sa.Boolean, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("seconds", sa.Float, nullable=False),
-    sa.Column("output", sa.Text, nullable=False),
-    sa.Column("problem", sa.Text),
-)
-gdlab_meta = sa.Table(
+    "default_url",
     "gdlab_meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
+    "migrate",
+    "runs",
+    "schema_version",
+    "submissions",
+]
 
-
-# --- migrations ---------------------------------------------------------------------------------
-
-
-def _to_v1(conn: sa.Connection) -> None:
-    """The first gradebook (gdlab 0.1): submissions and their checks."""
-    conn.execute(
-        sa.text(
-            """
-        CREATE TABLE submissions (
-            id INTEGER PRIMARY KEY {autoincrement},
-            exercise TEXT NOT NULL, student TEXT NOT NULL, filename TEXT NOT NULL,
-            sha256 TEXT NOT NULL, content {blob} NOT NULL, submitted_at TEXT NOT NULL,
-            seed BIGINT, status TEXT NOT NULL DEFAULT 'pending', graded_at TEXT,
-            score REAL, max_score REAL, verdict TEXT, mistakes TEXT)""".format(**_dialect(conn))
-        )
-    )
-    conn.execute(sa.text("CREATE INDEX submissions_by_student ON submissions (student, exercise)"))
-    conn.execute(
-        sa.text(
-            """
-        CREATE TABLE checks (
-            submission_id INTEGER NOT NULL REFERENCES submissions (id),
-            case_name TEXT NOT NULL, quantity TEXT NOT NULL, passed {bool} NOT NULL,
-            score REAL NOT NULL, max_score REAL NOT NULL, expected TEXT NOT NULL,
-            received TEXT NOT NULL, message TEXT NOT NULL, mistake TEXT)""".format(**_dialect(conn))
-        )
-    )
-    conn.execute(sa.text("CREATE INDEX checks_by_submission ON checks (submission_id)"))
-
-
-def _to_v2(conn: sa.Connection) -> None:
-    """Batch grading: where a submission came from, how each case ran, hints, and a secret."""
-    for statement in (
-        "ALTER TABLE submissions ADD COLUMN origin TEXT NOT NULL DEFAULT 'submit'",
-        "ALTER TABLE checks ADD COLUMN hint TEXT",
-        "ALTER TABLE checks ADD COLUMN carried_forward BOOLEAN NOT NULL DEFAULT FALSE",
-        "ALTER TABLE checks ADD COLUMN visible BOOLEAN NOT NULL DEFAULT FALSE",
-        "CREATE INDEX submissions_by_content ON submissions (exercise, student, sha256)",
-    ):
-        conn.execute(sa.text(statement))
-    runs.create(conn)
-    gdlab_meta.create(conn)
-    conn.execute(gdlab_meta.insert(), [{"key": "secret", "value": secrets.token_hex(16)}])
-
-
-def _to_v3(conn: sa.Connection) -> None:
-    """One file never stops a class: why a file got 0 without running, or why it needs a
-    regrade (a fault of the grader's, not a final 0)."""
-    conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN problem TEXT"))
-
-
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
-    1: _to_v1,
-    2: _to_v2,
-    3: _to_v3,
-    4: add_server_tables,
-}
-
-
-def _dialect(conn: sa.Connection) -> dict[str, str]:
-    if conn.dialect.name == "sqlite":
-        return {"autoincrement": "AUTOINCREMENT", "blob": "BLOB", "bool": "INTEGER"}
-    return {"autoincrement": "GENERATED BY DEFAULT AS IDENTITY", "blob": "BYTEA", "bool": "BOOLEAN"}
-
-
-def schema_version(conn: sa.Connection) -> int:
-    """0: empty; 1: a gdlab 0.1 gradebook (before versions were stored); else as stored."""
-    inspector = sa.inspect(conn)
-    if inspector.has_table("gdlab_meta"):
-        stored = conn.execute(
-            sa.select(gdlab_meta.c.value).where(gdlab_meta.c.key == "schema_version")
-        ).scalar()
-        return int(stored or 2)
-    return 1 if inspector.has_table("submissions") else 0
-
-
-def migrate(engine: sa.Engine) -> int:
-    """Bring the gradebook to SCHEMA_VERSION, one migration per transaction; return it."""
-    with engine.begin() as conn:
-        version = schema_version(conn)
-    if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"this gradebook has schema {version}, newer than this gdlab "
-            f"({SCHEMA_VERSION}); upgrade gdlab"
-        )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        with engine.begin() as conn:
-            MIGRATIONS[target](conn)
-            if target >= 2:
-                conn.execute(gdlab_meta.delete().where(gdlab_meta.c.key == "schema_version"))
-                conn.execute(gdlab_meta.insert(), [{"key": "schema_version", "value": str(target)}])
-    return SCHEMA_VERSION
+_OUTPUT_KEPT = 20_000
 
 
 # --- the gradebook -------------------------------------------------------------------------------
@@ -364,6 +237,7 @@ class Gradebook:
                             "hint": c.hint,
                             "carried_forward": c.carried_forward,
                             "visible": c.visible,
+                            "reason": str(c.reason),
                         }
                         for c in grade.checks
                     ],
@@ -376,7 +250,7 @@ class Gradebook:
                             "submission_id": submission_id,
                             "case_name": r.case,
                             "visible": r.visible,
-                            "status": r.status,
+                            "status": str(r.status),
                             "seconds": r.seconds,
                             "output": r.output[:_OUTPUT_KEPT],
                             "problem": r.problem,
@@ -483,20 +357,44 @@ class Gradebook:
             r.problem,
         )
 
-    def checks_of(self, submission_id: int) -> list[dict[str, Any]]:
+    def checks_of(self, submission_id: int) -> list[Check]:
+        """A graded submission's checks, in the order they were graded."""
+        query = sa.select(checks).where(checks.c.submission_id == submission_id)
         with self.engine.connect() as conn:
             return [
-                dict(r._mapping)
-                for r in conn.execute(
-                    sa.select(checks).where(checks.c.submission_id == submission_id)
+                Check(
+                    r.quantity,
+                    r.case_name,
+                    bool(r.visible),
+                    bool(r.passed),
+                    r.score,
+                    r.max_score,
+                    r.expected,
+                    r.received,
+                    r.message,
+                    r.mistake,
+                    r.hint,
+                    bool(r.carried_forward),
+                    reason=r.reason,
                 )
+                for r in conn.execute(query)
             ]
 
-    def runs_of(self, submission_id: int) -> list[dict[str, Any]]:
+    def runs_of(self, submission_id: int) -> list[CaseRun]:
+        """How a graded submission's program ran on each case (its output as kept)."""
+        query = sa.select(runs).where(runs.c.submission_id == submission_id)
         with self.engine.connect() as conn:
             return [
-                dict(r._mapping)
-                for r in conn.execute(sa.select(runs).where(runs.c.submission_id == submission_id))
+                CaseRun(
+                    r.case_name,
+                    bool(r.visible),
+                    r.status,
+                    r.seconds,
+                    r.output,
+                    len(r.output) >= _OUTPUT_KEPT,
+                    r.problem,
+                )
+                for r in conn.execute(query)
             ]
 
     def content_of(self, submission_id: int) -> bytes:

@@ -34,6 +34,7 @@ from typing import Any
 
 from autograder import __version__
 from autograder.errors import UserError
+from autograder.judge.checks import CaseRun, Check
 from autograder.load import exercise as exercises
 from autograder.record.gradebook import Gradebook, Row
 from autograder.report.curves import loss_plot, parse_losses, reference_losses
@@ -47,23 +48,12 @@ from autograder.report.feedback_cards import (
     sorted_checks,
     work_on,
 )
+from autograder.report.wording import run_words
 
 log = logging.getLogger("gdlab.feedback")
 
 #: What the gradebook keeps of a run's output (gradebook._OUTPUT_KEPT); longer is cut there.
 _OUTPUT_KEPT = 20_000
-
-_STATUS_WORDS = {
-    "finished": "ran to the end",
-    "syntax_error": "does not compile",
-    "given_missing": "given values missing",
-    "timeout": "stopped: too slow",
-    "raised": "stopped with an error",
-    "exited": "called exit",
-    "no_result": "ended early",
-    "sandbox_failure": "grader failure",
-}
-
 
 # --- gathering a page's data ---------------------------------------------------------------------
 
@@ -74,8 +64,8 @@ class Submission:
 
     row: Row
     verdict: str
-    checks: list[dict[str, Any]]
-    runs: list[dict[str, Any]]
+    checks: list[Check]
+    runs: list[CaseRun]
     #: How many graded submissions this student made for this exercise.
     attempts: int
 
@@ -109,12 +99,12 @@ def _case_key(name: str, visible: bool) -> tuple[int, int, str]:
 def _cases(sub: Submission) -> list[str]:
     seen: dict[str, bool] = {}
     for item in [*sub.checks, *sub.runs]:
-        seen.setdefault(item["case_name"], bool(item["visible"]))
+        seen.setdefault(item.case, item.visible)
     return sorted(seen, key=lambda name: _case_key(name, seen[name]))
 
 
 def _quantities(sub: Submission, exercise: exercises.Exercise | None) -> list[str]:
-    present = list(dict.fromkeys(c["quantity"] for c in sub.checks))
+    present = list(dict.fromkeys(c.quantity for c in sub.checks))
     if exercise is None:
         return present
     checks = [*(s.id for s in exercise.steps), *(q.name for q in exercise.quantities)]
@@ -137,9 +127,7 @@ def _when(stamp: str | None) -> str:
 
 
 def _is_visible(sub: Submission, case: str) -> bool:
-    return any(
-        bool(item["visible"]) for item in [*sub.checks, *sub.runs] if item["case_name"] == case
-    )
+    return any(item.visible for item in [*sub.checks, *sub.runs] if item.case == case)
 
 
 def _tries(sub: Submission) -> str:
@@ -163,8 +151,8 @@ def _cases_text(sub: Submission, cases: list[str]) -> str:
 def _curve(sub: Submission, reference: list[float]) -> dict[str, Any] | None:
     """What the loss-curve section says: the student's losses beside the reference's; None
     (the section left out) when there is no curve at all, the student's nor the reference's."""
-    published = next((r for r in sub.runs if r["visible"]), None)
-    losses = parse_losses(published["output"]) if published else []
+    published = next((r for r in sub.runs if r.visible), None)
+    losses = parse_losses(published.output) if published else []
     if not losses and not reference:
         return None
     why = (
@@ -173,7 +161,7 @@ def _curve(sub: Submission, reference: list[float]) -> dict[str, Any] | None:
         else "your program did not run on the published example"
         if published is None
         else "it stopped before printing any loss"
-        if published["status"] != "finished"
+        if not published.status.ran_through
         else "no_lines"
     )
     return {
@@ -196,7 +184,7 @@ def context(
     cases = _cases(sub)
     quantities = _quantities(sub, exercise)
     order = {case: i for i, case in enumerate(cases)}
-    by = {(c["quantity"], c["case_name"]): c for c in sub.checks}
+    by = {(c.quantity, c.case): c for c in sub.checks}
     row = sub.row
     score, top = row.score or 0.0, row.max_score or 0.0
     percent = 100 * score / top if top else 0.0
@@ -217,10 +205,10 @@ def context(
         "level": "full" if top and score >= top else "part" if score > 0 else "zero",
         "cards": work_on(sub.checks, cases, quantities),
         "checks_of": {q: sorted_checks(sub.checks, q, order) for q in quantities},
-        "runs": {r["case_name"]: r for r in sub.runs},
-        "published": next((r for r in sub.runs if r["visible"]), None),
+        "runs": {r.case: r for r in sub.runs},
+        "published": next((r for r in sub.runs if r.visible), None),
         "output_kept": _OUTPUT_KEPT,
-        "status_words": _STATUS_WORDS,
+        "run_words": run_words,
         "curve": _curve(sub, reference or [])
         if curve and exercise is not None and exercise.training
         else None,

@@ -19,7 +19,10 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.judge.checks import CaseRun, Check
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image (as root).
@@ -42,34 +45,28 @@ python3 -m autograder.report.gradescope run {exercise} --root "${{AUTOGRADER_ROO
 
 
 def results_from_checks(
-    checks: Iterable[dict[str, Any]],
-    runs: Iterable[dict[str, Any]],
+    checks: Iterable[Check],
+    runs: Iterable[CaseRun],
     score: float,
     extra_output: str = "",
 ) -> dict[str, Any]:
     """Gradescope's results.json from checks and runs (as the gradebook or a Grade has them)."""
     tests = []
     for check in checks:
-        case = check.get("case") or check.get("case_name")
-        lines = [
-            f"expected {check['expected']}, received {check['received']}",
-            str(check["message"]),
-        ]
-        if check.get("mistake"):
-            lines.append(f"{check['mistake']}: {check.get('hint') or ''}")
+        lines = [f"expected {check.expected}, received {check.received}", check.message]
+        if check.mistake:
+            lines.append(f"{check.mistake}: {check.hint or ''}")
         tests.append(
             {
-                "name": f"{check['quantity']} ({case})",
-                "score": round(float(check["score"]), 4),
-                "max_score": round(float(check["max_score"]), 4),
-                "status": "passed" if check["passed"] else "failed",
+                "name": f"{check.quantity} ({check.case})",
+                "score": round(float(check.score), 4),
+                "max_score": round(float(check.max_score), 4),
+                "status": "passed" if check.passed else "failed",
                 "output": "\n".join(lines),
-                "visibility": "visible" if check.get("visible") else "after_due_date",
+                "visibility": "visible" if check.visible else "after_due_date",
             }
         )
-    problems = [
-        f"{r.get('case') or r.get('case_name')}: {r['problem']}" for r in runs if r.get("problem")
-    ]
+    problems = [f"{r.case}: {r.problem}" for r in runs if r.problem]
     output = "\n".join(filter(None, [extra_output, *problems]))
     return {
         "score": round(score, 4),
@@ -124,7 +121,7 @@ def run(exercise_id: str, root: Path) -> dict[str, Any]:
 
 
 def _grade_submission(exercise_id: str, root: Path) -> dict[str, Any]:
-    from autograder.judge.grading import grade, new_seed
+    from autograder.judge.grader import Grader
     from autograder.load import exercise as exercises
     from autograder.load import intake, submission
 
@@ -137,12 +134,10 @@ def _grade_submission(exercise_id: str, root: Path) -> dict[str, Any]:
         program = intake.load(path, folder)  # a symbolic link is refused, never followed
     except submission.SubmissionError as error:
         return _failure(f"Cannot grade {path.name}: {error}")
-    seed = new_seed()
-    result = grade(exercise, program, seed=seed)
-    checks = [vars(c) for c in result.checks]
-    runs = [vars(r) for r in result.runs]
-    summary = f"{result.verdict} (hidden cases seed {seed})"
-    return results_from_checks(checks, runs, result.score, summary)
+    with Grader() as grader:
+        result = grader.submit(exercise, program)
+    summary = f"{result.verdict} (hidden cases seed {result.seed})"
+    return results_from_checks(result.checks, result.runs, result.score, summary)
 
 
 def bundle(exercise_id: str, out: Path) -> Path:

@@ -28,14 +28,14 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 
-from autograder.judge.grading import Grade, grade
+from autograder.judge.checks import Grade
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import intake
 from autograder.load.submission import SubmissionError
-from autograder.run.sandbox import Sandbox
 
 CHECK_PREFIX = "check-"
-_shared: dict[str, Sandbox] = {}
+_shared: dict[str, Grader] = {}
 
 
 def configure(config: Any) -> None:
@@ -110,13 +110,14 @@ def _grade(exercise: exercises.Exercise, nb: Any, name: Path) -> tuple[Grade | N
         seed = book.class_seed(exercise.id)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return grade(exercise, program, seed=seed, sandbox=_sandbox()), ""
+        return _grader().submit(exercise, program, seed=seed), ""
 
 
-def _sandbox() -> Sandbox:
-    """One sandbox for the whole autograde run (booting one costs a third of a second)."""
+def _grader() -> Grader:
+    """One Grader, so one sandbox, for the whole autograde run (booting one costs a third of a
+    second), closed when nbgrader's process ends."""
     if "one" not in _shared:
-        _shared["one"] = Sandbox()
+        _shared["one"] = Grader()
         atexit.register(_shared["one"].close)
     return _shared["one"]
 

@@ -6,7 +6,7 @@ import json
 import textwrap
 from typing import Any
 
-from autograder.judge.grading import Check, Grade
+from autograder.judge.checks import Check, Grade, Reason
 from autograder.report.sanitize import for_terminal, in_json, one_line
 
 PASS, FAIL, CARRIED = "✓", "✗", "✓*"
@@ -44,7 +44,7 @@ def _mark(check: Check) -> str:
 
 def _note(check: Check) -> str:
     if check.passed:
-        return "" if check.message == "correct" else check.message
+        return check.message if check.noted else ""
     if check.mistake:
         return f"{check.mistake}: {check.hint}"
     return check.message
@@ -154,7 +154,7 @@ def _feedback(
         checks = [by[(q, case)] for case in cases]
         failed = [c for c in checks if not c.passed]
         carried = [c for c in checks if c.carried_forward]
-        if failed and all(c.message.startswith("not run:") for c in failed) and grade.runs:
+        if failed and all(c.reason is Reason.NOT_RUN for c in failed) and grade.runs:
             lines.append(f"  ✗ {q}: no value to check (see how your program ran)")
         elif failed:
             first = failed[0]
@@ -165,15 +165,15 @@ def _feedback(
             lines += _paragraph(
                 f"{first.case}: expected {first.expected}, received {first.received}", indent=6
             )
-            if named is None and first.message == "wrong value":
+            if named is None and first.reason is Reason.WRONG_VALUE:
                 lines.append("      (no known mistake matches this value)")
             others = [c.case for c in failed[1:]]
             if others:
                 lines.append(f"      also wrong in: {', '.join(others)}")
         elif carried:
             lines.append(f"  {CARRIED} {q}: {carried[0].message}; full marks for this step")
-        elif any(c.message != "correct" for c in checks):
-            noted = next(c.message for c in checks if c.message != "correct")
+        elif any(c.noted for c in checks):
+            noted = next(c.message for c in checks if c.noted)
             lines.append(f"  {PASS} {q}: {noted}")
     return lines
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from autograder.home import default_home
 from autograder.run import notes
+from autograder.run.outcome import Outcome
 from autograder.run.protocol import STRETCH, Answer, Request, trace_shape
 from autograder.run.trace import Point, Record, read_trace
 from autograder.run.values import Unreadable, Value
@@ -98,14 +99,10 @@ class Job:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What came back: how the run ended, its output, and the values as the grader reads them.
+    """What came back: how the run ended (`Outcome`, given as its word or itself), its output,
+    and the values as the grader reads them."""
 
-    status is one of: finished, exited (sys.exit), raised, syntax_error, given_missing, timeout,
-    no_result (the process died or ended without reporting), sandbox_failure (the worker stopped
-    answering, or the case could not be confined and was therefore not run).
-    """
-
-    status: str
+    status: Outcome
     values: dict[str, Value]
     output: str = ""
     output_truncated: bool = False
@@ -114,6 +111,10 @@ class RunResult:
     seconds: float = 0.0
     #: Per trace point, the records of the passes observed (read with bounds: trace.read_trace).
     trace: dict[str, list[Record]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.status, Outcome):
+            object.__setattr__(self, "status", Outcome(self.status))
 
 
 def default_hidden_paths() -> tuple[str, ...]:
@@ -333,7 +334,7 @@ def _close(fd: int | None) -> None:
 
 def _failure() -> RunResult:
     return RunResult(
-        status="sandbox_failure",
+        status=Outcome.SANDBOX_FAILURE,
         values={},
         error={"type": "SandboxFailure", "message": "the sandbox stopped answering", "line": None},
     )

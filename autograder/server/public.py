@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.judge.grading import FULL_MARKS, Grade
-
-_RUN_WORDS = {
-    "finished": "ran to the end",
-    "raised": "stopped with an error",
-    "exited": "called exit",
-    "timeout": "ran out of time",
-    "syntax_error": "does not compile",
-    "given_missing": "given values not found",
-    "no_result": "ended before reporting its values",
-}
+from autograder.judge.checks import FULL_MARKS, Grade
+from autograder.report.wording import RUN_WORDS
+from autograder.run.outcome import Outcome
 
 
 def public(grade: Grade, kind: str) -> dict[str, Any]:
@@ -54,15 +46,14 @@ def public(grade: Grade, kind: str) -> dict[str, Any]:
                 }
             )
         else:
-            word = _RUN_WORDS.get(r.status, "failed")
             runs.append(
                 {
                     "case": r.case,
                     "visible": False,
                     "status": r.status,
                     "problem": None
-                    if r.status == "finished"
-                    else f"on this hidden case your program {word}",
+                    if r.status is Outcome.FINISHED
+                    else f"on this hidden case your program {RUN_WORDS[r.status]}",
                 }
             )
     visible = [c for c in grade.checks if c.visible]

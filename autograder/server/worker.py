@@ -1,7 +1,8 @@
 """Grading workers: processes apart from the web process that claim queued jobs and grade them.
 
-Each worker owns one sandbox (a numpy-warm worker forking a confined child per submission), so
-a pool of N workers grades N submissions at once and a burst beyond that waits in the queue.
+Each worker owns one Grader, so one sandbox (a numpy-warm worker forking a confined child per
+submission): a pool of N workers grades N submissions at once and a burst beyond that waits in
+the queue.
 The web process never runs student code and needs none of the sandbox's privileges.
 
 Run one with ``python -m autograder.server.worker --db URL``; `gdlab serve` starts a pool.
@@ -20,10 +21,9 @@ import time
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.judge.grading import grade
+from autograder.judge.grader import Grader
 from autograder.load import submission
 from autograder.record.gradebook import Gradebook
-from autograder.run.sandbox import Sandbox
 from autograder.server import course
 from autograder.server.public import public, unreadable
 from autograder.server.queue import Claimed
@@ -34,7 +34,7 @@ LEASE_SECONDS = 120.0
 _IDLE_SLEEP = 0.01
 
 
-def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
+def handle(store: Store, grader: Grader, job: Claimed) -> dict:
     """Grade one claimed job; store a SUBMIT's grade and versions; return the public view."""
     exercise = course.get(job.exercise)
     if job.kind == "submit":
@@ -47,13 +47,8 @@ def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
         program = submission.from_content(Path(job.filename), content)
     except UserError as error:
         return unreadable(job.kind, job.exercise, job.filename, str(error))
-    result = grade(
-        exercise,
-        program,
-        student=job.student,
-        seed=seed,
-        hidden=job.kind == "submit",
-        sandbox=sandbox,
+    result = grader.grade(
+        exercise, program, student=job.student, seed=seed, hidden=job.kind == "submit"
     )
     if job.kind == "submit":
         assert job.submission_id is not None
@@ -78,7 +73,7 @@ def _seed_of(store: Store, submission_id: int) -> int | None:
 def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
     """Claim and grade jobs until stopped (or until `parent` is gone); the number graded."""
     done = 0
-    with Gradebook(url) as book, Sandbox() as sandbox:
+    with Gradebook(url) as book, Grader() as grader:
         store = Store(book)
         changed = store.watcher()
 
@@ -86,7 +81,7 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
             return parent is None or os.getppid() == parent
 
         while alive():
-            graded = drain(store, sandbox, name, lease)
+            graded = drain(store, grader, name, lease)
             done += graded
             # Idle: wait until someone writes to the gradebook; look anyway once a second,
             # for leases that ran out while nobody wrote.
@@ -96,12 +91,12 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
     return done
 
 
-def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECONDS) -> int:
+def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS) -> int:
     """Grade queued jobs until the queue is empty; the number graded."""
     done = 0
     while (job := store.claim(name, lease)) is not None:
         try:
-            result = handle(store, sandbox, job)
+            result = handle(store, grader, job)
         except Exception as error:  # one broken job never stops the worker
             log.exception("job %s failed", job.id)
             result = unreadable(

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.judge.grading import FULL_MARKS, Grade, grade
+from autograder.judge.checks import FULL_MARKS, Grade
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import submission
 from autograder.report.terminal import submit_text
@@ -58,6 +59,13 @@ WHY = {
 def shared_sandbox() -> Iterator[Sandbox]:
     with Sandbox() as shared:
         yield shared
+
+
+@pytest.fixture(scope="module")
+def shared_grader(shared_sandbox: Sandbox) -> Iterator[Grader]:
+    """The Grader grading on `shared_sandbox`, so a test can look at that worker's processes."""
+    with Grader(sandbox=lambda: shared_sandbox) as grader:
+        yield grader
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +158,7 @@ def test_security_md_lists_every_case() -> None:
 
 @pytest.mark.parametrize("case", TABLE, ids=[case["file"] for case in TABLE])
 def test_case_gets_its_outcome_and_leaves_nothing_behind(
-    case, shared_sandbox, basic, listener, unix_listeners
+    case, shared_sandbox, shared_grader, basic, listener, unix_listeners
 ):
     missing = lacking(shared_sandbox, case.get("requires", []))
     if missing:
@@ -158,9 +166,7 @@ def test_case_gets_its_outcome_and_leaves_nothing_behind(
     absent = [Path(p.format(repo=REPO)) for p in case.get("absent", [])]
     started = time.monotonic()
     try:
-        result = grade(
-            basic, submission.load(CASES / case["file"]), seed=SEED, sandbox=shared_sandbox
-        )
+        result = shared_grader.grade(basic, submission.load(CASES / case["file"]), seed=SEED)
         elapsed = time.monotonic() - started
         time.sleep(case.get("settle", 0))
         stray = [path for path in absent if path.exists()]
@@ -206,11 +212,13 @@ pristine = float(np.geterr()["divide"] == "warn" and builtins.abs(-2) == 2
 """
 
 
-def test_a_programs_state_reaches_neither_the_grader_nor_the_next_case(shared_sandbox, basic):
+def test_a_programs_state_reaches_neither_the_grader_nor_the_next_case(
+    shared_sandbox, shared_grader, basic
+):
     """Each case is forked from the worker's own clean state, and only data comes back."""
     before = grader_state()
     for name in ("cheat_state_leak.py", "cheat_patch_allclose.py", "cheat_patch_builtins.py"):
-        grade(basic, submission.load(CASES / name), seed=SEED, sandbox=shared_sandbox)
+        shared_grader.grade(basic, submission.load(CASES / name), seed=SEED)
     assert grader_state() == before
     after = shared_sandbox.run(Job(PRISTINE_CHECK, "check.py", None, {"pristine": "pristine"}))
     assert after.status == "finished"
@@ -339,7 +347,7 @@ def test_what_the_sandbox_lacks_is_logged_once(caplog, monkeypatch):
     assert any("network" in m for m in messages)
 
 
-def test_a_killed_worker_is_replaced(shared_sandbox, basic):
+def test_a_killed_worker_is_replaced(shared_sandbox, shared_grader, basic):
     """Whatever kills the worker costs at most one sandbox_failure; then a fresh worker runs."""
     old = shared_sandbox.pid
     assert old is not None
@@ -351,9 +359,7 @@ def test_a_killed_worker_is_replaced(shared_sandbox, basic):
     assert statuses[-1] == "finished"
     assert set(statuses) <= {"finished", "sandbox_failure"}
     assert shared_sandbox.pid not in (None, old)
-    again = grade(
-        basic, submission.load(CASES / "legit_reference.py"), seed=SEED, sandbox=shared_sandbox
-    )
+    again = shared_grader.grade(basic, submission.load(CASES / "legit_reference.py"), seed=SEED)
     assert again.verdict == FULL_MARKS
 
 
