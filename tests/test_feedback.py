@@ -129,8 +129,8 @@ def test_page_shows_score_verdict_and_every_check(book, pages):
     assert "Not there yet: 20 of 25 checks passed." in page
     assert "the best of your 2 graded submissions" in page
     for check in book.checks_of(best.id):
-        assert escape(check["expected"]) in page
-        assert escape(check["received"]) in page
+        assert escape(check.expected) in page
+        assert escape(check.received) in page
     assert page.count("<details") == 5  # one block per quantity
 
 
@@ -167,9 +167,9 @@ def test_no_reference_code_seed_or_hidden_output(book, pages):
             assert escape(line) not in page, line
     ada = next(r for r in book.rows(student="ada"))
     runs = book.runs_of(ada.id)
-    published = next(r["output"] for r in runs if r["visible"])
-    hidden_lines = {line for r in runs if not r["visible"] for line in r["output"].splitlines()}
-    shown_values = {c[key] for c in book.checks_of(ada.id) for key in ("expected", "received")}
+    published = next(r.output for r in runs if r.visible)
+    hidden_lines = {line for r in runs if not r.visible for line in r.output.splitlines()}
+    shown_values = {v for c in book.checks_of(ada.id) for v in (c.expected, c.received)}
     hidden_only = hidden_lines - set(published.splitlines()) - shown_values
     assert hidden_only
     for line in hidden_only:

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from autograder.judge.checks import TYPED_IN, Check, Reason
 from autograder.judge.grader import Grader
+from autograder.load import exercise as exercises
 from autograder.load import submission
 from autograder.record.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
+from autograder.run.outcome import Outcome
 from tests.helpers import REPO
 
 # The schema gdlab 0.1 created (PRAGMA user_version = 1), as users' gradebooks have it.
@@ -59,7 +62,7 @@ def test_a_0_1_gradebook_is_upgraded_in_place_without_losing_anything(tmp_path):
         assert schema_version(conn) == SCHEMA_VERSION
     [row] = book.rows()
     assert (row.student, row.score, row.mistakes) == ("ada", 80.0, ["sign flipped (ŷ − y)"])
-    assert book.checks_of(1)[0]["message"] == "wrong"
+    assert book.checks_of(1)[0].message == "wrong"
     assert book.content_of(1) == b"\x00"
 
 
@@ -189,3 +192,77 @@ def test_the_gradebook_works_on_postgresql(postgres_url, grader):
     sha = submission.Program(Path("x.py"), reference, reference.encode()).sha256
     assert book.latest_by_content({"gradient_basic"})[("gradient_basic", "ada", sha)].id == first
     assert Gradebook(postgres_url).class_seed("gradient_basic") == book.class_seed("gradient_basic")
+
+
+#: Checks as gdlab wrote them before reasons were stored (schema 4), and the reason each gets.
+V4_CHECKS = [
+    # (passed, carried_forward, message, mistake, reason)
+    (1, 0, "correct", None, Reason.CORRECT),
+    (1, 1, "right given your error (error carried forward)", None, Reason.CARRIED_FORWARD),
+    (0, 0, "not run: on the published case your file does not compile", None, Reason.NOT_RUN),
+    (0, 0, "not computed: your program stopped at line 9", None, Reason.NOT_COMPUTED),
+    (0, 0, "wrong value", "sign flipped (ŷ − y)", Reason.WRONG_VALUE),
+    (0, 0, "right here, but it stays the same", TYPED_IN[0], Reason.TYPED_IN),
+    (0, 0, "still None: not done yet", None, Reason.NOT_DONE),
+    (0, 0, "shape (3,), expected a scalar, shape ()", None, Reason.SHAPE),
+    (0, 0, "record 1 of epoch 1: wrong value; worst at [0]", None, Reason.WRONG_VALUE),
+]
+
+
+def test_a_v4_gradebook_is_upgraded_and_its_checks_read_back_with_a_reason(tmp_path):
+    import sqlalchemy as sa
+
+    from autograder.record import schema
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'v4.db'}")
+    for version in range(1, 5):
+        with engine.begin() as conn:
+            schema.MIGRATIONS[version](conn)
+    with engine.begin() as conn:
+        conn.execute(schema.gdlab_meta.insert(), [{"key": "schema_version", "value": "4"}])
+        conn.execute(
+            sa.text(
+                "INSERT INTO submissions (id, exercise, student, filename, sha256, content, "
+                "submitted_at, status) VALUES (1, 'gradient_basic', 'ada', 'g.py', 'x', x'00', "
+                "'2026-01-01', 'graded')"
+            )
+        )
+        for passed, carried, message, mistake, _ in V4_CHECKS:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO checks (submission_id, case_name, quantity, passed, score, "
+                    "max_score, expected, received, message, mistake, carried_forward, visible) "
+                    "VALUES (1, 'published', 'error', :p, 0, 4, '-', '-', :m, :k, :c, 1)"
+                ),
+                {"p": passed, "m": message, "k": mistake, "c": carried},
+            )
+    engine.dispose()
+    with Gradebook(f"sqlite:///{tmp_path / 'v4.db'}") as book:
+        with book.engine.connect() as conn:
+            assert schema_version(conn) == SCHEMA_VERSION
+        checks = book.checks_of(1)
+    assert [type(c) for c in checks] == [Check] * len(V4_CHECKS)
+    assert [c.reason for c in checks] == [reason for *_, reason in V4_CHECKS]
+    assert [c.message for c in checks] == [message for _, _, message, _, _ in V4_CHECKS]
+
+
+def test_a_grade_reads_back_as_it_was_graded(tmp_path, grader):
+    with Gradebook(f"sqlite:///{tmp_path / 'book.db'}") as book:
+        reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
+        flipped = reference.replace("error = y - nn_output", "error = nn_output - y")
+        exercise = exercises.get("gradient_basic")
+        program = submission.Program(REPO / "gradient.py", flipped, flipped.encode())
+        result = grader.submit(exercise, program, student="ben", seed=5)
+        submission_id = book.add_submission(exercise.id, "ben", program, 5)
+        book.add_grade(submission_id, result)
+        stored = book.checks_of(submission_id)
+        runs = book.runs_of(submission_id)
+    assert [(c.quantity, c.case, c.passed, c.reason, c.mistake) for c in stored] == [
+        (c.quantity, c.case, c.passed, c.reason, c.mistake) for c in result.checks
+    ]
+    assert {c.reason for c in stored} == {
+        Reason.CORRECT,
+        Reason.WRONG_VALUE,
+        Reason.CARRIED_FORWARD,
+    }
+    assert [r.status for r in runs] == [Outcome.FINISHED] * 5

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.judge import grader as grader_module
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load.submission import MAX_BYTES
 from autograder.record import batch
@@ -98,17 +100,17 @@ def test_a_grader_failure_needs_a_regrade_and_the_next_run_grades_it(tmp_path, m
     folder.mkdir()
     for name in ("ada_correct", "ben_sign_flip"):
         shutil.copy(EXAMPLES / f"{name}.py", folder / f"{name}.py")
-    real_grade = batch.grade
+    real_submit = Grader.submit
 
-    def failing_for_ben(exercise, program, **kwargs):
+    def failing_for_ben(self, exercise, program, **kwargs):
         if kwargs["student"] == "ben_sign_flip":
             raise RuntimeError("the grader broke")
-        return real_grade(exercise, program, **kwargs)
+        return real_submit(self, exercise, program, **kwargs)
 
     url = f"sqlite:///{tmp_path / 'book.db'}"
     items = batch.discover(folder, "gradient_basic")
     with Gradebook(url) as book:
-        monkeypatch.setattr(batch, "grade", failing_for_ben)
+        monkeypatch.setattr(Grader, "submit", failing_for_ben)
         summary = batch.grade_class(items, book, workers=1)
         assert (
             "needs regrade (a fault on the grader's side, not a grade: run gdlab grade "
@@ -123,7 +125,7 @@ def test_a_grader_failure_needs_a_regrade_and_the_next_run_grades_it(tmp_path, m
         assert row["status"] == "needs regrade" and row["score"] == ""
         said = export(book, "gradescope", tmp_path / "gs")
         assert "1 need a regrade" in said and not (tmp_path / "gs/ben_sign_flip").exists()
-        monkeypatch.setattr(batch, "grade", real_grade)
+        monkeypatch.setattr(Grader, "submit", real_submit)
         summary = batch.grade_class(items, book, workers=1)
         assert "(1 graded now, 1 already in the gradebook)" in summary.text()
         [ben] = book.rows(student="ben_sign_flip")
@@ -171,14 +173,14 @@ def test_a_sandbox_that_cannot_start_leaves_every_file_to_regrade_not_zero(tmp_p
             raise OSError("cannot fork the sandbox worker")
 
     items = batch.discover(folder, "gradient_basic")
-    real = batch.Sandbox
+    real = grader_module.Sandbox
     with Gradebook(f"sqlite:///{tmp_path / 'book.db'}") as book:
-        monkeypatch.setattr(batch, "Sandbox", Unstartable)
+        monkeypatch.setattr(grader_module, "Sandbox", Unstartable)
         text = batch.grade_class(items, book, workers=2).text()
         assert "No submissions graded." in text
         assert "run gdlab grade again): 2" in text and "cannot fork the sandbox worker" in text
         assert {r.status for r in book.rows()} == {NEEDS_REGRADE}
-        monkeypatch.setattr(batch, "Sandbox", real)
+        monkeypatch.setattr(grader_module, "Sandbox", real)
         again = batch.grade_class(items, book, workers=1)
         assert {o.item.student: o.score for o in again.outcomes} == {
             "ada_correct": 100,

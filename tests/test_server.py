@@ -154,11 +154,11 @@ def test_no_answer_carries_hidden_values_seed_or_reference(course: Course, grade
         client.get("/api/exercises/gradient_basic").json()
     )
     row = course.book.rows()[0]
-    hidden = [c for c in course.book.checks_of(row.id) if not c["visible"]]
+    hidden = [c for c in course.book.checks_of(row.id) if not c.visible]
     assert row.seed is not None and str(row.seed) not in seen + page
     for check in hidden:  # the instructor's gradebook has them; the student's answers do not
-        assert check["expected"] not in seen + page
-        assert check["received"] not in seen + page
+        assert check.expected not in seen + page
+        assert check.received not in seen + page
     result = json.loads(seen)["result"]
     assert all("expected" not in c for c in result["checks"] if not c["visible"])
     named = [c for c in result["checks"] if not c["visible"] and c["mistake"]]
@@ -204,8 +204,8 @@ def test_instructor_sees_grades_overrides_and_exports_before_the_due_date(
     assert "sign flipped (ŷ − y)" in prof.get("/instructor/exercise/gradient_basic").text
     submission_id = course.book.rows()[0].id
     page = prof.get(f"/instructor/submission/{submission_id}").text
-    hidden = [c for c in course.book.checks_of(submission_id) if not c["visible"]]
-    assert "sign flipped (ŷ − y)" in page and hidden[0]["expected"] in page  # instructors see all
+    hidden = [c for c in course.book.checks_of(submission_id) if not c.visible]
+    assert "sign flipped (ŷ − y)" in page and hidden[0].expected in page  # instructors see all
     assert "error = nn_output - y" in page  # and the file
     csrf = course.csrf(prof)
     prof.post(

@@ -49,11 +49,12 @@ class Grader:
         *,
         data: Path | None = None,
         workers: int = 1,
-        sandbox: Callable[[], Sandbox] = Sandbox,
+        sandbox: Callable[[], Sandbox] | None = None,
     ) -> None:
         #: The published case's data file (`--data`), unless a call gives its own.
         self.data = data
-        self._make = sandbox
+        #: How a sandbox is made (tests give their own; a spy can count the boots).
+        self._make = sandbox or Sandbox
         self._slots = threading.Semaphore(max(1, workers))
         self._idle: list[Sandbox] = []  # open, not lent: the last one back is lent first
         self._open: list[Sandbox] = []
