@@ -14,8 +14,9 @@ A submission travels one pipeline, one module per stage:
     record       gradebook.py
     report       report.py
 
-grading.py strings the stages together; cli.py is the `gdlab` command. Only plain data crosses the
-boundary between the student's process and ours (values.py, program.py are shared by both sides).
+judge/grader.py (a `Grader`) strings the stages together; commands/cli.py is the `gdlab` command.
+Only plain data crosses the boundary between the student's process and ours (values.py,
+program.py are shared by both sides).
 This module imports nothing heavy on purpose: the sandbox worker imports it too.
 """
 

@@ -1,7 +1,8 @@
 """Commands: the `gdlab` command line and the build that makes the release.
 
-- `cli` — `gdlab list | run | submit | grade | export | feedback | gradescope | build | new |
-  serve | roster`.
+- `cli` — the `gdlab` command's table, and `list | run | submit`; `parser` — its arguments;
+  `instructor` — `grade | export | feedback | gradescope | build | new` (`serve | roster`:
+  `server/serve.py`).
 - `build` — `release/` and `solutions/` from `source/` (`build_checks`: what it checks first);
   `scaffold` — `gdlab new`; `exercise_doc` — docs/exercise-format.md from the schema.
 """

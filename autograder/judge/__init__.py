@@ -1,6 +1,11 @@
 """Judge: compare what came back with the reference, then say what went wrong.
 
-- `grading` — one submission: every case, every quantity (the pipeline's middle).
+- `grader` — the one entry point: a `Grader` owns the sandbox and the caches; every command,
+  the batch, Gradescope, nbgrader, the lab's cells and the server grade through it.
+- `grading` — one submission from its runs: every case (`case_checks`: every quantity of one
+  case; `typed_in`: values that never follow the given values; `problems`: how a run went wrong,
+  in a sentence). `checks` — what it decides, as data: `Check` (with its `Reason`), `CaseRun`,
+  `Grade`.
 - `compare` — one value against one expected value, strictly, with the reason it refuses.
 - `reference` — the reference program as an oracle; `published_cache` keeps its published
   values on disk; `diagnose` — error carried forward and named mistakes; `names` — the lesson's

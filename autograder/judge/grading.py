@@ -11,30 +11,19 @@ repeating the same failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from autograder.judge import names, problems, typed_in
-from autograder.judge.checks import (
-    CORRECT,
-    FULL_MARKS,
-    TYPED_IN,
-    CaseRun,
-    Check,
-    Grade,
-    Reason,
-    new_seed,
-)
-from autograder.judge.compare import compare
-from autograder.judge.diagnose import Diagnosis, Oracle, oracle_for
+from autograder.judge.case_checks import check_case
+from autograder.judge.checks import FULL_MARKS, TYPED_IN, CaseRun, Check, Grade, Reason, new_seed
+from autograder.judge.diagnose import Oracle, oracle_for
 from autograder.judge.problems import SIZE_HINT
 from autograder.load import published_given
-from autograder.load.exercise import Case, Exercise, Mistake
+from autograder.load.exercise import Case, Exercise
 from autograder.load.submission import Program
-from autograder.run.outcome import Outcome
 from autograder.run.sandbox import Job, RunResult
-from autograder.run.values import Value, format_value
+from autograder.run.values import format_value
 
-__all__ = [  # the model lives in checks.py; these names are imported from here too
+__all__ = [  # the model lives in checks.py, one case's checks in case_checks.py
     "FULL_MARKS",
     "SIZE_HINT",
     "TYPED_IN",
@@ -224,121 +213,3 @@ def _not_run(oracle: Oracle, n_cases: int, why: str) -> list[Check]:
         for q in oracle.exercise.quantities
         if not q.optional
     ]
-
-
-def check_case(
-    oracle: Oracle,
-    run: RunResult,
-    problem: str | None,
-    n_cases: int,
-    frozen: frozenset[str] = frozenset(),
-) -> list[Check]:
-    """Compare and diagnose every quantity of one case."""
-    exercise, case = oracle.exercise, oracle.case
-    checks = []
-    for quantity in exercise.quantities:
-        worth = quantity.points / n_cases
-        expected = oracle.expected[quantity.name]
-        received = run.values.get(quantity.name, Value.missing())
-        if names.left_out(quantity, received):
-            continue
-        base: dict[str, Any] = {
-            "quantity": quantity.name,
-            "case": case.name,
-            "visible": case.visible,
-            "max_score": worth,
-            "expected": format_value(expected),
-            "received": received.describe(),
-        }
-        outcome = compare(expected, received, exercise.rtol, exercise.atol)
-        if outcome.ok:
-            checks.append(Check(**base, passed=True, score=worth, message=_correct(received)))
-            continue
-        if run.status.stops_grading:
-            checks.append(
-                Check(
-                    **base,
-                    passed=False,
-                    score=0.0,
-                    message=f"not run: {problem}",
-                    reason=Reason.NOT_RUN,
-                )
-            )
-            continue
-        if received.kind == "missing" and not run.status.ran_through:
-            mistake = _mistake_behind_crash(oracle, quantity.name, run)
-            checks.append(
-                Check(
-                    **base,
-                    passed=False,
-                    score=0.0,
-                    message=f"not computed: {problem}",
-                    mistake=mistake.name if mistake else None,
-                    hint=mistake.hint if mistake else None,
-                    reason=Reason.NOT_COMPUTED,
-                )
-            )
-            continue
-        # A training exercise's mistakes are found at its steps, not by training again.
-        diagnosis = (
-            Diagnosis()
-            if exercise.steps
-            else oracle.diagnose(quantity.name, received, run.values, frozen)
-        )
-        if diagnosis.carried_forward:
-            built_on = ", ".join(diagnosis.upstream) or "earlier values"
-            checks.append(
-                Check(
-                    **base,
-                    passed=True,
-                    score=worth,
-                    carried_forward=True,
-                    message=f"right given your {built_on} (error carried forward)",
-                    built_on=diagnosis.upstream,
-                )
-            )
-            continue
-        mistake = diagnosis.mistake or _mistake_behind_crash(oracle, quantity.name, run)
-        message, reason = outcome.problem, outcome.reason
-        if run.status is Outcome.RAISED and problem:
-            message += f" ({problem})"
-        name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
-        if quantity.name in frozen and run.status.ran_through:  # a program that stopped
-            # early keeps its starting values (a loop's zeros): the crash is the story there
-            message += (
-                "; it is the same as on the published example although the given values "
-                "changed: compute it from them instead of typing it in"
-            )
-            name, hint, reason = name or TYPED_IN[0], hint or TYPED_IN[1], Reason.TYPED_IN
-        checks.append(
-            Check(
-                **base,
-                passed=False,
-                score=0.0,
-                message=message,
-                mistake=name,
-                hint=hint,
-                built_on=diagnosis.upstream,
-                reason=reason,
-            )
-        )
-    return checks
-
-
-def _correct(received: Value) -> str:
-    if received.type in ("list", "tuple"):
-        return f"correct (a Python {received.type}: accepted; a numpy array is the habit)"
-    if received.type in ("Series", "DataFrame"):
-        return f"correct (a pandas {received.type}: graded as its numbers, its .values)"
-    return CORRECT
-
-
-def _mistake_behind_crash(oracle: Oracle, name: str, run: RunResult) -> Mistake | None:
-    """A catalogued mistake at `name` whose edited reference crashes exactly as the program did.
-
-    Only that quantity's own catalogue entries are tried, so a crash is named where the mistake
-    is, whether the crash left the quantity unset or with a value it had before (a training
-    loop's zeros)."""
-    if run.status is not Outcome.RAISED or not run.error:
-        return None
-    return oracle.mistake_raising(name, str(run.error.get("type")), str(run.error.get("message")))

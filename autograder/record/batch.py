@@ -12,177 +12,41 @@ One Grader rather than one per thread: the exercises, the references' results an
 replacement of a sandbox that failed live in one place, and the whole batch boots at most
 `workers` sandboxes (each the first time a thread needs one, so booting does not compete for
 the cores with the queueing).
+
+Finding the files is `discover.py`; the class's summary and the progress bar are
+`report/class_summary.py`.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import statistics
-import sys
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.errors import UserError
 from autograder.judge.checks import Grade
 from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import intake, submission
+from autograder.record.discover import SUFFIXES, Item, discover
 from autograder.record.gradebook import GRADED, Gradebook, Row
-from autograder.report.sanitize import decoded_name, for_terminal, one_line
+from autograder.report.class_summary import ItemResult, Summary, progress_printer
+from autograder.report.sanitize import one_line
 from autograder.report.wording import RUN_WORDS
-from autograder.run.outcome import Outcome as RunOutcome
+from autograder.run.outcome import Outcome
 
-SUFFIXES = (".py", ".ipynb")
+#: Where `gdlab grade` finds its parts (discover.py, class_summary.py) by their old names too.
+__all__ = [
+    "SUFFIXES",
+    "Item",
+    "ItemResult",
+    "Summary",
+    "discover",
+    "grade_class",
+    "progress_printer",
+]
 log = logging.getLogger("gdlab")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One student's file for one exercise."""
-
-    student: str
-    exercise: str
-    path: Path
-    #: Why the file is refused before reading it (a symbolic link on its way).
-    refused: str | None = None
-
-
-def discover(root: Path, exercise: str | None) -> list[Item]:
-    """The submissions under `root`: a folder of ``<student>.py|.ipynb`` files, or an nbgrader
-    course's ``submitted/<student>/<assignment>/<notebook>.ipynb`` tree (the exercise is then
-    the assignment's name unless `exercise` says otherwise).
-
-    Student names are the file or folder names as text (bytes that are not UTF-8 shown as
-    ``\\xNN``); a file reached through a symbolic link is listed, to be refused with a 0."""
-    if not root.is_dir():
-        raise UserError(f"{root}: not a folder of submissions")
-    tree = root / "submitted" if (root / "submitted").is_dir() else root
-    nested = sorted(tree.glob("*/*/*.ipynb"))
-    if nested and not any(p.suffix in SUFFIXES for p in tree.iterdir() if p.is_file()):
-        items = [
-            Item(
-                decoded_name(p.parent.parent.name), exercise or p.parent.name, p, _refused(tree, p)
-            )
-            for p in nested
-            if not p.parent.name.startswith(".") and ".ipynb_checkpoints" not in p.parts
-        ]
-    else:
-        if exercise is None:
-            raise UserError(f"{root}: a folder of files needs --exercise")
-        items = [
-            Item(decoded_name(p.stem), exercise, p, _refused(tree, p))
-            for p in sorted(tree.iterdir())
-            if (p.is_file() or p.is_symlink()) and p.suffix in SUFFIXES
-        ]
-    if not items:
-        raise UserError(f"{root}: no .py or .ipynb submissions found")
-    known = set(exercises.available())
-    unknown = sorted({i.exercise for i in items} - known)
-    if unknown:
-        raise UserError(
-            f"unknown exercise {', '.join(unknown)} (use --exercise); "
-            f"known: {', '.join(sorted(known))}"
-        )
-    return items
-
-
-def _refused(tree: Path, path: Path) -> str | None:
-    try:
-        intake.refuse_link(path, tree)
-    except submission.SubmissionError as error:
-        return str(error)
-    return None
-
-
-@dataclass
-class Outcome:
-    """What happened to one item in this run."""
-
-    item: Item
-    submission_id: int
-    score: float
-    max_score: float
-    mistakes: list[str]
-    skipped: bool = False
-    #: How the program ran, when it did not run through (for the summary's counts).
-    problem: str | None = None
-    #: Why the file itself got a 0 without being graded (unreadable, malformed, a link, ...).
-    refused: str | None = None
-    #: Why grading failed on our side: no score, graded again by the next run.
-    regrade: str | None = None
-
-
-@dataclass
-class Summary:
-    """The class-wide view: scores, their spread, and who made which mistake."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    def text(self) -> str:
-        graded = [o for o in self.outcomes if o.regrade is None]
-        lines = []
-        if graded:
-            lines += self._scores(graded)
-        else:
-            lines.append("No submissions graded.")
-        problems = Counter(o.problem for o in self.outcomes if o.problem)
-        if problems:
-            lines += ["", "programs that did not run through:"]
-            lines += [f"  {count:4d}  {name}" for name, count in problems.most_common()]
-        lines += _listed(
-            "files graded 0 without running (the file itself cannot be graded)",
-            [o for o in self.outcomes if o.refused],
-            "refused",
-        )
-        lines += _listed(
-            "needs regrade (a fault on the grader's side, not a grade: run gdlab grade again)",
-            [o for o in self.outcomes if o.regrade],
-            "regrade",
-        )
-        return for_terminal("\n".join(lines))
-
-    @staticmethod
-    def _scores(graded: list[Outcome]) -> list[str]:
-        percents = [100 * o.score / o.max_score if o.max_score else 0.0 for o in graded]
-        fresh = sum(not o.skipped for o in graded)
-        lines = [
-            f"{len(graded)} submissions ({fresh} graded now, {len(graded) - fresh} already "
-            f"in the gradebook)",
-            f"mean {statistics.fmean(percents):.1f}%, median "
-            f"{statistics.median(percents):.1f}%, full marks "
-            f"{sum(p >= 100 - 1e-9 for p in percents)}",
-            "",
-            "distribution:",
-        ]
-        buckets = Counter(min(int(p // 10), 9) for p in percents)
-        for bucket in range(10):
-            low = bucket * 10
-            label = f"{low:3d}-{low + 9 if bucket < 9 else 100:<3d}%"
-            count = buckets.get(bucket, 0)
-            lines.append(f"  {label} {'#' * count if count <= 60 else '#' * 60 + '…'} {count}")
-        mistakes = Counter(m for o in graded for m in set(o.mistakes))
-        if mistakes:
-            lines += ["", "mistakes (students who made each):"]
-            lines += [f"  {count:4d}  {name}" for name, count in mistakes.most_common()]
-        return lines
-
-
-def _listed(title: str, outcomes: list[Outcome], why: str, shown: int = 20) -> list[str]:
-    """A titled list of students and reasons, the first `shown` of them."""
-    if not outcomes:
-        return []
-    lines = ["", f"{title}: {len(outcomes)}"]
-    for o in outcomes[:shown]:
-        lines.append(
-            f"  {one_line(o.item.student)} ({o.item.exercise}): {one_line(getattr(o, why) or '')}"
-        )
-    if len(outcomes) > shown:
-        lines.append(f"  … and {len(outcomes) - shown} more")
-    return lines
 
 
 def grade_class(
@@ -191,7 +55,7 @@ def grade_class(
     *,
     workers: int,
     regrade: bool = False,
-    progress: Callable[[int, int, Outcome], None] | None = None,
+    progress: Callable[[int, int, ItemResult], None] | None = None,
     data: Path | None = None,
 ) -> Summary:
     """Grade `items` into `book`, `workers` at a time; see the module docstring."""
@@ -202,7 +66,7 @@ def grade_class(
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
         loaded = {e: grader.exercise(e) for e in seeds}
 
-        def work(item: Item, submission_id: int) -> Outcome:
+        def work(item: Item, submission_id: int) -> ItemResult:
             """Grade one stored file and commit its grade at once, from this worker's own
             thread (one writer thread would queue every commit behind the GIL); hand back only
             the outcome, so a class of any size holds no grades in memory.
@@ -218,9 +82,7 @@ def grade_class(
                 result = grader.submit(
                     exercise, program, student=item.student, seed=seeds[item.exercise]
                 )
-                failed = next(
-                    (r for r in result.runs if r.status is RunOutcome.SANDBOX_FAILURE), None
-                )
+                failed = next((r for r in result.runs if r.status is Outcome.SANDBOX_FAILURE), None)
                 if failed is not None:  # the Grader lends a fresh sandbox next time
                     raise _SandboxFailed(failed.problem or "the sandbox failed")
             except Exception as error:  # ours, never the student's: no final 0
@@ -232,9 +94,9 @@ def grade_class(
                     one_line(reason),
                 )
                 book.add_needs_regrade(submission_id, reason)
-                return Outcome(item, submission_id, 0.0, exercise.max_score, [], regrade=reason)
+                return ItemResult(item, submission_id, 0.0, exercise.max_score, [], regrade=reason)
             book.add_grade(submission_id, result)
-            return Outcome(
+            return ItemResult(
                 item,
                 submission_id,
                 result.score,
@@ -250,7 +112,7 @@ def grade_class(
                 progress(done, len(items), outcome)
         waiting = iter(todo)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            running: set[Future[Outcome]] = set()
+            running: set[Future[ItemResult]] = set()
             while True:
                 for item, submission_id in itertools.islice(waiting, 4 * workers - len(running)):
                     running.add(pool.submit(work, item, submission_id))
@@ -310,7 +172,7 @@ def _queue_chunk(
         submission_id = row.id if row else next(new_ids)
         if row and row.status == GRADED and not regrade:
             summary.outcomes.append(
-                Outcome(
+                ItemResult(
                     item,
                     submission_id,
                     row.score or 0.0,
@@ -330,9 +192,9 @@ def _queue_chunk(
 
 def _refuse(
     book: Gradebook, item: Item, submission_id: int, reason: str, max_score: float
-) -> Outcome:
+) -> ItemResult:
     book.add_refusal(submission_id, reason, max_score)
-    return Outcome(item, submission_id, 0.0, max_score, [], refused=reason)
+    return ItemResult(item, submission_id, 0.0, max_score, [], refused=reason)
 
 
 class _SandboxFailed(RuntimeError):
@@ -345,40 +207,3 @@ def _first_problem(result: Grade) -> str | None:
         if not run.status.ran_through:
             return RUN_WORDS[run.status]
     return None
-
-
-def progress_printer(
-    total_hint: int,
-) -> tuple[Callable[[int, int, Outcome], None], Callable[[], None]]:
-    """A progress bar on a terminal (tqdm), plain lines otherwise. Returns (update, close)."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=total_hint, unit="sub", file=sys.stderr, dynamic_ncols=True)
-
-        def update(done: int, total: int, outcome: Outcome) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-            bar.set_postfix_str(
-                f"{one_line(outcome.item.student)} {outcome.score:g}", refresh=False
-            )
-
-        return update, bar.close
-
-    step = max(1, total_hint // 100)
-
-    def plain(done: int, total: int, outcome: Outcome) -> None:
-        if done % step == 0 or done == total:
-            note = " (already graded)" if outcome.skipped else ""
-            if outcome.regrade:
-                note = " (not graded: needs regrade)"
-            elif outcome.refused:
-                note += " (the file cannot be graded)"
-            print(
-                f"[{done}/{total}] {one_line(outcome.item.student)} {outcome.item.exercise}: "
-                f"{outcome.score:g}/{outcome.max_score:g}{note}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    return plain, lambda: None

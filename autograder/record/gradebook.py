@@ -7,8 +7,9 @@ grade or a duplicate.
 
 Any SQLAlchemy URL works (``--db`` or ``GDLAB_DB``; PostgreSQL needs the ``psycopg`` driver);
 the default is SQLite at ``$GDLAB_HOME/gradebook.db``. The schema is versioned (`schema.py`: the
-tables and their migrations); this module writes and reads. What it reads back is grading's own
-data: `Check` and `CaseRun` objects, as a `Grade` holds them.
+tables and their migrations; `connection.py` opens it; `rows.py` maps rows to grading's data);
+this module is the queries. What it reads back is grading's own data: `Check` and `CaseRun`
+objects, as a `Grade` holds them.
 """
 
 from __future__ import annotations
@@ -16,17 +17,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
-from autograder.errors import UserError
-from autograder.home import default_home
 from autograder.judge.checks import CaseRun, Check, Grade
 from autograder.load.submission import Program
-from autograder.record import first_use
+from autograder.record.connection import GradebookError, default_url, open_engine
+from autograder.record.rows import (
+    Row,
+    case_run_from,
+    check_from,
+    check_rows,
+    row_columns,
+    row_from,
+    run_rows,
+)
 from autograder.record.schema import (  # the schema's names, as the gradebook's users know them
     GRADED,
     MIGRATIONS,
@@ -60,50 +67,9 @@ __all__ = [
     "submissions",
 ]
 
-_OUTPUT_KEPT = 20_000
-
-
-# --- the gradebook -------------------------------------------------------------------------------
-
-
-def default_url() -> str:
-    """``$GDLAB_DB``, else SQLite in `default_home`."""
-    if os.environ.get("GDLAB_DB"):
-        return os.environ["GDLAB_DB"]
-    home = default_home()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # grades and hidden seeds are private
-    database = home / "gradebook.db"
-    if not database.exists():
-        database.touch(mode=0o600)
-    return f"sqlite:///{database}"
-
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One submission as the exports see it (content left out)."""
-
-    id: int
-    exercise: str
-    student: str
-    filename: str
-    submitted_at: str
-    graded_at: str | None
-    status: str
-    score: float | None
-    max_score: float | None
-    mistakes: list[str]
-    seed: int | None
-    verdict: str = ""
-    #: Why a graded 0 never ran, or why it needs a regrade (see NEEDS_REGRADE).
-    problem: str | None = None
-
-
-class GradebookError(UserError):
-    """The gradebook cannot be opened (bad URL, missing driver, unreachable server)."""
 
 
 class Gradebook:
@@ -111,18 +77,7 @@ class Gradebook:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
-        try:
-            first_use.prepare(self.url)  # a SQLite file is created private
-            self.engine = sa.create_engine(self.url, **_engine_options(self.url))
-            with first_use.migration_lock(self.engine):  # concurrent first uses migrate once
-                migrate(self.engine)
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as error:
-            raise GradebookError(f"cannot use gradebook {self.url!r}: {error}") from None
-        except OSError as error:  # creating the SQLite file or its folder
-            raise GradebookError(f"cannot create gradebook {self.url!r}: {error}") from None
-        except sa.exc.OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise GradebookError(f"cannot open gradebook {self.url!r}: {reason}") from None
+        self.engine = open_engine(self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -193,12 +148,12 @@ class Gradebook:
     def latest_by_content(self, exercises: set[str]) -> dict[tuple[str, str, str], Row]:
         """The latest submission of each (exercise, student, sha256) for these exercises."""
         query = (
-            sa.select(submissions.c.sha256, *self._row_columns())
+            sa.select(submissions.c.sha256, *row_columns())
             .where(submissions.c.exercise.in_(sorted(exercises)))
             .order_by(submissions.c.id)
         )
         with self.engine.connect() as conn:
-            return {(r.exercise, r.student, r.sha256): self._row(r) for r in conn.execute(query)}
+            return {(r.exercise, r.student, r.sha256): row_from(r) for r in conn.execute(query)}
 
     def add_grade(self, submission_id: int, grade: Grade) -> None:
         """Store the grade, all its checks and its runs at once (replacing any earlier try)."""
@@ -220,44 +175,9 @@ class Gradebook:
                 )
             )
             if grade.checks:
-                conn.execute(
-                    checks.insert(),
-                    [
-                        {
-                            "submission_id": submission_id,
-                            "case_name": c.case,
-                            "quantity": c.quantity,
-                            "passed": c.passed,
-                            "score": c.score,
-                            "max_score": c.max_score,
-                            "expected": c.expected,
-                            "received": c.received,
-                            "message": c.message,
-                            "mistake": c.mistake,
-                            "hint": c.hint,
-                            "carried_forward": c.carried_forward,
-                            "visible": c.visible,
-                            "reason": str(c.reason),
-                        }
-                        for c in grade.checks
-                    ],
-                )
+                conn.execute(checks.insert(), check_rows(submission_id, grade))
             if grade.runs:
-                conn.execute(
-                    runs.insert(),
-                    [
-                        {
-                            "submission_id": submission_id,
-                            "case_name": r.case,
-                            "visible": r.visible,
-                            "status": str(r.status),
-                            "seconds": r.seconds,
-                            "output": r.output[:_OUTPUT_KEPT],
-                            "problem": r.problem,
-                        }
-                        for r in grade.runs
-                    ],
-                )
+                conn.execute(runs.insert(), run_rows(submission_id, grade))
 
     def add_refusal(self, submission_id: int, reason: str, max_score: float) -> None:
         """Record a final 0 for a file that cannot be graded at all (unreadable, malformed, a
@@ -312,90 +232,25 @@ class Gradebook:
 
     def rows(self, exercise: str | None = None, student: str | None = None) -> list[Row]:
         """Every submission, oldest first, optionally for one exercise or student."""
-        query = sa.select(*self._row_columns()).order_by(submissions.c.id)
+        query = sa.select(*row_columns()).order_by(submissions.c.id)
         if exercise:
             query = query.where(submissions.c.exercise == exercise)
         if student:
             query = query.where(submissions.c.student == student)
         with self.engine.connect() as conn:
-            return [self._row(r) for r in conn.execute(query)]
-
-    @staticmethod
-    def _row_columns() -> list[sa.Column[Any]]:
-        c = submissions.c
-        return [
-            c.id,
-            c.exercise,
-            c.student,
-            c.filename,
-            c.submitted_at,
-            c.graded_at,
-            c.status,
-            c.score,
-            c.max_score,
-            c.mistakes,
-            c.seed,
-            c.verdict,
-            c.problem,
-        ]
-
-    @staticmethod
-    def _row(r: Any) -> Row:
-        return Row(
-            int(r.id),
-            r.exercise,
-            r.student,
-            r.filename,
-            r.submitted_at,
-            r.graded_at,
-            r.status,
-            r.score,
-            r.max_score,
-            json.loads(r.mistakes) if r.mistakes else [],
-            r.seed,
-            r.verdict or "",
-            r.problem,
-        )
+            return [row_from(r) for r in conn.execute(query)]
 
     def checks_of(self, submission_id: int) -> list[Check]:
         """A graded submission's checks, in the order they were graded."""
         query = sa.select(checks).where(checks.c.submission_id == submission_id)
         with self.engine.connect() as conn:
-            return [
-                Check(
-                    r.quantity,
-                    r.case_name,
-                    bool(r.visible),
-                    bool(r.passed),
-                    r.score,
-                    r.max_score,
-                    r.expected,
-                    r.received,
-                    r.message,
-                    r.mistake,
-                    r.hint,
-                    bool(r.carried_forward),
-                    reason=r.reason,
-                )
-                for r in conn.execute(query)
-            ]
+            return [check_from(r) for r in conn.execute(query)]
 
     def runs_of(self, submission_id: int) -> list[CaseRun]:
         """How a graded submission's program ran on each case (its output as kept)."""
         query = sa.select(runs).where(runs.c.submission_id == submission_id)
         with self.engine.connect() as conn:
-            return [
-                CaseRun(
-                    r.case_name,
-                    bool(r.visible),
-                    r.status,
-                    r.seconds,
-                    r.output,
-                    len(r.output) >= _OUTPUT_KEPT,
-                    r.problem,
-                )
-                for r in conn.execute(query)
-            ]
+            return [case_run_from(r) for r in conn.execute(query)]
 
     def content_of(self, submission_id: int) -> bytes:
         with self.engine.connect() as conn:
@@ -404,22 +259,3 @@ class Gradebook:
                     sa.select(submissions.c.content).where(submissions.c.id == submission_id)
                 ).scalar_one()
             )
-
-
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 60}}
-    return {"pool_pre_ping": True}
-
-
-@sa.event.listens_for(sa.Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets a reader (an export) run while a batch writes; foreign keys keep checks honest.
-    In WAL mode, synchronous=NORMAL keeps every committed grade through a crash or a kill -9 of
-    gdlab (only a power cut may lose the last few) without an fsync per submission."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()

@@ -1,7 +1,8 @@
 """Report: the words. Nothing here decides a score.
 
 - `terminal` — TEST RUN and SUBMIT as text or JSON; `console`, `sanitize` — what a terminal, a
-  CSV cell or a path can take.
+  CSV cell or a path can take; `wording` — a phrase per run outcome; `class_summary` — a
+  batch's summary and progress.
 - `feedback`, `feedback_cards`, `curves` — self-contained HTML pages (templates in
   `autograder/server/templates/feedback/`).
 - `export` — CSV, Gradescope and nbgrader; `gradescope`, `distribution` — the Gradescope bundle

@@ -177,8 +177,8 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
                 nb.add_submission(exercise.id, row.student)
             scores: dict[str, float] = {}
             for check in book.checks_of(row.id):
-                cell = exercise.cell_of(check["quantity"])
-                scores[cell] = scores.get(cell, 0.0) + check["score"]
+                cell = exercise.cell_of(check.quantity)
+                scores[cell] = scores.get(cell, 0.0) + check.score
             for quantity in exercise.quantities:
                 cell = nb.find_grade(f"check-{quantity.name}", notebook, exercise.id, row.student)
                 cell.auto_score = round(scores.get(quantity.name, 0.0), 6)

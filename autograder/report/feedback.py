@@ -98,7 +98,7 @@ def _case_key(name: str, visible: bool) -> tuple[int, int, str]:
 
 def _cases(sub: Submission) -> list[str]:
     seen: dict[str, bool] = {}
-    for item in [*sub.checks, *sub.runs]:
+    for item in _checks_and_runs(sub):
         seen.setdefault(item.case, item.visible)
     return sorted(seen, key=lambda name: _case_key(name, seen[name]))
 
@@ -126,8 +126,12 @@ def _when(stamp: str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _checks_and_runs(sub: Submission) -> list[Check | CaseRun]:
+    return [*sub.checks, *sub.runs]
+
+
 def _is_visible(sub: Submission, case: str) -> bool:
-    return any(item.visible for item in [*sub.checks, *sub.runs] if item.case == case)
+    return any(item.visible for item in _checks_and_runs(sub) if item.case == case)
 
 
 def _tries(sub: Submission) -> str:

@@ -1,7 +1,8 @@
 """Run isolated: a student's program runs in a confined process; only bounded descriptions of
 its values come back.
 
-- `sandbox` — the grader's side: starts the worker, sends a job, reads the answers.
+- `sandbox` — the grader's side: starts the worker, sends a job, reads the answers;
+  `outcome` — how a case ended (`Outcome`), the one spelling every later stage uses.
 - `protocol` — the typed messages (request, report, answer) and their strict, bounded readers;
   `values` — a value as plain data and back.
 - `worker` (the worker process) → `watch` (one job seen from outside: deadlines, output) →
