@@ -30,7 +30,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from autograder.judge import grading
 from autograder.judge.checks import Check, Grade, new_seed
@@ -39,6 +38,7 @@ from autograder.load.exercise import Exercise
 from autograder.load.submission import Program
 from autograder.run.outcome import Outcome
 from autograder.run.sandbox import RunResult, Sandbox
+from autograder.run.values import Value
 
 
 class Grader:
@@ -120,7 +120,7 @@ class Grader:
         self,
         exercise: str | Exercise,
         quantity: str,
-        values: dict[str, Any],
+        values: dict[str, Value],
         *,
         data: Path | None = None,
     ) -> Check:

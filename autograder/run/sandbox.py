@@ -353,7 +353,7 @@ def _result_from(plain: Any, job: Job) -> RunResult:
         for name in job.quantities
     }
     return RunResult(
-        status=answer.status,
+        status=Outcome(answer.status),
         values=values,
         output=answer.output,
         output_truncated=answer.output_truncated,
