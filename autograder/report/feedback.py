@@ -37,6 +37,7 @@ from autograder.errors import UserError
 from autograder.judge.checks import CaseRun, Check
 from autograder.load import exercise as exercises
 from autograder.record.gradebook import Gradebook, Row
+from autograder.record.rows import OUTPUT_KEPT
 from autograder.report.curves import loss_plot, parse_losses, reference_losses
 from autograder.report.export import chosen
 from autograder.report.feedback_cards import (
@@ -52,8 +53,6 @@ from autograder.report.wording import run_words
 
 log = logging.getLogger("gdlab.feedback")
 
-#: What the gradebook keeps of a run's output (gradebook._OUTPUT_KEPT); longer is cut there.
-_OUTPUT_KEPT = 20_000
 
 # --- gathering a page's data ---------------------------------------------------------------------
 
@@ -211,7 +210,7 @@ def context(
         "checks_of": {q: sorted_checks(sub.checks, q, order) for q in quantities},
         "runs": {r.case: r for r in sub.runs},
         "published": next((r for r in sub.runs if r.visible), None),
-        "output_kept": _OUTPUT_KEPT,
+        "output_kept": OUTPUT_KEPT,
         "run_words": run_words,
         "curve": _curve(sub, reference or [])
         if curve and exercise is not None and exercise.training
