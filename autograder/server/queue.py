@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from autograder.load.submission import Program
 from autograder.record.gradebook import submissions
-from autograder.server.schema import jobs
+from autograder.server.schema import grade_versions, jobs
 
 
 class RateLimited(Exception):
@@ -292,13 +292,44 @@ class Queue:
             bytes(row.content) if row.content is not None else None,
         )
 
-    def finish(self, job_id: int, worker: str, result: dict[str, Any]) -> None:
+    def finish(
+        self,
+        job_id: int,
+        worker: str,
+        result: dict[str, Any],
+        versions: tuple[int, str, str] | None = None,
+    ) -> None:
+        """Mark the job done with its public result; with `versions` (submission id, engine
+        version, exercise version), record what graded it in the same transaction."""
         with self.engine.begin() as conn:
+            if versions is not None:
+                self._record_versions(conn, *versions)
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.worker == worker)
                 .values(state="done", result=json.dumps(result), content=None, lease_until=None)
             )
+
+    def submitted(self, submission_id: int) -> tuple[bytes, int | None]:
+        """A SUBMIT's file and seed, in one query (the worker needs both to grade it)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(submissions.c.content, submissions.c.seed).where(
+                    submissions.c.id == submission_id
+                )
+            ).one()
+        return bytes(row.content), row.seed
+
+    @staticmethod
+    def _record_versions(
+        conn: sa.Connection, submission_id: int, engine: str, exercise_version: str
+    ) -> None:
+        conn.execute(grade_versions.delete().where(grade_versions.c.submission_id == submission_id))
+        conn.execute(
+            grade_versions.insert().values(
+                submission_id=submission_id, engine=engine, exercise_version=exercise_version
+            )
+        )
 
     def requeue_dead(self, host: str) -> int:
         """Jobs leased by workers of this host whose process is gone go back to the queue at

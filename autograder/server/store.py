@@ -108,14 +108,7 @@ class Store(Queue):
 
     def record_versions(self, submission_id: int, engine: str, exercise_version: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                grade_versions.delete().where(grade_versions.c.submission_id == submission_id)
-            )
-            conn.execute(
-                grade_versions.insert().values(
-                    submission_id=submission_id, engine=engine, exercise_version=exercise_version
-                )
-            )
+            self._record_versions(conn, submission_id, engine, exercise_version)
 
     def versions(self, submission_ids: list[int]) -> dict[int, tuple[str, str]]:
         with self.engine.connect() as conn:

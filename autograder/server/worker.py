@@ -39,8 +39,7 @@ def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
     exercise = course.get(job.exercise)
     if job.kind == "submit":
         assert job.submission_id is not None
-        content = store.book.content_of(job.submission_id)
-        seed = _seed_of(store, job.submission_id)
+        content, seed = store.submitted(job.submission_id)
     else:
         content, seed = job.content or b"", None
     try:
@@ -58,21 +57,7 @@ def handle(store: Store, sandbox: Sandbox, job: Claimed) -> dict:
     if job.kind == "submit":
         assert job.submission_id is not None
         store.book.add_grade(job.submission_id, result)
-        store.record_versions(
-            job.submission_id, course.ENGINE_VERSION, course.version(job.exercise)
-        )
     return public(result, job.kind)
-
-
-def _seed_of(store: Store, submission_id: int) -> int | None:
-    import sqlalchemy as sa
-
-    from autograder.record.gradebook import submissions
-
-    with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(submissions.c.seed).where(submissions.c.id == submission_id)
-        ).scalar_one()
 
 
 def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
@@ -110,7 +95,10 @@ def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECOND
                 job.filename,
                 f"the grader failed ({type(error).__name__}); please try again",
             )
-        store.finish(job.id, name, result)
+        versions = None
+        if job.kind == "submit" and job.submission_id is not None:
+            versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
+        store.finish(job.id, name, result, versions)
         done += 1
     return done
 
