@@ -63,6 +63,50 @@ class Claimed:
     content: bytes | None
 
 
+#: A job's page and the queue ahead of it: asked by every waiting request, so built once.
+_JOB = sa.select(
+    jobs.c.id,
+    jobs.c.kind,
+    jobs.c.student,
+    jobs.c.exercise,
+    jobs.c.state,
+    jobs.c.submission_id,
+    jobs.c.result,
+).where(jobs.c.id == sa.bindparam("id"))
+_AHEAD = sa.select(sa.func.count()).where(jobs.c.state == "queued", jobs.c.id < sa.bindparam("id"))
+
+
+#: Claiming (`Queue.claim`): a job is ready when queued, or running on a lease that ran out.
+_READY = sa.or_(
+    jobs.c.state == "queued",
+    sa.and_(jobs.c.state == "running", jobs.c.lease_until < sa.bindparam("now")),
+)
+_ANY_READY = sa.select(jobs.c.id).where(_READY).limit(1)
+
+
+def _claim_statement(postgres: bool) -> sa.Update:
+    oldest = sa.select(jobs.c.id).where(_READY).order_by(jobs.c.id).limit(1)
+    if postgres:
+        oldest = oldest.with_for_update(skip_locked=True)
+    return (
+        jobs.update()
+        .where(jobs.c.id == oldest.scalar_subquery(), _READY)
+        .values(state="running", worker=sa.bindparam("claimer"), lease_until=sa.bindparam("until"))
+        .returning(
+            jobs.c.id,
+            jobs.c.kind,
+            jobs.c.student,
+            jobs.c.exercise,
+            jobs.c.submission_id,
+            jobs.c.filename,
+            jobs.c.content,
+        )
+    )
+
+
+_CLAIM, _CLAIM_POSTGRES = _claim_statement(False), _claim_statement(True)
+
+
 def now_iso(offset: float = 0.0) -> str:
     """The gradebook's time format (submitted_at): ISO 8601, UTC, to the second."""
     moment = datetime.now(timezone.utc) + timedelta(seconds=offset)
@@ -193,28 +237,12 @@ class Queue:
 
     def job(self, job_id: int) -> JobView | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    jobs.c.id,
-                    jobs.c.kind,
-                    jobs.c.student,
-                    jobs.c.exercise,
-                    jobs.c.state,
-                    jobs.c.submission_id,
-                    jobs.c.result,
-                ).where(jobs.c.id == job_id)
-            ).first()
+            row = conn.execute(_JOB, {"id": job_id}).first()
             if row is None:
                 return None
             position = 0
             if row.state == "queued":
-                position = 1 + int(
-                    conn.execute(
-                        sa.select(sa.func.count()).where(
-                            jobs.c.state == "queued", jobs.c.id < job_id
-                        )
-                    ).scalar_one()
-                )
+                position = 1 + int(conn.execute(_AHEAD, {"id": job_id}).scalar_one())
         return JobView(
             row.id,
             row.kind,
@@ -255,31 +283,14 @@ class Queue:
     def claim(self, worker: str, lease: float) -> Claimed | None:
         """Take the oldest queued job (or one whose lease ran out) for `lease` seconds."""
         now = time.time()
-        ready = sa.or_(
-            jobs.c.state == "queued", sa.and_(jobs.c.state == "running", jobs.c.lease_until < now)
-        )
         with self.engine.connect() as conn:  # a cheap read first: idle polls take no write lock
-            if conn.execute(sa.select(jobs.c.id).where(ready).limit(1)).first() is None:
+            if conn.execute(_ANY_READY, {"now": now}).first() is None:
                 return None
-        oldest = sa.select(jobs.c.id).where(ready).order_by(jobs.c.id).limit(1)
-        if self._postgres:
-            oldest = oldest.with_for_update(skip_locked=True)
-        statement = (
-            jobs.update()
-            .where(jobs.c.id == oldest.scalar_subquery(), ready)
-            .values(state="running", worker=worker, lease_until=now + lease)
-            .returning(
-                jobs.c.id,
-                jobs.c.kind,
-                jobs.c.student,
-                jobs.c.exercise,
-                jobs.c.submission_id,
-                jobs.c.filename,
-                jobs.c.content,
-            )
-        )
+        statement = _CLAIM_POSTGRES if self._postgres else _CLAIM
         with self.engine.begin() as conn:
-            row = conn.execute(statement).first()
+            row = conn.execute(
+                statement, {"now": now, "claimer": worker, "until": now + lease}
+            ).first()
         if row is None:
             return None
         return Claimed(
