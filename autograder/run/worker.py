@@ -41,6 +41,7 @@ def main() -> None:
     confine.ALLOWED = allowlist.allowed()
     os.makedirs(rootfs.STAGING, exist_ok=True)
     confine.prepare_root()
+    confine.prepare_network()
     plan = confine.probe(pids.fork if pids else os.fork)
     _send(protocol_out, {"confinement": plan.summary(pid_namespace=pids is not None)})
     _freeze()
