@@ -115,6 +115,8 @@ def _value_of(statement: ast.stmt, name: str) -> ast.expr | None:
 
 
 def _same(a: ast.expr, b: ast.expr) -> bool:
+    if ast.dump(a) == ast.dump(b):  # the file kept the lesson's text: no numbers to work out
+        return True
     left, right = _number(a), _number(b)
     if left is not None and right is not None:
         return left.shape == right.shape and bool(np.allclose(left, right, rtol=0, atol=0))
