@@ -286,11 +286,13 @@ class Queue:
         with self.engine.connect() as conn:  # a cheap read first: idle polls take no write lock
             if conn.execute(_ANY_READY, {"now": now}).first() is None:
                 return None
-        statement = _CLAIM_POSTGRES if self._postgres else _CLAIM
         with self.engine.begin() as conn:
-            row = conn.execute(
-                statement, {"now": now, "claimer": worker, "until": now + lease}
-            ).first()
+            return self._claim(conn, worker, lease)
+
+    def _claim(self, conn: sa.Connection, worker: str, lease: float) -> Claimed | None:
+        now = time.time()
+        statement = _CLAIM_POSTGRES if self._postgres else _CLAIM
+        row = conn.execute(statement, {"now": now, "claimer": worker, "until": now + lease}).first()
         if row is None:
             return None
         return Claimed(
@@ -309,9 +311,12 @@ class Queue:
         worker: str,
         result: dict[str, Any],
         versions: tuple[int, str, str] | None = None,
-    ) -> None:
+        lease: float | None = None,
+    ) -> Claimed | None:
         """Mark the job done with its public result; with `versions` (submission id, engine
-        version, exercise version), record what graded it in the same transaction."""
+        version, exercise version), record what graded it in the same transaction. With
+        `lease`, claim the next job in that transaction too (a busy worker's next job costs no
+        commit of its own) and return it."""
         with self.engine.begin() as conn:
             if versions is not None:
                 self._record_versions(conn, *versions)
@@ -320,6 +325,7 @@ class Queue:
                 .where(jobs.c.id == job_id, jobs.c.worker == worker)
                 .values(state="done", result=json.dumps(result), content=None, lease_until=None)
             )
+            return self._claim(conn, worker, lease) if lease is not None else None
 
     def submitted(self, submission_id: int) -> tuple[bytes, int | None]:
         """A SUBMIT's file and seed, in one query (the worker needs both to grade it)."""

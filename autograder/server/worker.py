@@ -84,7 +84,8 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
 def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECONDS) -> int:
     """Grade queued jobs until the queue is empty; the number graded."""
     done = 0
-    while (job := store.claim(name, lease)) is not None:
+    job = store.claim(name, lease)
+    while job is not None:
         try:
             result = handle(store, sandbox, job)
         except Exception as error:  # one broken job never stops the worker
@@ -98,7 +99,7 @@ def drain(store: Store, sandbox: Sandbox, name: str, lease: float = LEASE_SECOND
         versions = None
         if job.kind == "submit" and job.submission_id is not None:
             versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
-        store.finish(job.id, name, result, versions)
+        job = store.finish(job.id, name, result, versions, lease=lease)
         done += 1
     return done
 
