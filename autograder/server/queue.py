@@ -76,6 +76,9 @@ _JOB = sa.select(
 _AHEAD = sa.select(sa.func.count()).where(jobs.c.state == "queued", jobs.c.id < sa.bindparam("id"))
 
 
+#: What every SUBMIT inserts (the columns come with each call's values).
+_NEW_SUBMISSION, _NEW_JOB = submissions.insert(), jobs.insert()
+
 #: Claiming (`Queue.claim`): a job is ready when queued, or running on a lease that ran out.
 _READY = sa.or_(
     jobs.c.state == "queued",
@@ -182,17 +185,18 @@ class Queue:
                     raise RateLimited(limit, max(1, int(wait + 0.999)))
             submission_id = int(
                 conn.execute(
-                    submissions.insert().values(
-                        exercise=exercise,
-                        student=student,
-                        filename=program.path.name,
-                        sha256=program.sha256,
-                        content=program.content,
-                        submitted_at=now_iso(),
-                        seed=seed,
-                        status="pending",
-                        origin="server",
-                    )
+                    _NEW_SUBMISSION,
+                    {
+                        "exercise": exercise,
+                        "student": student,
+                        "filename": program.path.name,
+                        "sha256": program.sha256,
+                        "content": program.content,
+                        "submitted_at": now_iso(),
+                        "seed": seed,
+                        "status": "pending",
+                        "origin": "server",
+                    },
                 ).inserted_primary_key[0]
             )
             job_id = self._queue(
@@ -223,15 +227,16 @@ class Queue:
     ) -> int:
         return int(
             conn.execute(
-                jobs.insert().values(
-                    kind=kind,
-                    student=student,
-                    exercise=exercise,
-                    submission_id=submission_id,
-                    filename=filename,
-                    state="queued",
-                    created=time.time(),
-                )
+                _NEW_JOB,
+                {
+                    "kind": kind,
+                    "student": student,
+                    "exercise": exercise,
+                    "submission_id": submission_id,
+                    "filename": filename,
+                    "state": "queued",
+                    "created": time.time(),
+                },
             ).inserted_primary_key[0]
         )
 
