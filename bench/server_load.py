@@ -49,20 +49,26 @@ def variants(count: int) -> list[str]:
     ]
 
 
-def cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds so far of the web process, and of its children (workers and sandboxes)."""
+def cpu(pid: int) -> tuple[float, float, float, float]:
+    """CPU seconds so far of: the web process; the grading workers (the judge and the
+    gradebook writes); the sandbox workers (which fork and watch the cases); the case
+    processes (confinement and the student's program), counted when their worker reaps them."""
     import psutil
 
     server = psutil.Process(pid)
-    children = 0.0
-    for child in server.children(recursive=True):
+    app = server.cpu_times()
+    grading = sandbox = cases = 0.0
+    for worker in server.children():
         try:
-            times = child.cpu_times()
+            times = worker.cpu_times()
+            grading += times.user + times.system
+            for process in worker.children(recursive=True):
+                own = process.cpu_times()
+                sandbox += own.user + own.system
+                cases += own.children_user + own.children_system
         except psutil.NoSuchProcess:
             continue
-        children += times.user + times.system + times.children_user + times.children_system
-    app = server.cpu_times()
-    return app.user + app.system, children
+    return app.user + app.system, grading, sandbox, cases
 
 
 def _free_port() -> int:
@@ -159,13 +165,15 @@ def main() -> None:
         print(
             f"{os.cpu_count()} cores, {args.workers} grading workers, 1 app process, "
             f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}; "
-            f"{args.seconds:g} s per rate"
+            f"{args.seconds:g} s per rate; load average before: {os.getloadavg()[0]:.1f} "
+            "(anything above 0 is other work sharing the cores)"
         )
         print(
             f"{'rate/s':>7} {'sent':>6} {'graded':>6} {'p50 s':>7} {'p95 s':>7} "
-            f"{'max s':>7} {'recorded':>8} {'app ms':>6} {'grading ms':>6}"
+            f"{'max s':>7} {'recorded':>8}   CPU ms per SUBMIT: {'web':>5} {'judge':>5} "
+            f"{'sandbox':>7} {'cases':>5} {'total':>5}"
         )
-        best = 0.0
+        best = best_cpu = 0.0
         used = failures = 0
         for rate in rates:
             count = min(int(rate * args.seconds), MAX_REQUESTS)
@@ -185,19 +193,21 @@ def main() -> None:
             ]
             print(
                 f"{rate:7g} {count:6d} {graded:6d} {statistics.median(latencies):7.3f} "
-                f"{p95:7.3f} {latencies[-1]:7.3f} {'all' if recorded else 'NO':>8} "
-                f"{spent[0]:6.1f} {spent[1]:6.1f}",
+                f"{p95:7.3f} {latencies[-1]:7.3f} {'all' if recorded else 'NO':>8}   "
+                f"{'':>18} {spent[0]:5.1f} {spent[1]:5.1f} {spent[2]:7.1f} {spent[3]:5.1f} "
+                f"{sum(spent):5.1f}",
                 flush=True,
             )
             if p95 <= P95_GOAL and recorded and graded == count:
-                best, failures = rate, 0
+                best, best_cpu, failures = rate, sum(spent), 0
             else:
                 failures += 1
                 if failures == 2:  # two rates in a row missed: higher ones will too
                     break
         print(
             f"highest rate sustained (p95 <= {P95_GOAL} s, every SUBMIT recorded): "
-            f"{best:g} SUBMITs/s"
+            f"{best:g} SUBMITs/s, {best_cpu:.1f} ms CPU per SUBMIT there; "
+            f"load average after: {os.getloadavg()[0]:.1f}"
         )
     finally:
         server.terminate()

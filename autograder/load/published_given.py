@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,10 +54,10 @@ def changes(exercise: Exercise, source: str) -> list[str]:
 
 
 def _changes(exercise: Exercise, source: str) -> list[str]:
-    student, ours = ast.parse(source), ast.parse(exercise.reference)
     keys = list(exercise.given_keys.values())
     graded = graded_names(exercise)
-    theirs, mine = _last_values(student, keys, graded), _last_values(ours, keys, graded)
+    theirs = _last_values(ast.parse(source), keys, graded)
+    mine = _lesson_values(exercise.reference, tuple(keys), tuple(graded))
     notes = []
     for key, (name, value) in theirs.items():
         if key not in mine or _same(value, mine[key][1]):
@@ -68,6 +69,15 @@ def _changes(exercise: Exercise, source: str) -> list[str]:
             "case is graded on the handed-out value"
         )
     return notes
+
+
+@functools.lru_cache(maxsize=64)
+def _lesson_values(
+    reference: str, keys: tuple[str, ...], graded: tuple[str, ...]
+) -> dict[str, tuple[str, ast.expr]]:
+    """The reference's own bindings (the same for every file: parsed once per process). The
+    nodes are only read, never changed."""
+    return _last_values(ast.parse(reference), list(keys), list(graded))
 
 
 def _last_values(
@@ -105,6 +115,8 @@ def _value_of(statement: ast.stmt, name: str) -> ast.expr | None:
 
 
 def _same(a: ast.expr, b: ast.expr) -> bool:
+    if ast.dump(a) == ast.dump(b):  # the file kept the lesson's text: no numbers to work out
+        return True
     left, right = _number(a), _number(b)
     if left is not None and right is not None:
         return left.shape == right.shape and bool(np.allclose(left, right, rtol=0, atol=0))

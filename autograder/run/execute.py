@@ -40,11 +40,17 @@ class _LabStandIn:
         return None
 
 
-def warm(request: Request) -> None:
+def warm(request: Request) -> bool:
     """Import pandas in the worker, once, when a job hands out pandas data or the file names it:
-    every child forked after that starts pandas-warm (an import in each case costs ~0.3 s)."""
-    if needs_pandas(list(request.cases)) or "pandas" in request.source:
+    every child forked after that starts pandas-warm (an import in each case costs ~0.3 s).
+    True when this imported it now."""
+    if "pandas" not in sys.modules and (
+        needs_pandas(list(request.cases)) or "pandas" in request.source
+    ):
         import pandas  # noqa: F401
+
+        return True
+    return False
 
 
 def run_program(request: Request, given: dict[str, Any] | None) -> Report:

@@ -19,7 +19,7 @@ result "could not be read"), never an exception outside this module. Values are 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from autograder.run.values import MAX_REPORT_ELEMENTS, Unreadable, check_description, printable
@@ -41,6 +41,12 @@ UNREADABLE = "unreadable"
 STRETCH = 3.0
 _MAX_TEXT = {"type": 120, "message": 300}
 _MAX_LINE = 10**7
+
+
+def _shallow(message: Any) -> dict[str, Any]:
+    """A message's fields as a dict for `json.dumps`: its fields are plain JSON data already,
+    so `dataclasses.asdict`'s deep copy (of every number of every case) is work for nothing."""
+    return {f.name: getattr(message, f.name) for f in fields(message)}
 
 
 def _refuse_constant(name: str) -> Any:
@@ -153,7 +159,7 @@ class Request:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self)).encode() + b"\n"
+        return json.dumps(_shallow(self)).encode() + b"\n"
 
     @classmethod
     def decode(cls, line: bytes) -> Request:
@@ -171,7 +177,7 @@ class Report:
     trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self)).encode() + b"\n"
+        return json.dumps(_shallow(self)).encode() + b"\n"
 
     @classmethod
     def decode(
@@ -209,7 +215,7 @@ class Answer:
     trace: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_plain(self) -> dict[str, Any]:
-        return asdict(self)
+        return _shallow(self)
 
     @classmethod
     def from_plain(

@@ -107,6 +107,9 @@ class Record:
 
 def instrument(tree: ast.Module, points: Iterable[Point]) -> ast.Module:
     """Wrap each point's body (the first matching loop or every matching function)."""
+    points = list(points)
+    if not points:  # nothing to observe: the tree is left as it is (no walk over it)
+        return tree
     for index, point in enumerate(points):
         for node in _targets(tree, point):
             node.body = _wrapped(node.body, index)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from autograder.load.submission import Program
 from autograder.record.gradebook import submissions
-from autograder.server.schema import jobs
+from autograder.server.schema import grade_versions, jobs
 
 
 class RateLimited(Exception):
@@ -61,6 +61,53 @@ class Claimed:
     submission_id: int | None
     filename: str
     content: bytes | None
+
+
+#: A job's page and the queue ahead of it: asked by every waiting request, so built once.
+_JOB = sa.select(
+    jobs.c.id,
+    jobs.c.kind,
+    jobs.c.student,
+    jobs.c.exercise,
+    jobs.c.state,
+    jobs.c.submission_id,
+    jobs.c.result,
+).where(jobs.c.id == sa.bindparam("id"))
+_AHEAD = sa.select(sa.func.count()).where(jobs.c.state == "queued", jobs.c.id < sa.bindparam("id"))
+
+
+#: What every SUBMIT inserts (the columns come with each call's values).
+_NEW_SUBMISSION, _NEW_JOB = submissions.insert(), jobs.insert()
+
+#: Claiming (`Queue.claim`): a job is ready when queued, or running on a lease that ran out.
+_READY = sa.or_(
+    jobs.c.state == "queued",
+    sa.and_(jobs.c.state == "running", jobs.c.lease_until < sa.bindparam("now")),
+)
+_ANY_READY = sa.select(jobs.c.id).where(_READY).limit(1)
+
+
+def _claim_statement(postgres: bool) -> sa.Update:
+    oldest = sa.select(jobs.c.id).where(_READY).order_by(jobs.c.id).limit(1)
+    if postgres:
+        oldest = oldest.with_for_update(skip_locked=True)
+    return (
+        jobs.update()
+        .where(jobs.c.id == oldest.scalar_subquery(), _READY)
+        .values(state="running", worker=sa.bindparam("claimer"), lease_until=sa.bindparam("until"))
+        .returning(
+            jobs.c.id,
+            jobs.c.kind,
+            jobs.c.student,
+            jobs.c.exercise,
+            jobs.c.submission_id,
+            jobs.c.filename,
+            jobs.c.content,
+        )
+    )
+
+
+_CLAIM, _CLAIM_POSTGRES = _claim_statement(False), _claim_statement(True)
 
 
 def now_iso(offset: float = 0.0) -> str:
@@ -138,17 +185,18 @@ class Queue:
                     raise RateLimited(limit, max(1, int(wait + 0.999)))
             submission_id = int(
                 conn.execute(
-                    submissions.insert().values(
-                        exercise=exercise,
-                        student=student,
-                        filename=program.path.name,
-                        sha256=program.sha256,
-                        content=program.content,
-                        submitted_at=now_iso(),
-                        seed=seed,
-                        status="pending",
-                        origin="server",
-                    )
+                    _NEW_SUBMISSION,
+                    {
+                        "exercise": exercise,
+                        "student": student,
+                        "filename": program.path.name,
+                        "sha256": program.sha256,
+                        "content": program.content,
+                        "submitted_at": now_iso(),
+                        "seed": seed,
+                        "status": "pending",
+                        "origin": "server",
+                    },
                 ).inserted_primary_key[0]
             )
             job_id = self._queue(
@@ -179,42 +227,27 @@ class Queue:
     ) -> int:
         return int(
             conn.execute(
-                jobs.insert().values(
-                    kind=kind,
-                    student=student,
-                    exercise=exercise,
-                    submission_id=submission_id,
-                    filename=filename,
-                    state="queued",
-                    created=time.time(),
-                )
+                _NEW_JOB,
+                {
+                    "kind": kind,
+                    "student": student,
+                    "exercise": exercise,
+                    "submission_id": submission_id,
+                    "filename": filename,
+                    "state": "queued",
+                    "created": time.time(),
+                },
             ).inserted_primary_key[0]
         )
 
     def job(self, job_id: int) -> JobView | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    jobs.c.id,
-                    jobs.c.kind,
-                    jobs.c.student,
-                    jobs.c.exercise,
-                    jobs.c.state,
-                    jobs.c.submission_id,
-                    jobs.c.result,
-                ).where(jobs.c.id == job_id)
-            ).first()
+            row = conn.execute(_JOB, {"id": job_id}).first()
             if row is None:
                 return None
             position = 0
             if row.state == "queued":
-                position = 1 + int(
-                    conn.execute(
-                        sa.select(sa.func.count()).where(
-                            jobs.c.state == "queued", jobs.c.id < job_id
-                        )
-                    ).scalar_one()
-                )
+                position = 1 + int(conn.execute(_AHEAD, {"id": job_id}).scalar_one())
         return JobView(
             row.id,
             row.kind,
@@ -255,31 +288,16 @@ class Queue:
     def claim(self, worker: str, lease: float) -> Claimed | None:
         """Take the oldest queued job (or one whose lease ran out) for `lease` seconds."""
         now = time.time()
-        ready = sa.or_(
-            jobs.c.state == "queued", sa.and_(jobs.c.state == "running", jobs.c.lease_until < now)
-        )
         with self.engine.connect() as conn:  # a cheap read first: idle polls take no write lock
-            if conn.execute(sa.select(jobs.c.id).where(ready).limit(1)).first() is None:
+            if conn.execute(_ANY_READY, {"now": now}).first() is None:
                 return None
-        oldest = sa.select(jobs.c.id).where(ready).order_by(jobs.c.id).limit(1)
-        if self._postgres:
-            oldest = oldest.with_for_update(skip_locked=True)
-        statement = (
-            jobs.update()
-            .where(jobs.c.id == oldest.scalar_subquery(), ready)
-            .values(state="running", worker=worker, lease_until=now + lease)
-            .returning(
-                jobs.c.id,
-                jobs.c.kind,
-                jobs.c.student,
-                jobs.c.exercise,
-                jobs.c.submission_id,
-                jobs.c.filename,
-                jobs.c.content,
-            )
-        )
         with self.engine.begin() as conn:
-            row = conn.execute(statement).first()
+            return self._claim(conn, worker, lease)
+
+    def _claim(self, conn: sa.Connection, worker: str, lease: float) -> Claimed | None:
+        now = time.time()
+        statement = _CLAIM_POSTGRES if self._postgres else _CLAIM
+        row = conn.execute(statement, {"now": now, "claimer": worker, "until": now + lease}).first()
         if row is None:
             return None
         return Claimed(
@@ -292,13 +310,48 @@ class Queue:
             bytes(row.content) if row.content is not None else None,
         )
 
-    def finish(self, job_id: int, worker: str, result: dict[str, Any]) -> None:
+    def finish(
+        self,
+        job_id: int,
+        worker: str,
+        result: dict[str, Any],
+        versions: tuple[int, str, str] | None = None,
+        lease: float | None = None,
+    ) -> Claimed | None:
+        """Mark the job done with its public result; with `versions` (submission id, engine
+        version, exercise version), record what graded it in the same transaction. With
+        `lease`, claim the next job in that transaction too (a busy worker's next job costs no
+        commit of its own) and return it."""
         with self.engine.begin() as conn:
+            if versions is not None:
+                self._record_versions(conn, *versions)
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job_id, jobs.c.worker == worker)
                 .values(state="done", result=json.dumps(result), content=None, lease_until=None)
             )
+            return self._claim(conn, worker, lease) if lease is not None else None
+
+    def submitted(self, submission_id: int) -> tuple[bytes, int | None]:
+        """A SUBMIT's file and seed, in one query (the worker needs both to grade it)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(submissions.c.content, submissions.c.seed).where(
+                    submissions.c.id == submission_id
+                )
+            ).one()
+        return bytes(row.content), row.seed
+
+    @staticmethod
+    def _record_versions(
+        conn: sa.Connection, submission_id: int, engine: str, exercise_version: str
+    ) -> None:
+        conn.execute(grade_versions.delete().where(grade_versions.c.submission_id == submission_id))
+        conn.execute(
+            grade_versions.insert().values(
+                submission_id=submission_id, engine=engine, exercise_version=exercise_version
+            )
+        )
 
     def requeue_dead(self, host: str) -> int:
         """Jobs leased by workers of this host whose process is gone go back to the queue at

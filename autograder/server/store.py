@@ -19,6 +19,13 @@ ROLES = ("student", "instructor")
 __all__ = ["JobView", "RateLimited", "Store"]
 
 
+#: Every request asks one of these: built once (building a statement costs more than running it).
+_PERSON = sa.select(people.c.name, people.c.role).where(people.c.token_hash == sa.bindparam("hash"))
+_SIGNED_IN = sa.select(people.c.role, people.c.token_hash).where(
+    people.c.name == sa.bindparam("name")
+)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -48,20 +55,14 @@ class Store(Queue):
     def person(self, token: str) -> tuple[str, str] | None:
         """(name, role) of the token's holder, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(people.c.name, people.c.role).where(
-                    people.c.token_hash == token_hash(token)
-                )
-            ).first()
+            row = conn.execute(_PERSON, {"hash": token_hash(token)}).first()
         return (row.name, row.role) if row else None
 
     def signed_in(self, name: str, link: str) -> str | None:
         """The role of `name` if `link` (the start of their token's hash, kept in the session)
         is still theirs: re-issuing a link with `gdlab roster add` signs the old one out."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(people.c.role, people.c.token_hash).where(people.c.name == name)
-            ).first()
+            row = conn.execute(_SIGNED_IN, {"name": name}).first()
         return row.role if row and link and row.token_hash.startswith(link) else None
 
     def roster(self) -> list[tuple[str, str]]:
@@ -108,14 +109,7 @@ class Store(Queue):
 
     def record_versions(self, submission_id: int, engine: str, exercise_version: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                grade_versions.delete().where(grade_versions.c.submission_id == submission_id)
-            )
-            conn.execute(
-                grade_versions.insert().values(
-                    submission_id=submission_id, engine=engine, exercise_version=exercise_version
-                )
-            )
+            self._record_versions(conn, submission_id, engine, exercise_version)
 
     def versions(self, submission_ids: list[int]) -> dict[int, tuple[str, str]]:
         with self.engine.connect() as conn:

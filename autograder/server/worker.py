@@ -39,8 +39,7 @@ def handle(store: Store, grader: Grader, job: Claimed) -> dict:
     exercise = course.get(job.exercise)
     if job.kind == "submit":
         assert job.submission_id is not None
-        content = store.book.content_of(job.submission_id)
-        seed = _seed_of(store, job.submission_id)
+        content, seed = store.submitted(job.submission_id)
     else:
         content, seed = job.content or b"", None
     try:
@@ -53,21 +52,7 @@ def handle(store: Store, grader: Grader, job: Claimed) -> dict:
     if job.kind == "submit":
         assert job.submission_id is not None
         store.book.add_grade(job.submission_id, result)
-        store.record_versions(
-            job.submission_id, course.ENGINE_VERSION, course.version(job.exercise)
-        )
     return public(result, job.kind)
-
-
-def _seed_of(store: Store, submission_id: int) -> int | None:
-    import sqlalchemy as sa
-
-    from autograder.record.gradebook import submissions
-
-    with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(submissions.c.seed).where(submissions.c.id == submission_id)
-        ).scalar_one()
 
 
 def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
@@ -94,7 +79,8 @@ def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | Non
 def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS) -> int:
     """Grade queued jobs until the queue is empty; the number graded."""
     done = 0
-    while (job := store.claim(name, lease)) is not None:
+    job = store.claim(name, lease)
+    while job is not None:
         try:
             result = handle(store, grader, job)
         except Exception as error:  # one broken job never stops the worker
@@ -105,7 +91,10 @@ def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS)
                 job.filename,
                 f"the grader failed ({type(error).__name__}); please try again",
             )
-        store.finish(job.id, name, result)
+        versions = None
+        if job.kind == "submit" and job.submission_id is not None:
+            versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
+        job = store.finish(job.id, name, result, versions, lease=lease)
         done += 1
     return done
 
