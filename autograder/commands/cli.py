@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
         "--server",
         help="TEST RUN on this course server (default: $GDLAB_SERVER or the client config)",
     )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="course mode: TEST RUN here, against the published values the release ships",
+    )
 
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
@@ -167,6 +172,12 @@ def _parser() -> argparse.ArgumentParser:
         help="only check that release/ and solutions/ are up to date",
     )
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
+    build.add_argument(
+        "--student-package",
+        type=Path,
+        metavar="DIR",
+        help="write the student distribution (gdlab and the release, no references) into DIR",
+    )
 
     new = commands.add_parser(
         "new", help="scaffold source/NAME/, an exercise that builds and passes, to edit"
@@ -319,6 +330,12 @@ def _gradescope(args: argparse.Namespace) -> int:
 
 def _run_or_submit(args: argparse.Namespace) -> int:
     """TEST RUN or SUBMIT: on the configured course server if there is one, else here."""
+    from autograder import mode
+
+    if mode.course():  # a student's install: the references stay on the server
+        from autograder.commands import offline
+
+        return offline.command(args)
     if args.command == "submit" or not args.solution:
         on_server = _on_server(args)
         if on_server is not None:
@@ -330,7 +347,7 @@ def _run_or_submit(args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": lambda args: _list(),
-    "build": lambda args: _build(args.repo, args.check, args.exercises),
+    "build": lambda args: _build(args.repo, args.check, args.exercises, args.student_package),
     "grade": lambda args: _grade(args),
     "new": lambda args: _new(args.repo, args.name),
     "export": lambda args: _export(args),
@@ -344,6 +361,12 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _list() -> int:
+    from autograder import mode
+
+    if mode.course():
+        from autograder.commands import offline
+
+        return offline.list_exercises()
     for exercise_id in exercises.available():
         exercise = exercises.get(exercise_id)
         print(f"{exercise_id:16} {exercise.title}")
@@ -482,11 +505,17 @@ def _folder_out(path: Path) -> None:
         raise UsageError(f"{path} is a file, not a folder")
 
 
-def _build(repo: Path, check: bool, only: list[str]) -> int:
+def _build(repo: Path, check: bool, only: list[str], student: Path | None = None) -> int:
     from autograder.commands.build import build, stale
 
     if not (repo / "source").is_dir():
         raise UsageError(f"{repo.resolve()} has no source/ folder (use --repo)")
+    if student is not None:
+        from autograder.commands.student_package import write
+
+        files = write(repo, student)
+        print(f"wrote the student package ({len(files)} files, no references) into {student}")
+        return 0
     if check:
         problems = stale(repo, only)
         for problem in problems:
