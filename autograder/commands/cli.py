@@ -531,6 +531,10 @@ def _build(repo: Path, check: bool, only: list[str], student: Path | None = None
 
 
 def _new(repo: Path, name: str) -> int:
+    from autograder import mode
+
+    if not mode.references_installed():
+        raise UsageError("gdlab new is for course authors: a student's install cannot scaffold")
     from autograder.commands.scaffold import scaffold
 
     for path in scaffold(repo, name):

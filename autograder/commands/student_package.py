@@ -2,7 +2,7 @@
 
 ``gdlab build --student-package DIR`` writes a source tree that is also an install tree:
 
-* ``DIR/autograder/`` — the package as it is (it holds no exercise's reference);
+* ``DIR/autograder/`` — the package, less `gdlab new`'s template (a solved exercise);
 * ``DIR/gdlab_release/<exercise>/`` — the release: the quiz stub, the lab, the given files and
   ``published.json``, the published case's expected values (`published_release`);
 * ``DIR/pyproject.toml`` — the project's, packaging ``autograder`` and ``gdlab_release`` and
@@ -24,6 +24,8 @@ from autograder.judge import published_release
 from autograder.report.distribution import bundle_pyproject, project
 
 PACKAGE = "gdlab_release"
+#: Modules for course authors only: `gdlab new`'s template is a solved exercise of its own.
+AUTHORS_ONLY = ("scaffold.py",)
 #: Lines of an answer shorter than this (``h = None``, ``pass``) may well appear elsewhere.
 _SHORTEST_ANSWER = 12
 
@@ -40,7 +42,7 @@ def write(repo: Path, out: Path) -> list[Path]:
     shutil.copytree(
         repo / "autograder",
         out / "autograder",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *AUTHORS_ONLY),
     )
     (out / PACKAGE).mkdir()
     (out / PACKAGE / "__init__.py").write_text(
