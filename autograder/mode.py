@@ -49,9 +49,13 @@ def references_installed() -> bool:
     return importlib.util.find_spec("solutions") is not None
 
 
-def _configured() -> str:
-    from autograder.server.client import config_file
+def config_file() -> Path:
+    """The client's settings: the course server's ``url`` and ``token``, and ``mode``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "gdlab" / "server.toml"
 
+
+def _configured() -> str:
     path = config_file()
     if not path.is_file():
         return ""

@@ -18,6 +18,7 @@ from typing import Any
 
 from autograder import toml as tomllib
 from autograder.errors import UserError
+from autograder.mode import config_file
 
 
 class ServerError(UserError):
@@ -26,11 +27,6 @@ class ServerError(UserError):
 
 class Unreachable(ServerError):
     """No answer from the server at all (course mode then TEST RUNs offline)."""
-
-
-def config_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "gdlab" / "server.toml"
 
 
 def configured(url: str | None = None) -> tuple[str, str] | None:
