@@ -24,6 +24,7 @@ from autograder.judge.offline import OFFLINE_NOTE, grade_published
 from autograder.load import exercise as exercises
 from autograder.load import intake
 from autograder.run.sandbox import Sandbox
+from autograder.server import client
 from tests.helpers import REPO
 
 SOLVED = REPO / "solutions" / "gradient_basic" / "gradient.py"
@@ -180,7 +181,12 @@ def test_a_lab_check_cell_offline_runs_the_saved_notebook(
     assert notebook.check("gradient_basic", "del_w") is None
     assert "✓ del_w = " in capsys.readouterr().out
     shutil.copy(REPO / "release" / "gradient_basic" / "gradient_basic.ipynb", course)
+    monkeypatch.setenv("GDLAB_SERVER", "http://127.0.0.1:9")  # configured, but down
+    monkeypatch.setenv("GDLAB_TOKEN", "t")
     with pytest.raises(AssertionError, match="published values shipped with the release"):
+        notebook.check("gradient_basic", "h")
+    monkeypatch.setenv("GDLAB_MODE", "self-study")  # self-study says the server is down
+    with pytest.raises(client.ServerError, match=r"cannot reach http://127\.0\.0\.1:9"):
         notebook.check("gradient_basic", "h")
 
 
