@@ -273,3 +273,23 @@ def test_the_student_sdist_holds_the_release_and_no_solutions_and_runs(tmp_path:
     )
     assert ran.returncode == 0, ran.stderr
     assert "5 of 5 visible checks pass" in ran.stdout and OFFLINE_NOTE in ran.stdout
+
+
+def test_build_check_sees_a_changed_value_but_not_another_machines_last_digit() -> None:
+    text = (REPO / "release" / "gradient_basic" / published_release.FILE).read_text("utf-8")
+    assert published_release.same(text, text.replace("0.689974481128", "0.689974481128001"))
+    assert not published_release.same(text, text.replace("0.689974481128", "0.689974481"))
+    assert not published_release.same(text, text.replace('"h"', '"hh"'))
+
+
+def test_a_malformed_or_oversized_published_json_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "gradient_basic"
+    shutil.copytree(REPO / "release" / "gradient_basic", folder)
+    path = folder / published_release.FILE
+    plain = path.read_text(encoding="utf-8")
+    path.write_text(plain.replace('"values": [\n     0.8\n    ]', '"values": [1, 2]'), "utf-8")
+    with pytest.raises(exercises.ExerciseError, match="unreadable"):
+        published_release.read(folder)
+    path.write_text(" " * (published_release.MAX_BYTES + 1), encoding="utf-8")
+    with pytest.raises(exercises.ExerciseError, match="over 1000000 bytes"):
+        published_release.read(folder)
