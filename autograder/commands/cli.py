@@ -513,6 +513,8 @@ def _build(repo: Path, check: bool, only: list[str], student: Path | None = None
     if student is not None:
         from autograder.commands.student_package import write
 
+        if stale(repo):  # the published values shipped must be the references' own
+            raise UsageError("release/ is out of date: run `gdlab build` first")
         files = write(repo, student)
         print(f"wrote the student package ({len(files)} files, no references) into {student}")
         return 0
