@@ -59,7 +59,10 @@ def test_drift_is_detected(tmp_path):
     target = copy / "release" / "gradient_basic" / "gradient.py"
     target.write_text(target.read_text() + "\n# edited by hand\n")
     (copy / "solutions" / "gradient_basic" / "exercise.toml").unlink()
+    shipped = copy / "release" / "gradient_basic" / "published.json"  # course mode's values
+    shipped.write_text(shipped.read_text().replace("0.689974481128", "0.68997448"))
     assert sorted(stale(copy)) == [
         "release/gradient_basic/gradient.py is out of date",
+        "release/gradient_basic/published.json is out of date",
         "solutions/gradient_basic/exercise.toml is missing",
     ]

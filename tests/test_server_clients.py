@@ -111,3 +111,21 @@ def test_lab_check_cells_ask_the_configured_server(
     with contextlib.suppress(AssertionError):
         notebook.check("gradient_basic", "nn_output")
     assert live.book.rows() == []
+
+
+def test_in_course_mode_run_and_submit_go_to_the_server_with_the_mistake_named(
+    live: Course,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GDLAB_MODE", "course")
+    monkeypatch.setenv("GDLAB_SERVER", live.url)
+    answer = tmp_path / "gradient.py"
+    answer.write_text(SIGN_FLIPPED, encoding="utf-8")
+    assert main(["run", "gradient_basic", str(answer)]) == 1
+    out = capsys.readouterr().out
+    assert "sign flipped (ŷ − y)" in out and "offline" not in out  # the server names it
+    assert main(["submit", "gradient_basic", str(answer)]) == 0
+    assert "Score: 80/100" in capsys.readouterr().out
+    assert [r.student for r in live.book.rows()] == ["alice"]

@@ -5,4 +5,6 @@
   `server/serve.py`).
 - `build` — `release/` and `solutions/` from `source/` (`build_checks`: what it checks first);
   `scaffold` — `gdlab new`; `exercise_doc` — docs/exercise-format.md from the schema.
+- `student_package` — `gdlab build --student-package`: gdlab and the release, no references.
+- `offline` — `run`, `submit`, `list` and the lab's check cells in course mode (`autograder.mode`).
 """

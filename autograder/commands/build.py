@@ -5,6 +5,8 @@ For every ``source/<exercise>/``:
 * ``release/<exercise>/<script>``   the quiz script with each solution region replaced by
   ``name = None`` for every name the region assigns (the classic TODO stub);
 * ``release/<exercise>/<notebook>`` the lab, through nbgrader's generate_assignment;
+* ``release/<exercise>/published.json`` the published case's expected values and what a visible
+  check needs without the reference (`published_release`): course mode's offline TEST RUN;
 * ``solutions/<exercise>/<script>`` the solved script without markers (the reference);
 * ``solutions/<exercise>/exercise.toml`` the exercise's data.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from autograder.commands.build_checks import check_mistakes, check_notebook
 from autograder.errors import UserError
+from autograder.judge import published_release
 from autograder.load.exercise import ExerciseError, load
 from autograder.load.program import assigned_names
 
@@ -88,6 +91,9 @@ def build_exercise(source_dir: Path, release_root: Path, solutions_root: Path) -
     check_mistakes(exercise, solved(script), source_dir / "exercise.toml")
     check_notebook(exercise, source_dir / exercise.notebook)
     targets = {
+        release_root / exercise.id / published_release.FILE: published_release.document(
+            load(source_dir, reference=solved(script))
+        ),
         release_root / exercise.id / exercise.script: stubbed(script),
         solutions_root / exercise.id / exercise.script: solved(script),
         solutions_root / exercise.id / "exercise.toml": (source_dir / "exercise.toml").read_text(
@@ -167,6 +173,11 @@ def stale(repo: Path, only: list[str] | None = None) -> list[str]:
             existing = repo / relative
             if not existing.is_file():
                 problems.append(f"{relative} is missing")
+            elif path.name == published_release.FILE:
+                if not published_release.same(
+                    path.read_text(encoding="utf-8"), existing.read_text(encoding="utf-8")
+                ):
+                    problems.append(f"{relative} is out of date")
             elif not filecmp.cmp(path, existing, shallow=False):
                 problems.append(f"{relative} is out of date")
         return problems

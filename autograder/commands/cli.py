@@ -113,6 +113,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _run_or_submit(args: argparse.Namespace) -> int:
     """TEST RUN or SUBMIT: on the configured course server if there is one, else here."""
+    from autograder import mode
+
+    if mode.course():  # a student's install: the references stay on the server
+        from autograder.commands import offline
+
+        return offline.command(args)
     if args.command == "submit" or not args.solution:
         on_server = _on_server(args)
         if on_server is not None:
@@ -124,7 +130,9 @@ def _run_or_submit(args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": lambda args: _list(),
-    "build": lambda args: instructor.build(args.repo, args.check, args.exercises),
+    "build": lambda args: instructor.build(
+        args.repo, args.check, args.exercises, args.student_package
+    ),
     "grade": lambda args: instructor.grade(args),
     "new": lambda args: instructor.new(args.repo, args.name),
     "export": lambda args: instructor.export(args),
@@ -138,6 +146,12 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _list() -> int:
+    from autograder import mode
+
+    if mode.course():
+        from autograder.commands import offline
+
+        return offline.list_exercises()
     for exercise_id in exercises.available():
         exercise = exercises.get(exercise_id)
         print(f"{exercise_id:16} {exercise.title}")

@@ -103,11 +103,19 @@ def _folder_out(path: Path) -> None:
         raise UsageError(f"{path} is a file, not a folder")
 
 
-def build(repo: Path, check: bool, only: list[str]) -> int:
+def build(repo: Path, check: bool, only: list[str], student: Path | None = None) -> int:
     from autograder.commands.build import build, stale
 
     if not (repo / "source").is_dir():
         raise UsageError(f"{repo.resolve()} has no source/ folder (use --repo)")
+    if student is not None:
+        from autograder.commands.student_package import write
+
+        if stale(repo):  # the published values shipped must be the references' own
+            raise UsageError("release/ is out of date: run `gdlab build` first")
+        files = write(repo, student)
+        print(f"wrote the student package ({len(files)} files, no references) into {student}")
+        return 0
     if check:
         problems = stale(repo, only)
         for problem in problems:
@@ -123,6 +131,10 @@ def build(repo: Path, check: bool, only: list[str]) -> int:
 
 
 def new(repo: Path, name: str) -> int:
+    from autograder import mode
+
+    if not mode.references_installed():
+        raise UsageError("gdlab new is for course authors: a student's install cannot scaffold")
     from autograder.commands.scaffold import scaffold
 
     for path in scaffold(repo, name):

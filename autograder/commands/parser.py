@@ -74,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
         "--server",
         help="TEST RUN on this course server (default: $GDLAB_SERVER or the client config)",
     )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="course mode: TEST RUN here, against the published values the release ships",
+    )
 
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
@@ -159,6 +164,12 @@ def parser() -> argparse.ArgumentParser:
         help="only check that release/ and solutions/ are up to date",
     )
     build.add_argument("--repo", type=Path, default=Path("."), help="the repository's root")
+    build.add_argument(
+        "--student-package",
+        type=Path,
+        metavar="DIR",
+        help="write the student distribution (gdlab and the release, no references) into DIR",
+    )
 
     new = commands.add_parser(
         "new", help="scaffold source/NAME/, an exercise that builds and passes, to edit"

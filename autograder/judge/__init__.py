@@ -10,4 +10,6 @@
 - `reference` — the reference program as an oracle; `published_cache` keeps its published
   values on disk; `diagnose` — error carried forward and named mistakes; `names` — the lesson's
   other names and optional intermediates; `steps` — a training loop's lines, where they run.
+- `published_release` — the published values shipped with the release (published.json);
+  `offline` — course mode's TEST RUN against them, without the reference.
 """

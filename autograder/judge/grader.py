@@ -37,7 +37,7 @@ from autograder.load import exercise as exercises
 from autograder.load.exercise import Exercise
 from autograder.load.submission import Program
 from autograder.run.outcome import Outcome
-from autograder.run.sandbox import RunResult, Sandbox
+from autograder.run.sandbox import Job, RunResult, Sandbox
 from autograder.run.values import Value
 
 
@@ -115,6 +115,15 @@ class Grader:
         return grading.judge_runs(
             exercise, program, cases, oracles, runs, student=student, seed=seed, hidden=hidden
         )
+
+    def run(self, job: Job) -> list[RunResult]:
+        """Run a job the caller built (course mode's offline TEST RUN checks its runs against
+        shipped values, with no reference) in one of this grader's sandboxes."""
+        with self._sandbox() as sandbox:
+            runs = sandbox.run_cases(job)
+            if any(r.status is Outcome.SANDBOX_FAILURE for r in runs):
+                self._discard(sandbox)
+        return runs
 
     def check_values(
         self,

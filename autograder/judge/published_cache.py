@@ -6,6 +6,8 @@ for numbers that never change. They are kept in ``$GDLAB_CACHE`` (default
 ``$XDG_CACHE_HOME/gdlab``), named by a digest of everything they depend on: the reference, the
 quantities, the data file and numpy's version. These are the *published* values, which TEST RUN
 shows anyway; hidden cases are never stored. A missing, stale or unreadable file is recomputed.
+`gdlab build` reads them through here too, to write each exercise's ``published.json`` (course
+mode's offline TEST RUN, `published_release`), so a rebuild does not train again.
 """
 
 from __future__ import annotations

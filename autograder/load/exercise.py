@@ -438,7 +438,13 @@ def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dic
 
 def solutions_root() -> Path:
     """Where the built exercises live: the `solutions` package (instructor side only)."""
-    import solutions
+    try:
+        import solutions
+    except ImportError:  # a student's install (course mode, `autograder.mode`)
+        raise ExerciseError(
+            "the references are not installed here (a student's course install): "
+            "this is done on the course server"
+        ) from None
 
     return Path(solutions.__file__).parent
 

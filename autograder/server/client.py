@@ -18,15 +18,15 @@ from typing import Any
 
 from autograder import toml as tomllib
 from autograder.errors import UserError
+from autograder.mode import config_file
 
 
 class ServerError(UserError):
     """The server refused or could not be reached (said in one line)."""
 
 
-def config_file() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "gdlab" / "server.toml"
+class Unreachable(ServerError):
+    """No answer from the server at all (course mode then TEST RUNs offline)."""
 
 
 def configured(url: str | None = None) -> tuple[str, str] | None:
@@ -75,7 +75,7 @@ def _call(
             detail = error.reason
         raise ServerError(f"{url}: {detail} (HTTP {error.code})") from None
     except (urllib.error.URLError, OSError) as error:
-        raise ServerError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
+        raise Unreachable(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
 
 
 def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[str, Any]:
@@ -170,17 +170,20 @@ def lab_check(server: tuple[str, str], exercise: str, quantity: str) -> None:
     key = (server[0], exercise, content)
     if key not in _LAB_RESULTS:
         _LAB_RESULTS[key] = send(server, exercise, path, "run")
-    result = _LAB_RESULTS[key]
+    show_check(_LAB_RESULTS[key], exercise, quantity, "course server")
+
+
+def show_check(result: dict[str, Any], exercise: str, quantity: str, where: str) -> None:
+    """One quantity's visible check of a TEST RUN `result` (the server's, or an offline one
+    checked `where`), printed, or raised as an AssertionError carrying the teaching message."""
     if result.get("error"):
         raise AssertionError(result["error"])
     check = next((c for c in result["checks"] if c["quantity"] == quantity), None)
     if check is None:
-        raise AssertionError(f"the server does not check {quantity!r} in {exercise}")
+        raise AssertionError(f"{exercise} has no check of {quantity!r}")
     if check["passed"]:
         note = f" ({check['message']})" if check["carried_forward"] else ""
-        print(
-            f"✓ {quantity} = {check['received']}{note}  (course server; the notebook as last saved)"
-        )
+        print(f"✓ {quantity} = {check['received']}{note}  ({where}; the notebook as last saved)")
         return
     lines = [
         f"✗ {quantity}: {check['message']}",
@@ -189,7 +192,7 @@ def lab_check(server: tuple[str, str], exercise: str, quantity: str) -> None:
     ]
     if check.get("mistake"):
         lines.append(f"  {check['mistake']}: {check['hint']}")
-    lines.append("  (checked on the course server: the notebook as last saved)")
+    lines.append(f"  (checked on the {where}: the notebook as last saved)")
     raise AssertionError("\n".join(lines))
 
 
