@@ -19,11 +19,10 @@ from autograder.commands.cli import main
 from autograder.commands.student_package import references_in, write
 from autograder.judge import published_release
 from autograder.judge.diagnose import oracle_for
-from autograder.judge.grading import grade
+from autograder.judge.grader import Grader
 from autograder.judge.offline import OFFLINE_NOTE, grade_published
 from autograder.load import exercise as exercises
 from autograder.load import intake
-from autograder.run.sandbox import Sandbox
 from autograder.server import client
 from tests.helpers import REPO
 
@@ -64,7 +63,7 @@ def test_published_json_is_the_references_published_values_and_nothing_of_it(
 
 @pytest.mark.parametrize("exercise_id", ["gradient_basic", "backprop_basic"])
 def test_offline_checks_are_the_self_study_checks_without_the_diagnosis(
-    exercise_id: str, sandbox: Sandbox, tmp_path: Path
+    exercise_id: str, grader: Grader, tmp_path: Path
 ) -> None:
     exercise = exercises.get(exercise_id)
     solved = (exercise.folder / exercise.script).read_text(encoding="utf-8")
@@ -73,8 +72,8 @@ def test_offline_checks_are_the_self_study_checks_without_the_diagnosis(
         path = tmp_path / exercise.script
         path.write_text(mistake.apply(solved), encoding="utf-8")
         program = intake.load(path)
-        local = grade(exercise, program, hidden=False, sandbox=sandbox)
-        offline = grade_published(shipped, program, sandbox)
+        local = grader.test_run(exercise, program)
+        offline = grade_published(shipped, program, grader)
         assert [(c.quantity, c.expected, c.received) for c in offline.checks] == [
             (c.quantity, c.expected, c.received) for c in local.checks
         ]

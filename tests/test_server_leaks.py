@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from autograder.judge import reference
-from autograder.judge.grading import grade
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import intake
-from autograder.run.sandbox import Sandbox
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, Course
 
@@ -71,11 +70,11 @@ TELLS = (
 
 
 def test_hidden_given_values_never_reach_the_student_through_output_or_errors(
-    course: Course, sandbox: Sandbox
+    course: Course, grader: Grader
 ) -> None:
     client = course.client("alice")
     answer = _send(course, client, "submit", TELLS)
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     seen = _everything_seen(client, answer["job"], answer["submission"])
     row = course.book.rows()[0]
     exercise = exercises.get("gradient_basic")
@@ -96,10 +95,10 @@ def test_hidden_given_values_never_reach_the_student_through_output_or_errors(
             assert run["problem"] == "on this hidden case your program stopped with an error"
 
 
-def test_a_test_run_answers_with_the_published_case_only(course: Course, sandbox: Sandbox) -> None:
+def test_a_test_run_answers_with_the_published_case_only(course: Course, grader: Grader) -> None:
     client = course.client("alice")
     answer = _send(course, client, "run", TELLS)
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     job = client.get(f"/api/jobs/{answer['job']}").json()
     assert {r["case"] for r in job["result"]["runs"]} == {"published"}
     assert all(c["visible"] for c in job["result"]["checks"])
@@ -107,12 +106,12 @@ def test_a_test_run_answers_with_the_published_case_only(course: Course, sandbox
     assert "seed" not in json.dumps(job)
 
 
-def test_the_reference_is_never_shown_when_the_course_keeps_it(tmp_path, sandbox: Sandbox) -> None:
+def test_the_reference_is_never_shown_when_the_course_keeps_it(tmp_path, grader: Grader) -> None:
     course = Course(tmp_path, show_solution=False)
     course.person("alice")
     client = course.client("alice")
     answer = _send(course, client, "submit", REFERENCE)
-    drain(course.store, sandbox, "w")
+    drain(course.store, grader, "w")
     job = client.get(f"/api/jobs/{answer['job']}").json()
     assert job["result"]["full_marks"]
     seen = _everything_seen(client, answer["job"], answer["submission"])
@@ -143,19 +142,19 @@ def _lookup_program(exercise: exercises.Exercise, cases: list) -> str:
 
 
 def test_hidden_cases_are_drawn_per_attempt_so_a_table_of_answers_scores_nothing(
-    course: Course, sandbox: Sandbox, tmp_path
+    course: Course, grader: Grader, tmp_path
 ) -> None:
     exercise = exercises.get("gradient_basic")
     known_seed = 12345  # as if an earlier attempt's hidden cases had been learnt
     lookup = _lookup_program(exercise, exercise.cases(known_seed))
     path = tmp_path / "gradient.py"
     path.write_text(lookup, encoding="utf-8")
-    on_known = grade(exercise, intake.load(path), seed=known_seed, sandbox=sandbox)
+    on_known = grader.submit(exercise, intake.load(path), seed=known_seed)
     assert on_known.full_marks  # the table is right on the cases it was made from
     client = course.client("alice")
     for _ in range(2):
         answer = _send(course, client, "submit", lookup)
-        drain(course.store, sandbox, "w")
+        drain(course.store, grader, "w")
         result = client.get(f"/api/jobs/{answer['job']}").json()["result"]
         assert result["score"] == 0  # other cases: the table's answers never follow them
         assert "value does not follow the given values" in result["mistakes"]
