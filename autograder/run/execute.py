@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -60,6 +61,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
                 names,
                 request.quantities.values(),
                 rewrite=lambda tree: trace.instrument(tree, points),
+                modules=[Path(f).stem for f in request.files if f.endswith(".py")],
             )
         code = _compiled[names]
     except SyntaxError as error:
