@@ -41,6 +41,21 @@ class _LabStandIn:
         return None
 
 
+def _display(*objects: object, **options: object) -> None:
+    """A notebook's `display`: the plain-text form of each object, as a kernel shows it."""
+    for shown in objects:
+        print(repr(shown))
+
+
+def _builtins(filename: str) -> dict[str, Any]:
+    """Python's builtins; a notebook's also have `display`, which IPython puts there for every
+    cell (a cell calling ``display(h)`` without an import runs in Jupyter)."""
+    names = dict(builtins.__dict__)
+    if filename.endswith(".ipynb"):
+        names["display"] = _display
+    return names
+
+
 def warm(request: Request) -> None:
     """Import pandas in the worker, once, when a job hands out pandas data or the file names it:
     every child forked after that starts pandas-warm (an import in each case costs ~0.3 s)."""
@@ -75,7 +90,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     namespace: dict[str, Any] = {
         "__name__": "__main__",
         "__file__": filename,
-        "__builtins__": dict(builtins.__dict__),
+        "__builtins__": _builtins(filename),
         LAB_NAME: _LabStandIn(),
     }
     if given is not None:
