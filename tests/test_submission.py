@@ -238,6 +238,23 @@ def test_display_without_an_import_runs_in_a_notebook_as_in_jupyter(basic, grade
     assert "np.float64(0.8)\narray([ 0.5, -0.5,  0.3,  0.1])" in result.runs[0].output
 
 
+def test_what_notebooks_import_out_of_habit_is_there_in_the_sandbox(basic, grade_text):
+    habits = (
+        "from IPython.display import display, Markdown\nimport ipywidgets as widgets\n"
+        "from tqdm import tqdm\n"
+    )
+    lab = answered(
+        basic,
+        {
+            "h = np.dot(x, w)": habits + "h = np.dot(x, w)\ndisplay(Markdown(f'h = {h}'))\n"
+            "slider = widgets.FloatSlider()\nfor _ in tqdm(range(2)):\n    pass"
+        },
+    )
+    result = grade_text(basic, json.dumps(lab), suffix=".ipynb", hidden=False)
+    assert result.runs[0].problem is None
+    assert result.score == result.max_score
+
+
 def test_display_without_an_import_stops_a_script_as_python_does(basic, grade_text):
     text = basic.reference.replace("h = np.dot(x, w)", "h = np.dot(x, w)\ndisplay(h)")
     result = grade_text(basic, text, hidden=False)
