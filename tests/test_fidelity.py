@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,25 @@ def test_weights_for_w_and_a_tuple_assignment_get_full_marks(grade_text):
     text = re.sub(r"\bw\b", "weights", text)
     result = grade_text(basic, text, seed=4)
     assert result.verdict == FULL_MARKS and result.score == 100
+
+
+def test_a_file_written_under_a_main_guard_gets_full_marks(grade_text):
+    basic, text = reference_of("gradient_basic")
+    start = text.index("learnrate = 0.5")
+    guarded = textwrap.indent(text[start:], "    ")
+    text = text[:start] + 'if __name__ == "__main__":\n' + guarded
+    result = grade_text(basic, text, seed=4)
+    assert result.score == 100 and result.verdict == FULL_MARKS
+
+
+def test_only_a_main_guard_is_taken_as_the_top_level():
+    scope = run_with_given(
+        'import numpy as np\nif "__main__" == __name__:\n    x, y, w = 1, 2, 3\n'
+        "    learnrate = 0.5\n    h = np.dot(x, w)\n"
+    )
+    assert scope["h"] == pytest.approx(0.1 - 0.4 - 0.15)
+    with pytest.raises(GivenNotFound):
+        run_with_given("if True:\n    x, y, w, learnrate = 1, 2, 3, 4\n    h = x\n")
 
 
 def test_a_list_of_numbers_gets_full_marks_with_a_note(grade_text):

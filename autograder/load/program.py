@@ -152,13 +152,44 @@ def first_graded(tree: ast.Module, graded: Iterable[str], given: set[str]) -> in
     return len(tree.body)
 
 
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either way round), with no ``else``."""
+    if not isinstance(statement, ast.If) or statement.orelse:
+        return False
+    test = statement.test
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and len(test.comparators) == 1
+    ):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+def inline_main_guard(tree: ast.Module) -> ast.Module:
+    """Put the body of a module-level ``if __name__ == "__main__":`` in the guard's place.
+
+    A graded program always runs as ``__main__``, so the guard is always true and this changes
+    nothing it does; but its given block is then at the top level, where a case's values are put
+    in place (a file written with a main guard lost every hidden case)."""
+    body: list[ast.stmt] = []
+    for statement in tree.body:
+        body.extend(statement.body if _is_main_guard(statement) else [statement])
+    tree.body = body
+    return tree
+
+
 def given_bindings(
     tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = (), modules: Iterable[str] = ()
 ) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
     """Where each given value is put in place: statement index -> {bound name: given key}
     (for an import of a given module, the module's attribute or star-imported name).
 
-    Also the keys found nowhere, and the line of the first graded statement (for messages)."""
+    Also the keys found nowhere, and the line of the first graded statement (for messages).
+    A main guard's body is made part of the module first (`inline_main_guard`, in place)."""
+    inline_main_guard(tree)
     modules = set(modules)
     names_of = {key: key.removeprefix(SOFT).split(ALIAS_SEPARATOR) for key in keys}
     key_of = {name: key for key, names in names_of.items() for name in names}
