@@ -310,6 +310,13 @@ def test_the_input_kept_as_hidden_layer_in_is_named(grade_text):
             "error_term",
             "sigmoid's slope applied to the error alone",
         ),
+        (
+            "gradient_basic",
+            "del_w = learnrate * error_term * x",
+            "del_w = w + learnrate * error_term * x",
+            "del_w",
+            "updated weights instead of the change",
+        ),
     ],
 )
 def test_more_mistakes_are_named(grade_text, exercise_id, old, new, quantity, name):
