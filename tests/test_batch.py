@@ -207,6 +207,25 @@ def test_export_into_an_nbgrader_gradebook(tmp_path, private_home):
         )
 
 
+@pytest.mark.slow
+def test_an_nbgrader_export_leaves_out_an_exercise_no_longer_installed(tmp_path, private_home):
+    for student in ("cara", "dora"):
+        answer = str(EXAMPLES / "cara_no_derivative.py")
+        gdlab("submit", "gradient_basic", answer, "--student", student, home=private_home)
+    with sqlite3.connect(private_home / "gradebook.db") as db:  # an exercise since retired
+        db.execute("UPDATE submissions SET exercise = 'retired' WHERE student = 'dora'")
+    target = tmp_path / "nbgrader.db"
+    done = gdlab("export", "--format", "nbgrader", "--out", str(target), home=private_home)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 1 submissions" in done.stdout
+    assert "left out (not installed here): retired" in done.stdout
+    assert "Warning" not in done.stderr
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{target}") as book:
+        assert book.find_submission("gradient_basic", "cara").score == 80
+
+
 def test_gradescope_bundle_runs_and_always_writes_results(tmp_path, private_home):
     bundle = tmp_path / "autograder.zip"
     assert (

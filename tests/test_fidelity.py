@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -30,12 +31,24 @@ GIVEN = {
 KEYS = {"learnrate": "learnrate|learning_rate", "x": "x", "y": "y|target", "w": "w|weights"}
 
 
-def run_with_given(source: str, graded: tuple[str, ...] = ("h",)) -> dict:
+def run_with_given(
+    source: str, graded: tuple[str, ...] = ("h",), modules: tuple[str, ...] = ()
+) -> dict:
     """Run `source` with GIVEN put in place of its given bindings; its final namespace."""
     plain = {KEYS[name]: value for name, value in GIVEN.items()}
     scope = {GIVEN_NAME: plain}
-    exec(compile_program(source, "<test>", list(plain), graded), scope)
+    exec(compile_program(source, "<test>", list(plain), graded, modules=modules), scope)
     return scope
+
+
+@pytest.fixture
+def given_module(tmp_path, monkeypatch):
+    """A given file `lesson_data.py` defining the published `w` and `x` (and `n`, not given),
+    importable as the exercise's given module is beside a student's program."""
+    (tmp_path / "lesson_data.py").write_text("w = [9.0, 9.0, 9.0]\nx = [8.0, 8.0, 8.0]\nn = 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "lesson_data", raising=False)
+    return "lesson_data"
 
 
 # --- given values put in place (program.py) ----------------------------------------------------
@@ -94,6 +107,35 @@ def test_a_missing_given_value_says_what_was_looked_for_and_where():
     )
 
 
+def test_a_star_import_of_a_given_module_binds_the_given_values_it_defines(given_module):
+    scope = run_with_given(
+        "from lesson_data import *\nlearnrate = 0.5\ny = 0.5\nh = sum(x) * n\n",
+        modules=(given_module,),
+    )
+    assert scope["w"].tolist() == [0.1, 0.2, -0.3] and scope["x"].tolist() == [1.0, -2.0, 0.5]
+    assert scope["n"] == 3 and scope["h"] == pytest.approx(-0.5 * 3)
+    assert "weights" not in scope  # an alias the module does not define stays unbound
+
+
+def test_a_given_modules_attributes_read_in_the_file_get_the_given_values(given_module):
+    scope = run_with_given(
+        "import numpy as np\nimport lesson_data as data\nlearnrate = 0.5\ny = 0.5\n"
+        "h = np.dot(data.x, data.w)\n",
+        modules=(given_module,),
+    )
+    assert scope["h"] == pytest.approx(0.1 - 0.4 - 0.15)
+    assert scope["data"].n == 3  # the module's other names are its own
+
+
+def test_a_star_import_of_a_library_binds_no_given_value(given_module):
+    with pytest.raises(GivenNotFound) as raised:
+        run_with_given(
+            "from math import *\nx = 1\ny = 2\nlearnrate = 0.5\nh = x\n",
+            modules=(given_module,),
+        )
+    assert raised.value.names == ["w"]
+
+
 # --- whole submissions ------------------------------------------------------------------------
 
 
@@ -111,6 +153,25 @@ def test_weights_for_w_and_a_tuple_assignment_get_full_marks(grade_text):
     text = re.sub(r"\bw\b", "weights", text)
     result = grade_text(basic, text, seed=4)
     assert result.verdict == FULL_MARKS and result.score == 100
+
+
+def test_a_file_written_under_a_main_guard_gets_full_marks(grade_text):
+    basic, text = reference_of("gradient_basic")
+    start = text.index("learnrate = 0.5")
+    guarded = textwrap.indent(text[start:], "    ")
+    text = text[:start] + 'if __name__ == "__main__":\n' + guarded
+    result = grade_text(basic, text, seed=4)
+    assert result.score == 100 and result.verdict == FULL_MARKS
+
+
+def test_only_a_main_guard_is_taken_as_the_top_level():
+    scope = run_with_given(
+        'import numpy as np\nif "__main__" == __name__:\n    x, y, w = 1, 2, 3\n'
+        "    learnrate = 0.5\n    h = np.dot(x, w)\n"
+    )
+    assert scope["h"] == pytest.approx(0.1 - 0.4 - 0.15)
+    with pytest.raises(GivenNotFound):
+        run_with_given("if True:\n    x, y, w, learnrate = 1, 2, 3, 4\n    h = x\n")
 
 
 def test_a_list_of_numbers_gets_full_marks_with_a_note(grade_text):
@@ -249,6 +310,13 @@ def test_the_input_kept_as_hidden_layer_in_is_named(grade_text):
             "error_term",
             "sigmoid's slope applied to the error alone",
         ),
+        (
+            "gradient_basic",
+            "del_w = learnrate * error_term * x",
+            "del_w = w + learnrate * error_term * x",
+            "del_w",
+            "updated weights instead of the change",
+        ),
     ],
 )
 def test_more_mistakes_are_named(grade_text, exercise_id, old, new, quantity, name):
@@ -285,6 +353,25 @@ def test_pandas_given_values_cross_the_sandbox_with_their_labels():
         assert np.array_equal(back.to_numpy(), value.to_numpy())
     assert list(frames.from_plain(frames.to_plain(features)).columns) == ["gre", "gpa"]
     assert frames.from_plain(frames.to_plain(targets)).name == "admit"
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from data_prep import *",
+        "import data_prep",
+    ],
+)
+def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, imports):
+    gradient, text = reference_of("gradient")
+    given = "from data_prep import features, targets, features_test, targets_test"
+    assert given in text
+    text = text.replace(given, imports)
+    if imports == "import data_prep":
+        text = re.sub(r"\b(features|targets|features_test|targets_test)\b", r"data_prep.\1", text)
+        text = text.replace("import data_prep.", "import ")
+    result = grade_text(gradient, text, seed=4)
+    assert result.score == 100 and result.verdict == FULL_MARKS
 
 
 def test_the_records_loop_over_features_values_on_every_case(grade_text):

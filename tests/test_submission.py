@@ -231,6 +231,37 @@ def test_any_other_use_of_get_ipython_stays_and_stops_the_program_there(basic, g
     assert {c.quantity for c in result.checks if c.passed} == {"h", "nn_output"}
 
 
+def test_display_without_an_import_runs_in_a_notebook_as_in_jupyter(basic, grade_text):
+    lab = answered(basic, {"h = np.dot(x, w)": "h = np.dot(x, w)\ndisplay(h, w)"})
+    result = grade_text(basic, json.dumps(lab), suffix=".ipynb", hidden=False)
+    assert result.score == result.max_score
+    assert "np.float64(0.8)\narray([ 0.5, -0.5,  0.3,  0.1])" in result.runs[0].output
+
+
+def test_what_notebooks_import_out_of_habit_is_there_in_the_sandbox(basic, grade_text):
+    habits = (
+        "from IPython.display import display, Markdown\nimport ipywidgets as widgets\n"
+        "from tqdm import tqdm\n"
+    )
+    lab = answered(
+        basic,
+        {
+            "h = np.dot(x, w)": habits + "h = np.dot(x, w)\ndisplay(Markdown(f'h = {h}'))\n"
+            "slider = widgets.FloatSlider()\nfor _ in tqdm(range(2)):\n    pass"
+        },
+    )
+    result = grade_text(basic, json.dumps(lab), suffix=".ipynb", hidden=False)
+    assert result.runs[0].problem is None
+    assert result.score == result.max_score
+
+
+def test_display_without_an_import_stops_a_script_as_python_does(basic, grade_text):
+    text = basic.reference.replace("h = np.dot(x, w)", "h = np.dot(x, w)\ndisplay(h)")
+    result = grade_text(basic, text, hidden=False)
+    assert "NameError: name 'display' is not defined" in (result.runs[0].problem or "")
+    assert {c.quantity for c in result.checks if c.passed} == {"h"}
+
+
 def test_an_error_after_a_cell_magic_points_at_the_students_own_line(tmp_path):
     program = load(tmp_path, notebook("a = 1", "%%time\nb = 2\nc = undefined_name"))
     line = program.source.splitlines().index("c = undefined_name") + 1

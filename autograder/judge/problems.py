@@ -38,8 +38,12 @@ def problem(run: RunResult, program: Program, time_limit: float) -> str | None:
                 f"{time_limit * STRETCH:g} s in all, on a busy machine) and was stopped "
                 "(an endless loop? too many iterations?)"
             )
+        case Outcome.RAISED if kind == "NotImplementedError":  # a lab's untouched answer cell
+            return (
+                f"not done yet: {where} still raises NotImplementedError (write your answer there)"
+            )
         case Outcome.RAISED:
-            return f"your program stopped at {where} with {kind}: {message}"
+            return f"your program stopped at {where} with {kind}{': ' if message else ''}{message}"
         case Outcome.EXITED:
             return f"your program called {message} at {where}"
         case Outcome.NO_RESULT:

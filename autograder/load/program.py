@@ -14,6 +14,13 @@ all put in place, while a student's own reshaping (``x = x[:, None]``, ``w = np.
 kept and works on every case. A file with no such binding before its first graded line falls
 back to its first binding anywhere.
 
+The exercise's given files are modules too (`data_prep`), and students reach them in every way
+Python allows: ``from data_prep import *`` binds, after the import, each given name the module
+defines (what the star import gave); ``import data_prep`` (or ``… as dp``) with
+``data_prep.features`` read in the file sets that attribute of the module to the case's value, so
+every later ``data_prep.features`` reads it. Only modules named in `modules` count: ``from numpy
+import *`` binds nothing of ours.
+
 A given value may be known under other names (the lesson's other editions: ``weights`` for
 ``w``): its key is then ``"w|weights"``, and whichever of those names the file binds gets it.
 A key starting with ``?`` may be missing from the file (the published case's values).
@@ -90,6 +97,34 @@ def _target_names(target: ast.expr) -> list[str]:
     return []
 
 
+def module_aliases(statement: ast.stmt, modules: Iterable[str]) -> list[str]:
+    """The names under which `import M` / `import M as a` binds a given module `M`."""
+    if not isinstance(statement, ast.Import):
+        return []
+    return [a.asname or a.name for a in statement.names if a.name in set(modules)]
+
+
+def is_star_import(statement: ast.stmt, modules: Iterable[str]) -> bool:
+    """Is `statement` ``from M import *`` of a given module `M`?"""
+    return (
+        isinstance(statement, ast.ImportFrom)
+        and statement.level == 0
+        and statement.module in set(modules)
+        and any(a.name == "*" for a in statement.names)
+    )
+
+
+def _attributes_read(tree: ast.Module, aliases: list[str]) -> set[str]:
+    """Attributes the file reads off these names anywhere (`data_prep.features` -> features)."""
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in aliases
+    }
+
+
 def binding(statement: ast.stmt) -> tuple[set[str], ast.expr | None] | None:
     """The names a statement may bind as a given value, and its right-hand side (None for an
     import); None when it is not a binding of that kind."""
@@ -117,12 +152,45 @@ def first_graded(tree: ast.Module, graded: Iterable[str], given: set[str]) -> in
     return len(tree.body)
 
 
-def given_bindings(
-    tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()
-) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
-    """Where each given value is put in place: statement index -> {bound name: given key}.
+def _is_main_guard(statement: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either way round), with no ``else``."""
+    if not isinstance(statement, ast.If) or statement.orelse:
+        return False
+    test = statement.test
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and len(test.comparators) == 1
+    ):
+        return False
+    sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
 
-    Also the keys found nowhere, and the line of the first graded statement (for messages)."""
+
+def inline_main_guard(tree: ast.Module) -> ast.Module:
+    """Put the body of a module-level ``if __name__ == "__main__":`` in the guard's place.
+
+    A graded program always runs as ``__main__``, so the guard is always true and this changes
+    nothing it does; but its given block is then at the top level, where a case's values are put
+    in place (a file written with a main guard lost every hidden case)."""
+    body: list[ast.stmt] = []
+    for statement in tree.body:
+        body.extend(statement.body if _is_main_guard(statement) else [statement])
+    tree.body = body
+    return tree
+
+
+def given_bindings(
+    tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = (), modules: Iterable[str] = ()
+) -> tuple[dict[int, dict[str, str]], list[str], int | None]:
+    """Where each given value is put in place: statement index -> {bound name: given key}
+    (for an import of a given module, the module's attribute or star-imported name).
+
+    Also the keys found nowhere, and the line of the first graded statement (for messages).
+    A main guard's body is made part of the module first (`inline_main_guard`, in place)."""
+    inline_main_guard(tree)
+    modules = set(modules)
     names_of = {key: key.removeprefix(SOFT).split(ALIAS_SEPARATOR) for key in keys}
     key_of = {name: key for key, names in names_of.items() for name in names}
     stop = first_graded(tree, graded, set(key_of))
@@ -131,7 +199,7 @@ def given_bindings(
     def scan(statements: Iterable[tuple[int, ast.stmt]], only: set[str], first: bool) -> None:
         done: set[str] = set()
         for index, statement in statements:
-            bound = binding(statement)
+            bound = _module_binding(tree, statement, modules, key_of) or binding(statement)
             if bound is None:
                 continue
             names, value = bound
@@ -153,13 +221,55 @@ def given_bindings(
     return found, sorted(set(names_of) - located), line
 
 
+def _module_binding(
+    tree: ast.Module, statement: ast.stmt, modules: set[str], key_of: dict[str, str]
+) -> tuple[set[str], None] | None:
+    """The given names an import of a given module puts in place: every one for a star import
+    (each only if the module defines it, see `_rewrite`), the attributes read for a module."""
+    if not modules:
+        return None
+    if is_star_import(statement, modules):
+        return set(key_of), None
+    aliases = module_aliases(statement, modules)
+    if aliases:
+        return _attributes_read(tree, aliases) & set(key_of), None
+    return None
+
+
+def _guarded(module: ast.expr, name: str, target: ast.expr, key: str) -> ast.stmt:
+    """`if hasattr(module, name): target = <the case's value>`: only what the module defines."""
+    assign = ast.Assign([target], ast.parse(f"{GIVEN_NAME}[{key!r}]", mode="eval").body)
+    test = ast.Call(ast.Name("hasattr", ast.Load()), [module, ast.Constant(name)], [])
+    return ast.If(test, [assign], [])
+
+
+def _rewrite_module(
+    statement: ast.stmt, bound: dict[str, str], modules: set[str]
+) -> list[ast.stmt]:
+    """An import of a given module, then each given value it provides set to the case's."""
+    parts: list[ast.stmt] = [statement]
+    if is_star_import(statement, modules):
+        assert isinstance(statement, ast.ImportFrom)
+        module = ast.parse(f"__import__({statement.module!r})", mode="eval").body
+        for name, key in sorted(bound.items()):
+            parts.append(_guarded(module, name, ast.Name(name, ast.Store()), key))
+    else:
+        for alias in module_aliases(statement, modules):
+            for name, key in sorted(bound.items()):
+                target = ast.Attribute(ast.Name(alias, ast.Load()), name, ast.Store())
+                parts.append(_guarded(ast.Name(alias, ast.Load()), name, target, key))
+    return [ast.copy_location(part, statement) for part in parts]
+
+
 def _lookup(name: str, key: str, where: ast.stmt) -> ast.stmt:
     statement = ast.parse(f"{name} = {GIVEN_NAME}[{key!r}]").body[0]
     return ast.copy_location(statement, where)
 
 
-def _rewrite(statement: ast.stmt, bound: dict[str, str]) -> list[ast.stmt]:
+def _rewrite(statement: ast.stmt, bound: dict[str, str], modules: set[str]) -> list[ast.stmt]:
     """`statement` with the given names in `bound` taking their given values."""
+    if is_star_import(statement, modules) or module_aliases(statement, modules):
+        return _rewrite_module(statement, bound, modules)
     lookups = [_lookup(name, key, statement) for name, key in sorted(bound.items())]
     if isinstance(statement, ast.ImportFrom):
         kept = [a for a in statement.names if (a.asname or a.name) not in bound]
@@ -192,16 +302,19 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str]) -> list[ast.stmt]:
     return [statement, *lookups]  # anything else runs, then the given values win
 
 
-def inject_given(tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = ()) -> ast.Module:
-    """Rewrite every binding of a given value (see the module's docstring) into a lookup."""
-    keys = list(keys)
-    found, missing, line = given_bindings(tree, keys, graded)
+def inject_given(
+    tree: ast.Module, keys: Iterable[str], graded: Iterable[str] = (), modules: Iterable[str] = ()
+) -> ast.Module:
+    """Rewrite every binding of a given value (see the module's docstring) into a lookup;
+    `modules` names the exercise's given modules (`data_prep`)."""
+    keys, modules = list(keys), set(modules)
+    found, missing, line = given_bindings(tree, keys, graded, modules)
     missing = [key for key in missing if not key.startswith(SOFT)]
     if missing:
         raise GivenNotFound(missing, line)
     body: list[ast.stmt] = []
     for index, statement in enumerate(tree.body):
-        body.extend(_rewrite(statement, found[index]) if index in found else [statement])
+        body.extend(_rewrite(statement, found[index], modules) if index in found else [statement])
     tree.body = body
     ast.fix_missing_locations(tree)
     return tree
@@ -213,15 +326,16 @@ def compile_program(
     given_names: Iterable[str] | None,
     graded: Iterable[str] = (),
     rewrite: Callable[[ast.Module], ast.Module] | None = None,
+    modules: Iterable[str] = (),
 ):
     """Parse and compile `source`; with `given_names`, inject the given block first; then
     `rewrite` the tree (the trace points of a training exercise).
 
     `graded` names the quantities (and their aliases): given values are looked for before the
-    first statement that binds one of them."""
+    first statement that binds one of them. `modules` names the given files' modules."""
     tree = ast.parse(source, filename=filename)
     if given_names is not None:
-        tree = inject_given(tree, given_names, graded)
+        tree = inject_given(tree, given_names, graded, modules)
     if rewrite is not None:
         tree = rewrite(tree)
     return compile(tree, filename, "exec")

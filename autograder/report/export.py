@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -136,14 +137,20 @@ def write_gradescope(book: Gradebook, rows: list[Row], folder: Path) -> list[Pat
     return written
 
 
-def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
-    """Write each row's scores into an nbgrader gradebook, one grade cell per quantity.
+def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> tuple[int, list[str]]:
+    """Write each row's scores into an nbgrader gradebook, one grade cell per quantity; returns
+    how many, and the exercises left out because this install does not have them (a gradebook
+    may outlive an exercise: its cells and points are unknown, so the others still go in).
 
     The lab's graded cells are named ``check-<quantity>`` with the quantity's points (a test
     holds every exercise to that), so each quantity's score lands in its own cell as nbgrader's
     auto score; the assignment is named after the exercise and the notebook after the lab.
     """
     from nbgrader.api import Gradebook as NbGradebook  # only for this export: costs seconds
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader's own session warnings (its add_submission), which say nothing to the instructor
+    warnings.filterwarnings("ignore", category=SAWarning, module="nbgrader")
 
     from autograder.load import exercise as exercises
 
@@ -153,10 +160,14 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    count = 0
+    count, missing = 0, []
+    installed = set(exercises.available())
     with NbGradebook(url) as nb:
         for row in rows:
             if row.status != GRADED:
+                continue
+            if row.exercise not in installed:
+                missing += [row.exercise] if row.exercise not in missing else []
                 continue
             exercise = exercises.get(row.exercise)
             notebook = Path(exercise.notebook).stem
@@ -184,7 +195,7 @@ def write_nbgrader(book: Gradebook, rows: list[Row], nbgrader_db: str) -> int:
                 cell.auto_score = round(scores.get(quantity.name, 0.0), 6)
             nb.db.commit()
             count += 1
-    return count
+    return count, missing
 
 
 def export(
@@ -212,6 +223,8 @@ def export(
                 "--format nbgrader needs --out: the nbgrader gradebook "
                 "(a gradebook.db path or a database URL)"
             )
-        count = write_nbgrader(book, rows, str(out))
+        count, missing = write_nbgrader(book, rows, str(out))
+        if missing:
+            said += "\nleft out (not installed here): " + ", ".join(sorted(missing))
         return f"wrote {count} submissions into nbgrader gradebook {out} ({stated}){said}"
     raise UserError(f"unknown export format {fmt!r}")

@@ -28,8 +28,11 @@ import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-#: What a submission may import, with everything these require (when installed).
-PACKAGES = ("numpy", "pandas", "matplotlib")
+#: What a submission may import, with everything these require (when installed): the lesson's
+#: libraries, and what notebooks import out of habit (``from IPython.display import display``,
+#: ``import ipywidgets``, ``from tqdm import tqdm``), which run on a student's machine and in
+#: the unconfined path alike; without them a right notebook scored 0 here and 100 there.
+PACKAGES = ("numpy", "pandas", "matplotlib", "ipython", "ipywidgets", "tqdm")
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 _DEV_LINKS = {
     "fd": "/proc/self/fd",

@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -38,6 +39,21 @@ class _LabStandIn:
 
     def __call__(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+def _display(*objects: object, **options: object) -> None:
+    """A notebook's `display`: the plain-text form of each object, as a kernel shows it."""
+    for shown in objects:
+        print(repr(shown))
+
+
+def _builtins(filename: str) -> dict[str, Any]:
+    """Python's builtins; a notebook's also have `display`, which IPython puts there for every
+    cell (a cell calling ``display(h)`` without an import runs in Jupyter)."""
+    names = dict(builtins.__dict__)
+    if filename.endswith(".ipynb"):
+        names["display"] = _display
+    return names
 
 
 def warm(request: Request) -> bool:
@@ -66,6 +82,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
                 names,
                 request.quantities.values(),
                 rewrite=lambda tree: trace.instrument(tree, points),
+                modules=[Path(f).stem for f in request.files if f.endswith(".py")],
             )
         code = _compiled[names]
     except SyntaxError as error:
@@ -79,7 +96,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     namespace: dict[str, Any] = {
         "__name__": "__main__",
         "__file__": filename,
-        "__builtins__": dict(builtins.__dict__),
+        "__builtins__": _builtins(filename),
         LAB_NAME: _LabStandIn(),
     }
     if given is not None:

@@ -93,6 +93,7 @@ def build(
         MS_NOSUID | MS_NODEV,
         f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}",
     )
+    _restore_under_tmp(new, binds)
     for path in files:  # the exercise's given files, beside the program, read-only
         dest = f"{new}/tmp/{os.path.basename(path)}"
         _mountpoint(dest, False)
@@ -111,7 +112,25 @@ def _assemble(new: str, binds: Sequence[Bind]) -> None:
     """A small tmpfs at `new` with every entry of `binds` in it, all read-only."""
     mount("gdlab-root", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755")
     os.umask(0o022)
-    backing: dict[str, bool] = {}  # mounted target -> is it the host's (nothing may be created)
+    backing = _place(new, binds)
+    for folder in ("tmp", "proc"):
+        os.makedirs(f"{new}/{folder}", exist_ok=True)
+    _read_only(new, recursive=True, binds=[new + t for t in backing])
+
+
+def _restore_under_tmp(new: str, binds: Sequence[Bind]) -> None:
+    """Put back, read-only, the binds that lie under /tmp (a checkout or a virtualenv there:
+    `git clone` into /tmp, then the README's first command), which the case's own /tmp has just
+    covered: without them a program's first ``import numpy.random`` failed."""
+    under = [b for b in binds if within(b.target, "/tmp") and b.target.rstrip("/") != "/tmp"]
+    for target in _place(new, under):
+        _read_only(new + target, recursive=False)
+
+
+def _place(new: str, binds: Sequence[Bind]) -> dict[str, bool]:
+    """Each entry of `binds` under `new`, parents first; returns what was mounted (target ->
+    whether it is the host's, inside which nothing may be created)."""
+    backing: dict[str, bool] = {}
     for bind in binds:
         dest = new + bind.target
         on_host = _on_host(bind.target, backing)
@@ -134,9 +153,7 @@ def _assemble(new: str, binds: Sequence[Bind]) -> None:
             _mountpoint(dest, os.path.isdir(bind.source))
         mount(bind.source, dest, None, MS_BIND)
         backing[bind.target] = True
-    for folder in ("tmp", "proc"):
-        os.makedirs(f"{new}/{folder}", exist_ok=True)
-    _read_only(new, recursive=True, binds=[new + t for t in backing])
+    return backing
 
 
 def _on_host(target: str, backing: dict[str, bool]) -> bool:
