@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -156,6 +157,12 @@ def test_the_same_seed_gives_the_same_hidden_cases():
             "no submissions from student 'nobody' in the gradebook",
         ),
         (("nonsense",), "invalid choice: 'nonsense'"),
+        (("serve", "--port", "99999"), "99999 is not a port: a port is 1 to 65535"),
+        (("serve", "--workers", "-1"), "-1 must be 0 or more"),
+        (
+            ("submit", "gradient_basic", "x.py", "--student", "   "),
+            "a student's name cannot be blank",
+        ),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(args, says, private_home):
@@ -163,6 +170,17 @@ def test_bad_usage_is_one_line_and_exit_2(args, says, private_home):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serving_on_a_port_in_use_is_one_line_before_anything_starts(private_home):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = gdlab("serve", "--practice", "--workers", "0", "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and f"cannot serve on 127.0.0.1:{port}" in done.stderr
+    assert "serving on" not in done.stdout
 
 
 def test_a_notebook_that_is_not_json_is_refused_cleanly(tmp_path):

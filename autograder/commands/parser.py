@@ -38,11 +38,37 @@ def _seed(text: str) -> int:
     return seed
 
 
-def _positive(text: str) -> int:
+def _port(text: str) -> int:
+    """A TCP port: 1 to 65535 (the operating system would silently wrap a larger number)."""
+    port = _whole(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: a port is 1 to 65535")
+    return port
+
+
+def _not_negative(text: str) -> int:
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _student(text: str) -> str:
+    """A student's name as given, without surrounding blanks; blanks alone name nobody."""
+    if text and not text.strip():
+        raise argparse.ArgumentTypeError("a student's name cannot be blank")
+    return text.strip()
+
+
+def _positive(text: str) -> int:
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
@@ -83,7 +109,9 @@ def parser() -> argparse.ArgumentParser:
     submit = commands.add_parser("submit", help="SUBMIT: hidden cases, a score and feedback")
     submit.add_argument("exercise")
     submit.add_argument("file", type=Path)
-    submit.add_argument("--student", default="", help="who submits (default: your user name)")
+    submit.add_argument(
+        "--student", type=_student, default="", help="who submits (default: your user name)"
+    )
     submit.add_argument("--json", action="store_true", help="print one JSON object")
     submit.add_argument("--seed", type=_seed, help="reproduce the hidden cases of a past SUBMIT")
     submit.add_argument("--data", type=Path, help="a data file for the published case")
@@ -184,10 +212,10 @@ def _server_parsers(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the course server (quiz pages, API, grading)")
     serve.add_argument("--db", help="gradebook URL (default: $GDLAB_DB or SQLite in $GDLAB_HOME)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_not_negative,
         default=os.cpu_count() or 1,
         help="grading worker processes (0: the web application only)",
     )

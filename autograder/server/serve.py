@@ -26,6 +26,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int) -> int:
         raise UserError("--practice signs nobody in: it serves 127.0.0.1 only")
     if not config.release.is_dir():
         raise UserError(f"{config.release}: no student release here (use --release)")
+    _port_free(host, port)
     book = Gradebook(config.db)
     requeued = Store(book).requeue_dead(socket.gethostname())
     if requeued:
@@ -43,6 +44,18 @@ def serve(config: ServerConfig, host: str, port: int, workers: int) -> int:
         stop_pool(procs)
         book.close()
     return 0
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse a port another program holds, in one line, before anything starts (uvicorn would
+    print its own error after our "serving on" line)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UserError(f"cannot serve on {host}:{port}: {error.strerror}") from None
 
 
 def roster_add(db: str | None, names: list[str], role: str, base_url: str) -> list[str]:
