@@ -23,11 +23,11 @@ def received(value) -> Value:
         ([1.0, 2.0, 3.0, 4.0j], "a Python list that is not all plain real numbers"),
         ((1.0, 2.0, [3.0], 4.0), "a Python tuple that is not all plain real numbers"),
         ([1.0, 2.0, 3.0], "shape (3,), expected shape (4,)"),
-        ([[1.0, 2.0, 3.0, 4.0]], "shape (1, 4), expected shape (4,)"),
+        ([[1.0, 2.0], [3.0, 4.0]], "shape (2, 2), expected shape (4,)"),
         ([1.0, float("nan"), 3.0, 4.0], "contains nan"),
         (EXPECTED + 1e-12j, "complex"),
         ("1 2 3 4", "a string"),
-        (EXPECTED.reshape(1, 4), "shape (1, 4), expected shape (4,)"),
+        (EXPECTED.reshape(4, 1, 1) + 1, "wrong value; worst at [0]: expected 1, received 2"),
         (np.array(2.5), "a scalar, shape (), expected shape (4,)"),
         (np.array([1.0, np.nan, 3.0, 4.0]), "contains nan"),
         (np.array([1.0, 2.0, np.inf, 4.0]), "contains inf"),
@@ -55,6 +55,22 @@ def test_accepts_a_list_or_tuple_of_real_numbers(value):
     assert compare(EXPECTED, arrived, rtol=1e-5, atol=1e-8).ok
 
 
+@pytest.mark.parametrize(
+    ("value", "expected", "says"),
+    [
+        (EXPECTED.reshape(1, 4), EXPECTED, "shape (1, 4) where the lesson has shape (4,)"),
+        ([[1.0, 2.0, 3.0, 4.0]], EXPECTED, "shape (1, 4) where the lesson has shape (4,)"),
+        (EXPECTED.reshape(4, 1), EXPECTED, "shape (4, 1) where the lesson has shape (4,)"),
+        (np.array([0.5]), np.array(0.5), "shape (1,) where the lesson has a scalar, shape ()"),
+        (np.array(0.5), np.array([[0.5]]), "a scalar, shape () where the lesson has shape (1, 1)"),
+    ],
+)
+def test_axes_of_length_one_are_form_the_same_numbers_pass_and_it_is_said(value, expected, says):
+    outcome = compare(expected, received(value), rtol=1e-5, atol=1e-8)
+    assert outcome.ok
+    assert outcome.problem == f"{says}: the same numbers"
+
+
 def test_a_list_holding_a_look_alike_is_refused_without_calling_it():
     class Liar(float):
         def __float__(self):
@@ -79,7 +95,8 @@ def test_accepts_other_real_dtypes_within_tolerance(value):
 
 def test_a_python_float_is_a_scalar():
     assert compare(np.array(0.5), received(0.5), 1e-5, 1e-8).ok
-    assert not compare(np.array(0.5), received([0.5]), 1e-5, 1e-8).ok
+    one_long = compare(np.array(0.5), received([0.5]), 1e-5, 1e-8)
+    assert one_long.ok and "shape (1,) where the lesson has a scalar" in one_long.problem
 
 
 def test_objects_arrive_as_names_not_objects():

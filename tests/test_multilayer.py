@@ -68,6 +68,21 @@ def test_a_wrong_hidden_layer_in_costs_that_step_only(
     assert result.score == multilayer.max_score - multilayer.quantity("hidden_layer_in").points
 
 
+def test_a_row_kept_as_a_one_by_n_matrix_is_form_and_gets_full_marks(
+    multilayer: exercises.Exercise, grade_text: GradeText
+) -> None:
+    """`X` made a (1, n) row: every layer is a (1, k) row of the right numbers. The shape is
+    form (axes of length 1), the numbers are the mathematics: full marks, and it is said."""
+    text = multilayer.reference.replace(
+        "hidden_layer_in = np.dot(X, weights_input_to_hidden)",
+        "hidden_layer_in = np.dot(X.reshape(1, -1), weights_input_to_hidden)",
+    )
+    result = grade_text(multilayer, text, seed=SQUARE_SEED)
+    assert result.score == multilayer.max_score
+    first = checks_for(result, "hidden_layer_in")[0]
+    assert "shape (1, 3) where the lesson has shape (3,): the same numbers" in first.message
+
+
 def test_weights_the_wrong_way_round_are_named_by_the_crash_or_by_the_value(
     multilayer: exercises.Exercise, grade_text: GradeText
 ) -> None:

@@ -48,7 +48,8 @@ def check_case(
         }
         outcome = compare(expected, received, exercise.rtol, exercise.atol)
         if outcome.ok:
-            checks.append(Check(**base, passed=True, score=worth, message=_correct(received)))
+            message = _correct(received, outcome.problem)
+            checks.append(Check(**base, passed=True, score=worth, message=message))
             continue
         if run.status.stops_grading:
             checks.append(
@@ -121,7 +122,9 @@ def check_case(
     return checks
 
 
-def _correct(received: Value) -> str:
+def _correct(received: Value, allowance: str = "") -> str:
+    if allowance:
+        return f"correct ({allowance}: accepted)"
     if received.type in ("list", "tuple"):
         return f"correct (a Python {received.type}: accepted; a numpy array is the habit)"
     if received.type in ("Series", "DataFrame"):

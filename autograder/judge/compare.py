@@ -1,7 +1,10 @@
 """Compare one received value with one expected value, strictly.
 
 Strict about what arrives: real numbers only (no complex, strings, look-alike objects or ndarray
-subclasses), the exact shape (nothing passes by broadcasting), finite values. A list or tuple of
+subclasses), the shape (nothing passes by broadcasting), finite values. One allowance of form:
+axes of length 1 added or left out (a ``(1, 3)`` row where the lesson has ``(3,)``, a ``(1,)``
+array for a number) hold the same numbers in the same order, so they are compared as the
+lesson's shape and the check says so; anything else of another shape is wrong. A list or tuple of
 plain real numbers arrives as the array it spells (`values.describe`) and is held to the same
 rules: students write them, and the lesson's own worked example builds one. Then close
 within ``|received - expected| <= atol + rtol * |expected|`` element by element, as `numpy.isclose`.
@@ -67,9 +70,13 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     if isinstance(actual, str):
         not_done = received.kind in ("missing", "none")
         return Comparison(False, actual, Reason.NOT_DONE if not_done else Reason.WRONG_TYPE)
+    shaped = ""
     if actual.shape != expected.shape:
         wanted = shape_text(expected.shape)
-        return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}", Reason.SHAPE)
+        if not _unit_axes_only(actual.shape, expected.shape):
+            return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}", Reason.SHAPE)
+        shaped = f"{shape_text(actual.shape)} where the lesson has {wanted}: the same numbers"
+        actual = actual.reshape(expected.shape)
     if not np.all(np.isfinite(actual)):
         bad = "nan" if np.any(np.isnan(actual)) else "inf"
         return Comparison(
@@ -80,7 +87,7 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     slack = atol + rtol * np.abs(expected)
     excess = np.abs(actual - expected) - slack
     if np.all(excess <= 0):
-        return Comparison(True)
+        return Comparison(True, shaped)
     if expected.ndim == 0:
         return Comparison(False, "wrong value", Reason.WRONG_VALUE)
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
@@ -92,6 +99,11 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
         f"received {format_value(actual[worst])}",
         Reason.WRONG_VALUE,
     )
+
+
+def _unit_axes_only(shape: tuple[int, ...], wanted: tuple[int, ...]) -> bool:
+    """Do two shapes differ only by axes of length 1?"""
+    return [n for n in shape if n != 1] == [n for n in wanted if n != 1]
 
 
 def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
