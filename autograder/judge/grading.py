@@ -18,6 +18,7 @@ from autograder.judge.diagnose import Diagnosis, Oracle, oracle_for
 from autograder.load import published_given
 from autograder.load.exercise import Exercise, Mistake
 from autograder.load.submission import Program
+from autograder.run import trace
 from autograder.run.protocol import STRETCH, UNREADABLE
 from autograder.run.sandbox import Job, RunResult, Sandbox
 from autograder.run.values import Value, format_value
@@ -63,6 +64,9 @@ class CaseRun:
     output: str
     output_truncated: bool
     problem: str | None
+    #: The loss the program computed while training, as (pass, loss), None where not finite:
+    #: from the trace's curve point (trace.curve); None when the exercise watches no curve.
+    losses: tuple[tuple[int, float | None], ...] | None = None
 
 
 @dataclass
@@ -180,6 +184,7 @@ def grade(
                     run.output,
                     run.output_truncated,
                     problem,
+                    trace.curve(exercise.points, run.trace),
                 )
             )
             frozen = _frozen(oracle, run, published) if published else frozenset()

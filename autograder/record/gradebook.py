@@ -32,7 +32,7 @@ from autograder.record import first_use
 from autograder.report.sanitize import decoded_name
 from autograder.server.schema import add_server_tables
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
 #: could not be graded, with its reason in `problem`); or not graded because of a fault on the
 #: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
@@ -87,6 +87,7 @@ runs = sa.Table(
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("output", sa.Text, nullable=False),
     sa.Column("problem", sa.Text),
+    sa.Column("losses", sa.Text),
 )
 gdlab_meta = sa.Table(
     "gdlab_meta",
@@ -147,11 +148,21 @@ def _to_v3(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN problem TEXT"))
 
 
+def _to_v5(conn: sa.Connection) -> None:
+    """A training run's loss curve as the program computed it (traced inside its loop, see
+    trace.curve): JSON ``[[pass, loss], ...]``, loss null where not finite; NULL for rows graded
+    before, whose feedback page reads the curve from the printed lines instead. (`_to_v2`
+    creates `runs` from the table above, which already has the column.)"""
+    if "losses" not in {c["name"] for c in sa.inspect(conn).get_columns("runs")}:
+        conn.execute(sa.text("ALTER TABLE runs ADD COLUMN losses TEXT"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
     3: _to_v3,
     4: add_server_tables,
+    5: _to_v5,
 }
 
 
@@ -380,6 +391,7 @@ class Gradebook:
                             "seconds": r.seconds,
                             "output": r.output[:_OUTPUT_KEPT],
                             "problem": r.problem,
+                            "losses": None if r.losses is None else json.dumps(r.losses),
                         }
                         for r in grade.runs
                     ],
