@@ -169,3 +169,20 @@ def test_stored_curves_are_read_with_bounds() -> None:
     read = stored_losses('[[1, 0.5], ["x", 1], [2], [3, "nan"], [4, null], 7]')
     assert [n for n, _ in read] == [1, 4] and read[0][1] == 0.5 and math.isnan(read[1][1])
     assert len(stored_losses(str([[n, 0.1] for n in range(5000)]))) == 1000
+
+
+@pytest.mark.parametrize(
+    ("point", "says"),
+    [
+        ('depth = 1\nfirst = 5\ncurve = "loss"\nafter = ["w"]', "must be one of the `after`"),
+        ("depth = 1\nfirst = 50\nafter = [\"loss\"]", "at most 10 passes"),
+        ('depth = 1\nfirst = 101\ncurve = "loss"\nafter = ["loss"]', "100"),
+    ],
+)
+def test_a_curve_point_is_checked_at_load(tmp_path: Path, point: str, says: str) -> None:
+    (tmp_path / "exercise.toml").write_text(
+        TINY_TOML + f"\n[trace.loss]\n{point}\n", encoding="utf-8"
+    )
+    (tmp_path / "train.py").write_text(TINY_REFERENCE, encoding="utf-8")
+    with pytest.raises(exercises.ExerciseError, match=says.replace("`", ".")):
+        exercises.load(tmp_path)
