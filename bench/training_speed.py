@@ -4,8 +4,9 @@ Whole processes, wall clock, median of several runs (the published-values cache 
 machine after the first run):
 
 * SUBMIT of `backprop` with one catalogued mistake against the right answer (goal: ≤ 1.5×);
-* TEST RUN of `gradient` and `backprop` against running the same answer alone with
-  ``python`` beside its ``data_prep.py`` (goal: ≤ 1.3×);
+* TEST RUN of `gradient`, `backprop` and `relu_network` against running the same answer alone
+  with ``python`` beside its given files (goal: ≤ 1.3×); the run traces the steps of the first
+  epoch and the loss curve over the whole training;
 * the cost of the trace rewrite itself: the published training, in this process, as written
   and instrumented (line tracing with ``sys.settrace`` for comparison, once).
 
@@ -121,10 +122,14 @@ def main() -> None:
         f"  SUBMIT backprop, hidden derivative   {took['wrong']:6.2f} s   "
         f"({took['wrong'] / took['right']:.2f}× the right answer)"
     )
-    for exercise_id, script in (("gradient", "gradient.py"), ("backprop", "backprop.py")):
+    from autograder.load import exercise as exercises
+
+    for exercise_id in ("gradient", "backprop", "relu_network"):
+        exercise = exercises.get(exercise_id)
+        script = exercise.script
         solved = REPO / "solutions" / exercise_id
         folder = Path(tempfile.mkdtemp(prefix="gdlab-bench-alone-"))
-        for name in (script, "data_prep.py"):
+        for name in (script, *exercise.files):
             shutil.copy(solved / name, folder / name)
         took = interleaved(
             {"alone": [sys.executable, script], "run": [*GDLAB, "run", exercise_id, script]},
@@ -136,7 +141,7 @@ def main() -> None:
             f"  {exercise_id:8} program alone {took['alone']:6.2f} s, TEST RUN {took['run']:6.2f} s"
             f"   ({took['run'] / took['alone']:.2f}×)"
         )
-    for exercise_id in ("gradient", "backprop"):
+    for exercise_id in ("gradient", "backprop", "relu_network"):
         timings = in_process(exercise_id)
         print(
             f"  {exercise_id:8} training in-process: "
