@@ -9,6 +9,7 @@ them. The printed lines (``Train loss: 0.26``) are read only for rows graded bef
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_a_long_run_is_thinned_evenly_to_at_most_first_passes() -> None:
     records = recorded("for e in range(1000):\n    loss = float(e)\n", CURVE)
     numbers = [r.number for r in records]
     assert len(numbers) <= CURVE.first and numbers[0] == 1
-    assert len({b - a for a, b in zip(numbers, numbers[1:], strict=False)}) == 1  # even steps
+    assert len({b - a for a, b in itertools.pairwise(numbers)}) == 1  # even steps
     assert numbers[-1] > 1000 - 1000 // len(numbers) * 2  # spread over the whole run
     assert all(r.after["loss"] == r.number - 1 for r in records)
 
@@ -175,7 +176,7 @@ def test_stored_curves_are_read_with_bounds() -> None:
     ("point", "says"),
     [
         ('depth = 1\nfirst = 5\ncurve = "loss"\nafter = ["w"]', "must be one of the `after`"),
-        ("depth = 1\nfirst = 50\nafter = [\"loss\"]", "at most 10 passes"),
+        ('depth = 1\nfirst = 50\nafter = ["loss"]', "at most 10 passes"),
         ('depth = 1\nfirst = 101\ncurve = "loss"\nafter = ["loss"]', "100"),
     ],
 )

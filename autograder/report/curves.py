@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import json
 import logging
 import math
 import re
-import json
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -183,8 +183,6 @@ def reference_curves(exercise: exercises.Exercise) -> ReferenceCurves:
         return ReferenceCurves(None, [])
     traced = trace.curve(points, records)
     return ReferenceCurves(
-        None
-        if traced is None
-        else [(n, math.nan if v is None else v) for n, v in traced],
+        None if traced is None else [(n, math.nan if v is None else v) for n, v in traced],
         parse_losses(printed.getvalue()),
     )

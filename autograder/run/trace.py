@@ -248,9 +248,7 @@ class Recorder:
         )
         if len(self.records[index]) >= point.first:
             self.on[index] = False
-            if self.stop and not any(
-                on for i, on in enumerate(self.on) if i not in self._curves
-            ):
+            if self.stop and not any(on for i, on in enumerate(self.on) if i not in self._curves):
                 raise TraceComplete
 
     def plain(self) -> dict[str, list[dict[str, Any]]]:
