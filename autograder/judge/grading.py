@@ -409,6 +409,8 @@ def check_case(
             continue
         mistake = diagnosis.mistake or _mistake_behind_crash(oracle, quantity.name, run)
         message = outcome.problem
+        if diagnosis.upstream and not mistake:  # a slip named at another quantity
+            message += f"; it follows from your {', '.join(diagnosis.upstream)}"
         if run.status == "raised" and problem:
             message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)

@@ -122,7 +122,9 @@ def _mistake_card(entries: list[tuple[str, dict[str, Any], list[dict[str, Any]]]
         first["mistake"] or first["message"],
         hint=first["hint"],
         examples=examples,
-        unknown=not first["mistake"] and first["message"].startswith("wrong value"),
+        unknown=not first["mistake"]
+        and first["message"].startswith("wrong value")
+        and "; it follows from" not in first["message"],
     )
 
 
