@@ -23,15 +23,15 @@ The mechanism is an AST rewrite, not line tracing: each chosen body becomes::
 so once a point has its records the cost is one list lookup per pass (measured in
 ``bench/trace_overhead.py``), and a pass that raises half-way still shows the steps it
 finished (a name it did not reach, still holding its value from before, is left out).
+Line numbers are unchanged. In the sandbox every recorded value is a *description*
+(`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
+(`read_trace`); the grader's own reference runs keep copies of the real values instead.
 
 A *curve* point (``curve = "loss"``) watches a whole training instead of its first passes: it
 keeps the passes that bind that name anew (the loss the program computes, every epoch or every
 hundredth), at most ``first`` of them spread evenly over the run (when full, every other one is
 dropped and only every other later one is kept), each with its pass number. The cost is two
 calls per pass of an epoch loop; the feedback page draws the student's loss curve from it.
-Line numbers are unchanged. In the sandbox every recorded value is a *description*
-(`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
-(`read_trace`); the grader's own reference runs keep copies of the real values instead.
 """
 
 from __future__ import annotations
