@@ -128,6 +128,7 @@ def test_a_flipped_error_is_not_called_a_step_that_goes_uphill(grade_text) -> No
     flipped = next(m for m in RELU.mistakes if m.name == "sign flipped (ŷ − y)")
     result = grade_text(RELU, flipped.apply(RELU.reference), seed=SEED)
     assert result.mistakes == ["sign flipped (ŷ − y)"]
-    weights = next(c for c in checks_for(result, "check_weights_after") if c.case == "published")
-    assert not weights.passed and weights.mistake is None
-    assert weights.message.endswith("it follows from your check_error")
+    for quantity in ("check_weights_after", "check_biases_after"):
+        check = next(c for c in checks_for(result, quantity) if c.case == "published")
+        assert not check.passed and check.mistake is None
+        assert check.message.endswith("; it follows from your check_error")
