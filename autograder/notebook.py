@@ -115,11 +115,10 @@ def _published_check(exercise: exercises.Exercise, quantity: str, scope: dict[st
     ]
     if result.mistake:
         lines += _wrapped(f"{result.mistake}: {result.hint}")
-    if exercise.steps:  # the lines inside the loop are checked where they run, by a TEST RUN
-        lines += _wrapped(
-            f"Which line? `gdlab run {exercise.id} {exercise.notebook}` checks "
-            "each step inside the training loop (save the notebook first)."
-        )
+    if exercise.steps:  # the lines inside the loop: the saved notebook's TEST RUN shows them
+        from autograder.report.lab_steps import step_lines
+
+        lines += step_lines(exercise, quantity, result.received, _local_data(exercise))
     raise CheckFailed("\n".join(lines)) from None
 
 

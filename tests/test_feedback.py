@@ -255,8 +255,8 @@ def test_relu_network_page_shows_the_students_curve_beside_the_references(tmp_pa
     submit(gradebook, grader, tmp_path, relu, "eve", relu.reference)
     (page,) = write_pages(gradebook, tmp_path / "pages")
     text = page.read_text(encoding="utf-8")
-    assert "Your last printed loss" in text and "(reference: " in text
-    assert "No loss curve" not in text
+    assert "Your last computed loss" in text and "(reference: " in text
+    assert "No loss curve" not in text and "printed no line" not in text
 
 
 def test_the_loss_section_is_left_out_when_there_is_no_curve_at_all(tmp_path, grader):

@@ -97,6 +97,9 @@ def check_case(
             continue
         mistake = diagnosis.mistake or _mistake_behind_crash(oracle, quantity.name, run)
         message, reason = outcome.problem, outcome.reason
+        if diagnosis.upstream and not mistake and reason is Reason.WRONG_VALUE:
+            message += f"; it follows from your {', '.join(diagnosis.upstream)}"
+            reason = Reason.FOLLOWS_UPSTREAM  # a slip named at another quantity
         if run.status is Outcome.RAISED and problem:
             message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)

@@ -35,6 +35,8 @@ class Reason(str, Enum):
     CARRIED_FORWARD = "carried_forward"
     #: A real value of the right shape that is not close enough (a named `mistake` may say why).
     WRONG_VALUE = "wrong_value"
+    #: Wrong, and what an earlier quantity's named mistake gives here: the slip is named there.
+    FOLLOWS_UPSTREAM = "follows_upstream"
     #: A real value of another shape.
     SHAPE = "shape"
     #: Not a real number or array (a string, complex, an object, a ragged list ...).
@@ -118,6 +120,9 @@ class CaseRun:
     output_truncated: bool
     #: How the run went wrong, in a sentence for the student (None when it finished).
     problem: str | None
+    #: The loss the program computed while training, as (pass, loss), None where not finite:
+    #: from the trace's curve point (`run.trace.curve`); None when the exercise watches none.
+    losses: tuple[tuple[int, float | None], ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, Outcome):

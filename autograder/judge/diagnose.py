@@ -117,8 +117,42 @@ class Oracle:
         mistake = self._named_mistake(name, received, student, local=False)
         if mistake is None:
             mistake = self._named_mistake(name, received, student, local=True)
-            return Diagnosis(upstream=wrong if mistake else (), mistake=mistake)
+            if mistake is not None:
+                return Diagnosis(upstream=wrong, mistake=mistake)
+        made = self._made_elsewhere(name, received, student, mistake)
+        if made is not None:  # one slip, named once: where it was made
+            return Diagnosis(upstream=(made.quantity,))
         return Diagnosis(mistake=mistake)
+
+    def _made_elsewhere(
+        self, name: str, received: Value, student: dict[str, Value], found: Mistake | None
+    ) -> Mistake | None:
+        """An earlier quantity's catalogued mistake that the student made there and that also
+        gives this value, where the mistake `found` here (if any) would have left that
+        quantity right: the slip is there, not here. (A sign flipped in relu_network's error
+        gives the weights of "step goes uphill", which leaves the error right; the weights'
+        line is right.) Only quantities computed together, with no step of their own, need
+        this: a step's line is checked on the student's upstream values first (error carried
+        forward)."""
+        tol = self.exercise.rtol, self.exercise.atol
+        order = [q.name for q in self.exercise.quantities]
+        earlier = set(order[: order.index(name)]) if name in order else set()
+        for other in self.exercise.mistakes:
+            if other.quantity not in earlier or other.quantity not in student:
+                continue
+            there, here = self._mutant_value(other, other.quantity), self._mutant_value(other, name)
+            claims = None if found is None else self._mutant_value(found, other.quantity)
+            if (
+                (found is None or claims is not None)
+                and (claims is None or close(claims, self.expected[other.quantity], *tol))
+                and there is not None
+                and here is not None
+                and not close(there, self.expected[other.quantity], *tol)
+                and compare(there, student[other.quantity], *tol).ok
+                and compare(here, received, *tol).ok
+            ):
+                return other
+        return None
 
     def _named_mistake(
         self, name: str, received: Value, student: dict[str, Value], local: bool

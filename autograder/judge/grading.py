@@ -20,6 +20,7 @@ from autograder.judge.problems import SIZE_HINT
 from autograder.load import published_given
 from autograder.load.exercise import Case, Exercise
 from autograder.load.submission import Program
+from autograder.run import trace
 from autograder.run.sandbox import Job, RunResult
 from autograder.run.values import format_value
 
@@ -117,6 +118,7 @@ def judge_runs(
                 run.output,
                 run.output_truncated,
                 problem,
+                trace.curve(exercise.points, run.trace),
             )
         )
         frozen = (

@@ -343,6 +343,7 @@ def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -
             p.depth,
             p.function,
             p.label or name + " {n}",
+            p.curve,
         )
         for name, p in spec.trace.items()
     )

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from autograder.load.spec_errors import Misnamed
-from autograder.run.trace import MAX_FIRST, MAX_NAMES
+from autograder.run.trace import MAX_CURVE, MAX_FIRST, MAX_NAMES
 
 
 class _Spec(BaseModel):
@@ -32,7 +32,12 @@ class TracePointSpec(_Spec):
     function: str | None = Field(
         None, description="The body of every function or method with this name."
     )
-    first: int = Field(1, ge=1, le=MAX_FIRST, description="How many passes are recorded.")
+    first: int = Field(
+        1,
+        ge=1,
+        le=MAX_CURVE,
+        description=f"How many passes are recorded (at most {MAX_FIRST}; a curve's, {MAX_CURVE}).",
+    )
     label: str | None = Field(
         None,
         description="How feedback names pass n, e.g. 'record {n} of the first epoch' "
@@ -42,11 +47,22 @@ class TracePointSpec(_Spec):
         default_factory=list, description="Names recorded as the body starts (a step's inputs)."
     )
     after: list[str] = Field(min_length=1, description="Names recorded as the body ends.")
+    curve: str | None = Field(
+        None,
+        description="The training loss the program computes, one of `after`: the point then "
+        "watches the whole run, keeps the passes that bind this name anew (at most `first`, "
+        "spread evenly) and the feedback page draws the student's loss curve from them. "
+        "No step is checked there, and the grader's own runs do not wait for it.",
+    )
 
     @model_validator(mode="after")
     def _where(self) -> TracePointSpec:
         if (self.depth is None) == (self.function is None):
             raise ValueError("give either depth or function")
+        if self.curve is None and self.first > MAX_FIRST:
+            raise ValueError(f"first: at most {MAX_FIRST} passes (a curve point: {MAX_CURVE})")
+        if self.curve is not None and self.curve not in self.after:
+            raise ValueError(f"curve {self.curve!r} must be one of the `after` names")
         if len(self.before) + len(self.after) > MAX_NAMES:
             raise ValueError(f"at most {MAX_NAMES} names in before and after together")
         return self
@@ -75,6 +91,8 @@ def check_steps(
         point = trace.get(step.at)
         if point is None:
             raise Misnamed(("steps", key, "at"), step.at, list(trace), "no such trace point")
+        if point.curve is not None:
+            raise ValueError(f"`steps.{key}`: {step.at!r} is a curve point, not checked")
         if (step.name or key) not in point.after:
             raise ValueError(f"`steps.{key}`: {step.name or key!r} is not recorded at {step.at!r}")
         if step.part_of not in quantities:
@@ -84,6 +102,8 @@ def check_steps(
                 list(quantities),
                 "no such quantity",
             )
+    if sum(p.curve is not None for p in trace.values()) > 1:
+        raise ValueError("at most one trace point has a `curve`")
     for name, quantity in quantities.items():
         shared = sum(s.points for s in steps.values() if s.part_of == name)
         if shared > quantity.points:

@@ -111,6 +111,7 @@ def run_rows(submission_id: int, grade: Grade) -> list[dict[str, Any]]:
             "seconds": r.seconds,
             "output": r.output[:OUTPUT_KEPT],
             "problem": r.problem,
+            "losses": None if r.losses is None else json.dumps(r.losses),
         }
         for r in grade.runs
     ]
@@ -145,4 +146,28 @@ def case_run_from(r: Any) -> CaseRun:
         r.output,
         len(r.output) >= OUTPUT_KEPT,
         r.problem,
+        losses_from(getattr(r, "losses", None)),
+    )
+
+
+#: Points a stored curve may have (a curve trace point keeps at most trace.MAX_CURVE).
+_MAX_STORED = 1000
+
+
+def losses_from(text: Any) -> tuple[tuple[int, float | None], ...] | None:
+    """A run's stored loss curve (`runs.losses`, JSON ``[[pass, loss|null], …]``), read with
+    bounds: None for a row graded before curves were stored; malformed items are dropped."""
+    if not isinstance(text, str):
+        return None
+    try:
+        plain = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(
+        (item[0], None if item[1] is None else float(item[1]))
+        for item in (plain[:_MAX_STORED] if isinstance(plain, list) else [])
+        if isinstance(item, list)
+        and len(item) == 2
+        and type(item[0]) is int
+        and (item[1] is None or type(item[1]) in (int, float))
     )

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from autograder.server.schema import add_server_tables
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 #: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
 #: could not be graded, with its reason in `problem`); or not graded because of a fault on the
 #: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
@@ -71,7 +71,11 @@ runs = sa.Table(
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("output", sa.Text, nullable=False),
     sa.Column("problem", sa.Text),
+    #: The training loss the program computed, traced inside its loop (`run.trace.curve`):
+    #: JSON ``[[pass, loss], ...]``, loss null where not finite; NULL where nothing was traced.
+    sa.Column("losses", sa.Text),
 )
+sa.Index("runs_by_submission", runs.c.submission_id)
 gdlab_meta = sa.Table(
     "gdlab_meta",
     metadata,
@@ -158,12 +162,30 @@ def _add_check_reasons(conn: sa.Connection) -> None:
     )
 
 
+def _add_run_losses(conn: sa.Connection) -> None:
+    """A training run's loss curve as the program computed it, for the feedback page; rows
+    graded before keep NULL, and their page reads the curve from the printed lines instead.
+    (`_to_v2` creates `runs` from the table above, which already has the column.)"""
+    if "losses" not in {c["name"] for c in sa.inspect(conn).get_columns("runs")}:
+        conn.execute(sa.text("ALTER TABLE runs ADD COLUMN losses TEXT"))
+
+
+def _index_runs(conn: sa.Connection) -> None:
+    """Every graded SUBMIT replaces its runs by submission id: without an index that scans the
+    whole table, and grows slower with the gradebook."""
+    existing = {i["name"] for i in sa.inspect(conn).get_indexes("runs")}
+    if "runs_by_submission" not in existing:
+        conn.execute(sa.text("CREATE INDEX runs_by_submission ON runs (submission_id)"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
     3: _to_v3,
     4: add_server_tables,
     5: _add_check_reasons,
+    6: _add_run_losses,
+    7: _index_runs,
 }
 
 

@@ -1,7 +1,12 @@
-"""Loss curves for the feedback pages: read a training program's printed losses, plot them.
+"""Loss curves for the feedback pages: the losses a training program computed, plotted.
 
-The reference's curve comes from running the reference (our own code) in our process on the
-published case, as the grader's oracle does: reporting never starts a sandbox.
+A student's curve is what the run recorded inside its training loop (the exercise's curve trace
+point, `trace.curve`), stored with the run in the gradebook: one (pass, loss) per kept pass of
+the epoch loop, so the x axis is the epoch. Rows graded before the gradebook kept it (their
+`losses` is NULL), and exercises that watch no curve, fall back to the lines the program printed
+(``Train loss: 0.26``), in the order printed. The reference's curve comes from running the
+reference (our own code) in our process on the published case, once, both ways, as the grader's
+oracle does: reporting never starts a sandbox.
 """
 
 from __future__ import annotations
@@ -13,17 +18,51 @@ import logging
 import math
 import re
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from autograder.judge.reference import compiled, quiet_namespace, quiet_numpy
+from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load import exercise as exercises
-from autograder.load.program import GIVEN_NAME
+from autograder.load.program import GIVEN_NAME, compile_program
+from autograder.run import trace
 
 log = logging.getLogger("gdlab.feedback")
 
 _NUMBER = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)"
 _TRAIN_LOSS = re.compile(rf"\btrain(?:ing)?[ _]loss\b\s*[:=]?\s*({_NUMBER})", re.IGNORECASE)
 _ANY_LOSS = re.compile(rf"\bloss\b\s*[:=]?\s*({_NUMBER})", re.IGNORECASE)
+
+#: A curve as plotted: (x, loss) pairs; x is the epoch for a traced curve, the print order else.
+Points = list[tuple[int, float]]
+
+
+@dataclass(frozen=True)
+class ReferenceCurves:
+    """The reference's curve on the published case, both ways, to match the student's."""
+
+    #: As the trace's curve point records it; None when the exercise watches no curve.
+    traced: Points | None
+    #: As printed, in order.
+    printed: list[float]
+
+    def beside(self, traced: bool) -> Points:
+        """The reference's curve to draw beside a student's traced or printed one."""
+        if traced:
+            return self.traced or []
+        return in_order(self.printed)
+
+
+def in_order(losses: list[float]) -> Points:
+    return list(enumerate(losses, start=1))
+
+
+def traced_points(losses: Sequence[tuple[int, float | None]] | None) -> Points | None:
+    """A run's traced curve as plotted (a loss that was not finite drawn as nan); None for a
+    row graded before curves were stored, whose page reads the printed lines instead."""
+    if losses is None:
+        return None
+    return [(n, math.nan if v is None else v) for n, v in losses]
 
 
 def parse_losses(output: str) -> list[float]:
@@ -46,7 +85,7 @@ def parse_losses(output: str) -> list[float]:
     return train or other
 
 
-def loss_plot(student: list[float], reference: list[float]) -> str:
+def loss_plot(student: Points, reference: Points, traced: bool = False) -> str:
     """The two loss curves as a PNG ``data:`` URI, so the page needs no other file.
 
     matplotlib is imported here and nowhere else: it takes longer to import than a SUBMIT takes to
@@ -61,8 +100,7 @@ def loss_plot(student: list[float], reference: list[float]) -> str:
     axes = figure.add_subplot()
     if reference:
         axes.plot(
-            range(1, len(reference) + 1),
-            reference,
+            *zip(*reference, strict=True),
             color="#8a94a6",
             linestyle="--",
             linewidth=2,
@@ -72,18 +110,17 @@ def loss_plot(student: list[float], reference: list[float]) -> str:
         )
     if student:
         axes.plot(
-            range(1, len(student) + 1),
-            student,
+            *zip(*student, strict=True),
             color="#2458d3",
             linewidth=2.2,
             marker="o",
             markersize=4.5,
             label="your program",
         )
-    finite = [v for v in [*student, *reference] if math.isfinite(v)]
+    finite = [v for _, v in [*student, *reference] if math.isfinite(v)]
     if finite and min(finite) > 0 and max(finite) / min(finite) > 50:
         axes.set_yscale("log")
-    axes.set_xlabel("loss printed during training (in order)")
+    axes.set_xlabel("epoch" if traced else "loss printed during training (in order)")
     axes.set_ylabel("training loss")
     axes.grid(True, color="#e3e7ee", linewidth=0.8)
     axes.set_axisbelow(True)
@@ -97,30 +134,40 @@ def loss_plot(student: list[float], reference: list[float]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def reference_losses(exercise: exercises.Exercise) -> list[float]:
-    """The reference program's loss curve on the published case, from what it prints.
+def reference_curves(exercise: exercises.Exercise) -> ReferenceCurves:
+    """The reference program's loss curve on the published case: traced at the exercise's
+    curve point (if it has one) and printed, from one run.
 
-    A reference that does not run through gives ``[]`` (logged: that is for the course author
-    to fix)."""
+    A reference that does not run through gives no curve (logged: that is for the course
+    author to fix)."""
     printed = io.StringIO()
 
     def capture(*args: Any, file: Any = None, **kwargs: Any) -> None:
         if file is None or file is sys.stdout:
             print(*args, file=printed, **kwargs)
 
+    points = [p for p in exercise.points if p.curve is not None]
     try:
-        case = exercise.published_case()
-        given = case.given
-        code = compiled(
-            exercise.reference, exercise.script, None if given is None else tuple(given)
+        given = exercise.published_case().given
+        code = compile_program(
+            exercise.reference,
+            exercise.script,
+            None if given is None else tuple(given),
+            rewrite=lambda tree: trace.instrument(tree, points),
         )
         namespace = quiet_namespace()
         namespace["__builtins__"]["print"] = capture
         if given is not None:
             namespace[GIVEN_NAME] = copy.deepcopy(given)
         with quiet_numpy():
-            exec(code, namespace)
+            records, failure = trace.run_traced(code, namespace, points, stop=False)
+        if failure is not None:
+            raise failure
     except Exception:
         log.exception("the reference of %s did not run", exercise.id)
-        return []
-    return parse_losses(printed.getvalue())
+        return ReferenceCurves(None, [])
+    traced = trace.curve(points, records)
+    return ReferenceCurves(
+        None if traced is None else [(n, math.nan if v is None else v) for n, v in traced],
+        parse_losses(printed.getvalue()),
+    )

@@ -13,7 +13,8 @@ the program ran, and for a training exercise the student's loss curve beside the
 This module gathers what a page shows, as data; the Jinja2 templates
 (``server/templates/feedback/``, autoescaped: gradebook text may come from a student's program)
 and the shared stylesheet (``server/static/gdlab.css``) lay it out. Reporting runs no sandbox:
-the reference's loss curve comes from `curves.reference_losses`.
+the reference's loss curve comes from `curves.reference_curves`, the student's from what the
+run traced (stored with it), or from its printed lines for a row graded before that.
 
 What a page never shows: the reference program, the quantities' formulas (``about`` in
 exercise.toml), the hidden given values, the hidden cases' program output (it may print them) and
@@ -38,7 +39,14 @@ from autograder.judge.checks import CaseRun, Check
 from autograder.load import exercise as exercises
 from autograder.record.gradebook import Gradebook, Row
 from autograder.record.rows import OUTPUT_KEPT
-from autograder.report.curves import loss_plot, parse_losses, reference_losses
+from autograder.report.curves import (
+    ReferenceCurves,
+    in_order,
+    loss_plot,
+    parse_losses,
+    reference_curves,
+    traced_points,
+)
 from autograder.report.export import chosen
 from autograder.report.feedback_cards import (
     CARRIED,
@@ -151,36 +159,49 @@ def _cases_text(sub: Submission, cases: list[str]) -> str:
     return f"{len(cases)} case{'s' if len(cases) != 1 else ''}"
 
 
-def _curve(sub: Submission, reference: list[float]) -> dict[str, Any] | None:
+def _curve(sub: Submission, reference: ReferenceCurves) -> dict[str, Any] | None:
     """What the loss-curve section says: the student's losses beside the reference's; None
-    (the section left out) when there is no curve at all, the student's nor the reference's."""
+    (the section left out) when there is no curve at all, the student's nor the reference's.
+
+    The student's curve is the one the run traced (stored with it); a row graded before runs
+    kept it has its printed lines read instead, and the reference's curve is taken alike."""
     published = next((r for r in sub.runs if r.visible), None)
-    losses = parse_losses(published.output) if published else []
-    if not losses and not reference:
+    traced = traced_points(published.losses) if published else None
+    if traced is not None:
+        losses = traced
+    else:
+        losses = in_order(parse_losses(published.output)) if published else []
+    use_trace = traced is not None or (published is None and reference.traced is not None)
+    beside = reference.beside(use_trace)
+    if not losses and not beside:
         return None
+    values = [v for _, v in losses]
     why = (
         ""
         if losses
         else "your program did not run on the published example"
         if published is None
-        else "it stopped before printing any loss"
+        else f"it stopped before {'computing' if traced is not None else 'printing'} any loss"
         if not published.status.ran_through
+        else "no_loss"
+        if traced is not None
         else "no_lines"
     )
     return {
-        "losses": losses,
-        "reference": reference,
+        "losses": values,
+        "reference": [v for _, v in beside],
+        "traced": use_trace,
         "why": why,
-        "ups": sum(1 for a, b in itertools.pairwise(losses) if b > a),
-        "diverged": not all(math.isfinite(v) for v in losses),
-        "image": loss_plot(losses, reference) if losses or reference else None,
+        "ups": sum(1 for a, b in itertools.pairwise(values) if b > a),
+        "diverged": not all(math.isfinite(v) for v in values),
+        "image": loss_plot(losses, beside, use_trace),
     }
 
 
 def context(
     sub: Submission,
     exercise: exercises.Exercise | None,
-    reference: list[float] | None = None,
+    reference: ReferenceCurves | None = None,
     curve: bool = True,
 ) -> dict[str, Any]:
     """Everything the feedback templates show of one submission (`curve`: plot the loss)."""
@@ -212,7 +233,7 @@ def context(
         "published": next((r for r in sub.runs if r.visible), None),
         "output_kept": OUTPUT_KEPT,
         "run_words": run_words,
-        "curve": _curve(sub, reference or [])
+        "curve": _curve(sub, reference or ReferenceCurves(None, []))
         if curve and exercise is not None and exercise.training
         else None,
         "mark": mark,
@@ -224,7 +245,9 @@ def context(
 
 
 def render(
-    sub: Submission, exercise: exercises.Exercise | None, reference: list[float] | None = None
+    sub: Submission,
+    exercise: exercises.Exercise | None,
+    reference: ReferenceCurves | None = None,
 ) -> str:
     """One submission's page as a complete HTML document.
 
@@ -276,7 +299,7 @@ def write_pages(
     give their own); an exercise no longer installed still gets a page, without title or curve.
     """
     found: dict[str, exercises.Exercise | None] = {}
-    curves: dict[str, list[float]] = {}
+    curves: dict[str, ReferenceCurves] = {}
     written = []
     for sub in best_submissions(book, student):
         exercise_id = sub.row.exercise
@@ -290,7 +313,7 @@ def write_pages(
         reference = None
         if exercise is not None and exercise.training:
             if exercise_id not in curves:
-                curves[exercise_id] = reference_losses(exercise)
+                curves[exercise_id] = reference_curves(exercise)
             reference = curves[exercise_id]
         target = page_path(out, sub.row.student, exercise_id)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,7 +329,7 @@ __all__ = [
     "loss_plot",
     "page_path",
     "parse_losses",
-    "reference_losses",
+    "reference_curves",
     "render",
     "write_pages",
 ]

@@ -79,7 +79,9 @@ def _keys(plain: Any, allowed: frozenset[str], what: str) -> dict[str, Any]:
 
 _ERROR_KEYS = frozenset({"type", "message", "line"})
 _REPORT_KEYS = frozenset({"status", "error", "values", "trace"})
-_PASS_KEYS = frozenset({"before", "after", "broken"})
+_PASS_KEYS = frozenset({"before", "after", "broken", "pass"})
+#: The largest pass number a curve point's record may carry.
+MAX_PASS = 10**9
 #: What a trace may hold, per trace point: at most this many passes, only these names.
 TraceShape = dict[str, tuple[int, frozenset[str]]]
 #: Numbers a case's whole trace may hold (the recorder stops describing past this).
@@ -139,7 +141,15 @@ def _check_pass(plain: Any, names: frozenset[str], budget: list[int]) -> dict[st
             for n, d in _keys(plain.get("after", {}), names, "trace after").items()
         },
         "broken": _exact(plain.get("broken", False), bool, "trace broken"),
+        **({"pass": _pass_number(plain["pass"])} if "pass" in plain else {}),
     }
+
+
+def _pass_number(plain: Any) -> int:
+    number = _exact(plain, int, "trace pass number")
+    if not 0 < number <= MAX_PASS:
+        raise Unreadable("trace pass number")
+    return number
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,19 @@ finished (a name it did not reach, still holding its value from before, is left 
 Line numbers are unchanged. In the sandbox every recorded value is a *description*
 (`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
 (`read_trace`); the grader's own reference runs keep copies of the real values instead.
+
+A *curve* point (``curve = "loss"``) watches a whole training instead of its first passes: it
+keeps the passes that bind that name anew (the loss the program computes, every epoch or every
+hundredth), at most ``first`` of them spread evenly over the run (when full, every other one is
+dropped and only every other later one is kept), each with its pass number. The cost is two
+calls per pass of an epoch loop; the feedback page draws the student's loss curve from it.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.run.protocol import MAX_TRACE_ELEMENTS
+from autograder.run.protocol import MAX_PASS, MAX_TRACE_ELEMENTS
 from autograder.run.values import Value
 
 ON_NAME = "__gdlab_trace_on__"
@@ -47,6 +54,8 @@ CALL_NAME = "__gdlab_trace__"
 #: At most this many passes are recorded at one point, and this many names per pass.
 MAX_FIRST = 10
 MAX_NAMES = 24
+#: A curve point keeps at most this many passes (`first`).
+MAX_CURVE = 100
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ class Point:
     function: str | None = None
     #: How feedback names pass n, e.g. "record {n} of the first epoch".
     label: str = "{n}"
+    #: A curve point: the passes that bind this name anew, spread over the whole run.
+    curve: str | None = None
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -70,10 +81,12 @@ class Point:
             "after": list(self.after),
             "depth": self.depth,
             "function": self.function,
+            "curve": self.curve,
         }
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> Point:
+        curve = plain.get("curve")
         return cls(
             str(plain["name"]),
             int(plain["first"]),
@@ -81,6 +94,7 @@ class Point:
             tuple(plain["after"]),
             plain.get("depth"),
             plain.get("function"),
+            curve=None if curve is None else str(curve),
         )
 
     def where(self, n: int) -> str:
@@ -95,6 +109,8 @@ class Record:
     after: dict[str, Any]
     #: The pass raised half-way: `after` holds only the names it reached.
     broken: bool = False
+    #: Which pass this was (1 = the first), for a curve point's records.
+    number: int | None = None
 
     def scope(self) -> dict[str, Any]:
         """The step's inputs: names as they ended, but a name also recorded at the start is
@@ -199,6 +215,7 @@ class Recorder:
         self.records: list[list[dict[str, Any]]] = [[] for _ in points]
         self._start: list[dict[str, Any]] = [{} for _ in points]
         self._broken = [False] * len(points)
+        self._curves = {i: _Curve(p) for i, p in enumerate(points) if p.curve is not None}
 
     def install(self, namespace: dict[str, Any]) -> None:
         namespace[ON_NAME] = self.on
@@ -207,6 +224,10 @@ class Recorder:
     def __call__(self, index: int, phase: int) -> None:
         if phase == 2:
             self._broken[index] = True
+            return
+        if index in self._curves:
+            self._broken[index] = False
+            self._curves[index].observe(phase, sys._getframe(1).f_locals)
             return
         point = self.points[index]
         if len(self.records[index]) >= point.first:  # a program calling us itself: no more
@@ -230,11 +251,62 @@ class Recorder:
         )
         if len(self.records[index]) >= point.first:
             self.on[index] = False
-            if self.stop and not any(self.on):
+            if self.stop and not any(on for i, on in enumerate(self.on) if i not in self._curves):
                 raise TraceComplete
 
     def plain(self) -> dict[str, list[dict[str, Any]]]:
-        return {p.name: self.records[i][: p.first] for i, p in enumerate(self.points)}
+        """Every point's records; a curve point's values are made what is kept only now (a
+        value a later pass dropped was never described)."""
+        plain = {}
+        for i, p in enumerate(self.points):
+            if i in self._curves:
+                plain[p.name] = [
+                    {
+                        "before": {},
+                        "after": {n: self.keep(v) for n, v in after.items()},
+                        "broken": False,
+                        "pass": number,
+                    }
+                    for number, after in self._curves[i].kept[: p.first]
+                ]
+            else:
+                plain[p.name] = self.records[i][: p.first]
+        return plain
+
+
+_UNBOUND = object()
+
+
+class _Curve:
+    """A curve point's passes that bind its name anew, at most `first`, evenly spread: when
+    full, every other one is dropped and from then on every other new one is kept."""
+
+    def __init__(self, point: Point) -> None:
+        self.point = point
+        self.kept: list[tuple[int, dict[str, Any]]] = []
+        self.passes = self.bound = 0
+        self.stride = 1
+        self._held: Any = _UNBOUND
+
+    def observe(self, phase: int, scope: dict[str, Any]) -> None:
+        name = self.point.curve
+        value = scope.get(name, _UNBOUND) if name is not None else _UNBOUND
+        if phase == 0:  # the object itself, held: rebinding makes a new one, never the same
+            self.passes += 1
+            self._held = value
+            return
+        held, self._held = self._held, _UNBOUND
+        if value is _UNBOUND or value is held:
+            return
+        self.bound += 1
+        if (self.bound - 1) % self.stride:
+            return
+        self.kept.append(
+            (self.passes, {n: live_copy(scope[n]) for n in self.point.after if n in scope})
+        )
+        if len(self.kept) > self.point.first:
+            del self.kept[1::2]
+            self.stride *= 2
 
 
 def same_live(a: Any, b: Any) -> bool:
@@ -292,11 +364,13 @@ def read_trace(raw: Any, points: Iterable[Point]) -> dict[str, list[Record]]:
             before, after = item.get("before"), item.get("after")
             if not isinstance(before, dict) or not isinstance(after, dict):
                 break
+            number = item.get("pass")
             records.append(
                 Record(
                     {n: Value.from_plain(before[n]) for n in point.before if n in before},
                     {n: Value.from_plain(after[n]) for n in point.after if n in after},
                     item.get("broken") is True,
+                    number if type(number) is int and 0 < number <= MAX_PASS else None,
                 )
             )
         trace[point.name] = records
@@ -304,11 +378,12 @@ def read_trace(raw: Any, points: Iterable[Point]) -> dict[str, list[Record]]:
 
 
 def run_traced(
-    code: Any, namespace: dict[str, Any], points: list[Point]
+    code: Any, namespace: dict[str, Any], points: list[Point], stop: bool = True
 ) -> tuple[dict[str, list[Record]], BaseException | None]:
-    """Run compiled, instrumented `code` of ours until every point has its records; return the
-    records (live copies) and the exception the program raised first, if any."""
-    recorder = Recorder(points, live_copy, stop=True, same=same_live)
+    """Run compiled, instrumented `code` of ours until every point but a curve has its records
+    (with `stop`; else to the end); return the records (live copies) and the exception the
+    program raised first, if any."""
+    recorder = Recorder(points, live_copy, stop=stop, same=same_live)
     recorder.install(namespace)
     failure: BaseException | None = None
     try:
@@ -318,7 +393,37 @@ def run_traced(
     except Exception as error:
         failure = error
     records = {
-        name: [Record(r["before"], r["after"], r["broken"]) for r in passes]
+        name: [Record(r["before"], r["after"], r["broken"], r.get("pass")) for r in passes]
         for name, passes in recorder.plain().items()
     }
     return records, failure
+
+
+def curve(
+    points: Iterable[Point], records: dict[str, list[Record]]
+) -> tuple[tuple[int, float | None], ...] | None:
+    """The loss curve a run recorded at its curve point: (pass, loss) for each kept pass whose
+    value is one real number (a `Value` from a program, or a live value of ours); a loss that
+    is not a finite number (a diverging run, worth seeing) is None, so the curve is plain JSON.
+    None when no point watches a curve."""
+    point = next((p for p in points if p.curve is not None), None)
+    if point is None or point.curve is None:
+        return None
+    found = []
+    for record in records.get(point.name, []):
+        number = _number(record.after.get(point.curve))
+        if number is not None and record.number is not None:
+            found.append((record.number, number if math.isfinite(number) else None))
+    return tuple(found)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, Value):
+        if value.kind != "real" or value.array is None:
+            return None
+        value = value.array
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return float(array.reshape(-1)[0]) if array.size == 1 else None

@@ -149,7 +149,8 @@ for lr in (0.01, 0.001):
         for (x1, x2), target in zip(x, y):
             errors.append(nn.update_weights_and_biases(x1, x2, target, lr))
         if epoch % max(1, epochs // 10) == 0 and None not in errors:
-            print("Train loss: ", np.mean(np.square(errors)) / 2)
+            loss = np.mean(np.square(errors)) / 2
+            print("Train loss: ", loss)
 
 nn.show_weights_and_biases()
 prediction = nn.predict(4, 4)
