@@ -93,11 +93,35 @@ class Budget:
             )
 
 
+#: What IPython's transformer acts on: a magic, a shell escape or help (``%``, ``!``, ``?``
+#: anywhere, ``!=`` too), an autocall escape (``,`` ``;`` ``/``) or a prompt (``>>>``, ``...``,
+#: ``In [1]:``) starting a line; a line of blanks (it empties those); and any line break but
+#: ``\n`` (it splits lines on more).
+_IPYTHON_SYNTAX = re.compile(
+    r"[%!?\r\v\f\x1c-\x1e\x85\u2028\u2029]|^[ \t]*(?:[,;/]|>>>|\.\.\.|In \[)|^[ \t]+$",
+    re.MULTILINE,
+)
+
+
+def ipython_keeps(text: str) -> bool:
+    """True when IPython's transformer would return `text` as it is: none of its syntax, no
+    leading blank line, no indented first line (those it removes). Conservative: text this says
+    False for may still come back unchanged. A syntax error in plain Python (a student's
+    unclosed bracket) then costs no IPython import (half a second); a test checks this against
+    the transformer itself."""
+    first = text.split("\n", 1)[0]
+    if not first.strip() or first[0].isspace():
+        return False
+    return _IPYTHON_SYNTAX.search(text) is None
+
+
 def to_python(text: str, depth: int = 0, budget: Budget | None = None) -> Code:
     """`text` as IPython runs it: transformed when it is not Python, magics rewritten."""
     budget = budget or Budget()
     if parses(text):
         return rewrite_magics(Code.of(text), transformed=False, depth=depth, budget=budget)
+    if ipython_keeps(text):  # a plain syntax error: compiling it will say where it is wrong
+        return Code.of(text)
     budget.spend(text.count("\n") + 1)
     try:  # imported only here: it costs about half a second
         from IPython.core.inputtransformer2 import TransformerManager
