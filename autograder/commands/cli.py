@@ -21,6 +21,9 @@ from autograder.load import exercise as exercises
 from autograder.report import console
 from autograder.report.sanitize import one_line
 
+if typing.TYPE_CHECKING:
+    from autograder.run.sandbox import Sandbox
+
 USAGE_ERROR, INTERNAL_ERROR = 2, 3
 
 
@@ -415,15 +418,32 @@ def _submit(
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.record.batch import discover, grade_class, progress_printer
-    from autograder.record.gradebook import Gradebook
-    from autograder.report.export import chosen, to_csv
+    from autograder.run.sandbox import Sandbox
 
     logging.getLogger("gdlab.sandbox").setLevel(logging.INFO)  # what this sandbox lacks: said
     # once to the instructor grading a class, never in a student's TEST RUN
     if args.out:
         _file_out(args.out)
+    if not args.path.is_dir():
+        raise UsageError(f"{args.path}: not a folder of submissions")
+    # The workers boot (numpy, a second of CPU in all) on the other core while this process
+    # loads SQLAlchemy, opens the gradebook and stores the files.
+    booted = [Sandbox() for _ in range(args.workers)]
+    try:
+        return _grade_booted(args, booted)
+    finally:
+        for sandbox in booted:
+            sandbox.close()
+
+
+def _grade_booted(args: argparse.Namespace, booted: list[Sandbox]) -> int:
+    from autograder.record.batch import discover, grade_class, progress_printer
+    from autograder.record.gradebook import Gradebook
+    from autograder.report.export import chosen, to_csv
+
     items = discover(args.path, args.exercise)
+    for sandbox in booted[len(items) :]:  # more workers than files
+        sandbox.close()
     update, close = progress_printer(len(items))
     with Gradebook(args.db) as book:
         try:
@@ -434,6 +454,7 @@ def _grade(args: argparse.Namespace) -> int:
                 regrade=args.regrade,
                 progress=update,
                 data=args.data,
+                booted=booted[: len(items)],
             )
         finally:
             close()

@@ -188,11 +188,14 @@ def grade_class(
     regrade: bool = False,
     progress: Callable[[int, int, Outcome], None] | None = None,
     data: Path | None = None,
+    booted: list[Sandbox] | None = None,
 ) -> Summary:
-    """Grade `items` into `book`, `workers` at a time; see the module docstring."""
+    """Grade `items` into `book`, `workers` at a time; see the module docstring. `booted` are
+    sandboxes the command started early (their workers boot while the gradebook loads and the
+    files are queued): the threads take those first; any left over are closed at the end."""
     workers = max(1, workers)
-    sandboxes: list[Sandbox] = []  # one per thread, started by its first task: booting them all
-    # at once would compete for the cores with the queueing below
+    spare = list(booted or [])
+    sandboxes: list[Sandbox] = list(spare)  # every one started, closed at the end
     local = threading.local()
     summary = Summary()
     try:
@@ -214,8 +217,11 @@ def grade_class(
                 return _refuse(book, item, submission_id, str(error), exercise.max_score)
             try:
                 if not hasattr(local, "sandbox"):
-                    local.sandbox = Sandbox()
-                    sandboxes.append(local.sandbox)
+                    taken = _take(spare)
+                    if taken is None:
+                        taken = Sandbox()
+                        sandboxes.append(taken)
+                    local.sandbox = taken
                 result = grade(
                     exercise,
                     program,
@@ -275,6 +281,14 @@ def grade_class(
         for sandbox in sandboxes:
             sandbox.close()
     return summary
+
+
+def _take(spare: list[Sandbox]) -> Sandbox | None:
+    """One of the sandboxes started early, if any is left (threads take them at once)."""
+    try:
+        return spare.pop()
+    except IndexError:
+        return None
 
 
 def _queue(

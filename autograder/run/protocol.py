@@ -19,7 +19,7 @@ result "could not be read"), never an exception outside this module. Values are 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from autograder.run.values import MAX_REPORT_ELEMENTS, Unreadable, check_description, printable
@@ -153,7 +153,9 @@ class Request:
     trace: list[dict[str, Any]] = field(default_factory=list)
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self)).encode() + b"\n"
+        # Every field is plain JSON data already: `asdict`'s deep copy cost 3 ms a submission.
+        plain = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(plain).encode() + b"\n"
 
     @classmethod
     def decode(cls, line: bytes) -> Request:
