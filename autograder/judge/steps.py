@@ -172,7 +172,12 @@ def _check(
     point = exercise.point(step.at)
     ref_records, _, namespace = oracle.reference
     reference = ref_records.get(step.at, [])
-    base = {"quantity": step.id, "case": case.name, "visible": case.visible, "max_score": worth}
+    base: dict[str, Any] = {
+        "quantity": step.id,
+        "case": case.name,
+        "visible": case.visible,
+        "max_score": worth,
+    }
     if not reference:
         return Check(
             **base,
@@ -189,7 +194,11 @@ def _check(
         if mine is None and index > 0 and run.status != "finished":
             break  # the run stopped in an earlier pass: charged to the step that stopped it
         received = mine.after.get(step.name, Value.missing()) if mine else Value.missing()
-        shown = {**base, "expected": format_value(expected), "received": received.describe()}
+        shown: dict[str, Any] = {
+            **base,
+            "expected": format_value(expected),
+            "received": received.describe(),
+        }
         where = point.where(index + 1)
         outcome = compare(expected, received, *tol)
         if outcome.ok:

@@ -169,6 +169,7 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str]) -> list[ast.stmt]:
             ast.copy_location(ast.ImportFrom(statement.module, kept, statement.level), statement),
             *lookups,
         ]
+    assert isinstance(statement, ast.Assign | ast.AnnAssign)  # what `binding` takes
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         return lookups  # `x = ...`: the given value instead

@@ -38,8 +38,8 @@ def values(exercise: Exercise, data: dict[str, Any]) -> dict[str, Any]:
     scope = reference.quiet_namespace(**{program.GIVEN_NAME: copy.deepcopy(data)})
     with reference.quiet_numpy():
         exec(compile(prefix, "<published given values>", "exec"), scope)
-    found = {name: scope[name] for name in names if name in scope}
-    return {**found, **data}
+    bound = {name: scope[name] for name in names if name in scope}
+    return {**bound, **data}
 
 
 def changes(exercise: Exercise, source: str) -> list[str]:

@@ -90,11 +90,11 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
         live.update(saved)
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
-    status, error = _ending(ending, filename)
+    status, info = _ending(ending, filename)
     values = {
         name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
     }
-    return Report(status, error, values, recorder.plain())
+    return Report(status, info, values, recorder.plain())
 
 
 def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:

@@ -133,7 +133,7 @@ def _loops_at(body: list[ast.stmt], depth: int) -> Iterable[ast.For | ast.While]
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         is_loop = isinstance(statement, ast.For | ast.While)
-        if is_loop and depth == 1:
+        if isinstance(statement, ast.For | ast.While) and depth == 1:
             yield statement
             continue
         inner = depth - 1 if is_loop else depth
