@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
-#: What a notebook's ``import autograder…`` binds when it is graded (see `cells.strip_checks`).
+#: What a notebook's ``import autograder…`` binds when graded (see `check_calls.strip_checks`).
 LAB_NAME = "__gdlab_lab__"
 #: Separates a given value's name from its aliases in a given key (``"w|weights"``).
 ALIAS_SEPARATOR = "|"

@@ -29,7 +29,7 @@ _compiled: dict[tuple[str, ...] | None, Any] = {}
 
 
 class _LabStandIn:
-    """What a notebook's ``import autograder…`` binds when graded (`cells.strip_checks`): the
+    """What a notebook's ``import autograder…`` binds when graded (`check_calls.strip_checks`): the
     lab's check machinery is no part of the graded program, so any attribute is this object
     again, any call does nothing, and attributes may be set."""
 
