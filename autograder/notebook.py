@@ -30,8 +30,9 @@ from typing import Any
 
 from autograder.judge.grading import check_case
 from autograder.load import exercise as exercises
+from autograder.run.describe import describe
 from autograder.run.sandbox import RunResult
-from autograder.run.values import Value, describe
+from autograder.run.values import Value
 
 _state = {"grading": False}
 

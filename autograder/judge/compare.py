@@ -2,7 +2,7 @@
 
 Strict about what arrives: real numbers only (no complex, strings, look-alike objects or ndarray
 subclasses), the exact shape (nothing passes by broadcasting), finite values. A list or tuple of
-plain real numbers arrives as the array it spells (`values.describe`) and is held to the same
+plain real numbers arrives as the array it spells (`describe.describe`) and is held to the same
 rules: students write them, and the lesson's own worked example builds one. Then close
 within ``|received - expected| <= atol + rtol * |expected|`` element by element, as `numpy.isclose`.
 """

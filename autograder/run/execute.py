@@ -4,7 +4,7 @@ Used by the case's child (`_sandbox_child`, confined) and by the plain fallback
 (`_sandbox_plain`, where Linux namespaces are missing): the program is compiled once per set
 of injected given names, run in a fresh module namespace, and whatever it ends with (finished,
 sys.exit, an exception) is reported with *descriptions* of the requested values
-(`values.describe`), never the values themselves. Portable: no Linux-only module here.
+(`describe.describe`), never the values themselves. Portable: no Linux-only module here.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from autograder.load.frames import from_plain as given_from_plain
 from autograder.load.frames import needs_pandas
 from autograder.load.program import GIVEN_NAME, LAB_NAME, GivenNotFound, compile_program
 from autograder.run import trace
+from autograder.run.describe import describe
 from autograder.run.protocol import Report, Request
-from autograder.run.values import describe
 
 #: The child's compiled program per set of injected names (one child runs one job).
 _compiled: dict[tuple[str, ...] | None, Any] = {}

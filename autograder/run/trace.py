@@ -24,7 +24,7 @@ so once a point has its records the cost is one list lookup per pass (measured i
 ``bench/trace_overhead.py``), and a pass that raises half-way still shows the steps it
 finished (a name it did not reach, still holding its value from before, is left out).
 Line numbers are unchanged. In the sandbox every recorded value is a *description*
-(`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
+(`describe.describe`), read back by the grader through `Value.from_plain` with hard bounds
 (`read_trace`); the grader's own reference runs keep copies of the real values instead.
 """
 
