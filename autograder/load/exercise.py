@@ -2,8 +2,14 @@
 
 Each exercise is a folder holding ``exercise.toml`` and the solved quiz script (the reference).
 The engine knows no exercise by name; it reads these folders from the installed `solutions`
-package (built from ``source/`` by ``gdlab build``). ``exercise_schema.py`` declares and checks
+package (built from ``source/`` by ``gdlab build``). ``schema.py`` declares and checks
 every field of ``exercise.toml``; ``docs/exercise-format.md`` is its reference page.
+
+Over ~300 lines: the model (an Exercise and its parts), building it from the checked spec, and
+the per-process caches every stage shares (drawn cases, prepared data, published values) are
+kept together while other work reshapes the stages that read them; parsing and checking
+(`schema`), the published values (`published_given`) and pandas data (`frames`) are apart. The
+next seams to cut: the data preparation (`_prepare`) and the registry (`available`, `get`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ finished (a name it did not reach, still holding its value from before, is left 
 Line numbers are unchanged. In the sandbox every recorded value is a *description*
 (`describe.describe`), read back by the grader through `Value.from_plain` with hard bounds
 (`read_trace`); the grader's own reference runs keep copies of the real values instead.
+
+Somewhat over ~300 lines, one job: the rewrite, the recorder it calls and the reader of what it
+recorded share the point's layout (``before``/``after``/broken passes) and change together.
 """
 
 from __future__ import annotations
