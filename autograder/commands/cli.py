@@ -365,14 +365,17 @@ def _load(exercise_id: str, file: Path | None, solution: bool = False):
 
 
 def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None) -> int:
-    from autograder.judge.grading import grade
-    from autograder.report.terminal import test_run_text
     from autograder.run.sandbox import Sandbox
 
     if file is not None and solution:
         raise UsageError("give either a FILE or --solution, not both")
-    exercise, program = _load(exercise_id, file, solution)
-    with Sandbox() as sandbox:
+    if exercise_id not in exercises.available():
+        exercises.get(exercise_id)  # the one-line error naming the known ones, before any worker
+    with Sandbox() as sandbox:  # its worker boots (numpy) on the other core while we load below
+        from autograder.judge.grading import grade
+        from autograder.report.terminal import test_run_text
+
+        exercise, program = _load(exercise_id, file, solution)
         result = grade(exercise, program, hidden=False, sandbox=sandbox, data=data)
     print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
     _print_notes(program.notes)
