@@ -174,12 +174,14 @@ def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str], repeat
             course,
             {**env, "GDLAB_HOME": str(own)},
         )
+        print(f"  (gdlab grade run {run + 1}: {seconds:.2f} s, load {os.getloadavg()[0]:.1f})")
         return seconds, peak
 
     csv = workdir / "gdlab.csv"
     # gdlab's runs on both sides of nbgrader's, so a machine whose load changes slows both alike
     gd_runs = [gdlab(run) for run in range(repeat // 2)]
     nb_seconds, nb_peak, _ = timed([*nbgrader, "autograde", EXERCISE, "--force"], course, env)
+    print(f"  (nbgrader autograde: {nb_seconds:.1f} s, load {os.getloadavg()[0]:.1f})", flush=True)
     gd_runs += [gdlab(run) for run in range(repeat // 2, repeat)]
     gd_seconds = statistics.median(seconds for seconds, _ in gd_runs)
     gd_peak = max(peak for _, peak in gd_runs)
