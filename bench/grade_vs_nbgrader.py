@@ -174,7 +174,8 @@ def compare_with_nbgrader(count: int, workdir: Path, env: dict[str, str], repeat
             course,
             {**env, "GDLAB_HOME": str(own)},
         )
-        print(f"  (gdlab grade run {run + 1}: {seconds:.2f} s, load {os.getloadavg()[0]:.1f})")
+        load = os.getloadavg()[0]
+        print(f"  (gdlab grade run {run + 1}: {seconds:.2f} s, load {load:.1f})", flush=True)
         return seconds, peak
 
     csv = workdir / "gdlab.csv"
