@@ -191,6 +191,20 @@ def test_test_run_imports_nothing_heavy():
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
+def test_the_command_starts_light_so_its_sandbox_worker_boots_beside_the_rest():
+    """`gdlab run` and `gdlab grade` start their sandbox worker before loading the exercise's
+    schema (pydantic) or the gradebook (SQLAlchemy): the command module imports neither, so
+    the worker's boot overlaps them on the other core."""
+    probe = (
+        "import sys\nimport autograder.commands.cli\n"
+        "print(sorted(m for m in ('pydantic', 'sqlalchemy') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 def test_version():
     done = gdlab("--version")
     assert (done.returncode, done.stdout) == (0, "gdlab 0.1.0\n")
