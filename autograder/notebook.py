@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.load import exercise as exercises
-from autograder.run.values import Value, describe
+from autograder.run.describe import describe
+from autograder.run.values import Value
 
 _state = {"grading": False}
 

@@ -116,6 +116,7 @@ def backprop() -> exercises.Exercise:
     return exercises.get("backprop")
 
 
+@pytest.mark.slow  # trains the two-layer network to the end on the real data (a minute loaded)
 def test_the_solution_prints_the_true_loss_and_the_original_accuracy_on_the_real_data(
     backprop: exercises.Exercise, grader: Grader
 ) -> None:

@@ -35,6 +35,7 @@ def class_folder(tmp_path: Path, copies: int = 1) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a class through the gdlab command
 def test_grade_prints_a_class_summary_and_writes_the_csv(tmp_path, private_home):
     folder = class_folder(tmp_path)
     done = gdlab(
@@ -60,6 +61,7 @@ def test_grade_prints_a_class_summary_and_writes_the_csv(tmp_path, private_home)
     assert "[10/10]" in done.stderr  # plain progress lines when not on a terminal
 
 
+@pytest.mark.slow  # a class graded three times through the gdlab command
 def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, private_home):
     folder = class_folder(tmp_path)
     gdlab("grade", str(folder), "--exercise", "gradient_basic", home=private_home)
@@ -73,6 +75,7 @@ def test_a_rerun_skips_what_is_graded_and_regrade_redoes_it(tmp_path, private_ho
         assert db.execute("SELECT count(*) FROM submissions").fetchone()[0] == 10
 
 
+@pytest.mark.slow  # a class graded, killed and graded again through the gdlab command
 def test_kill_9_midway_loses_nothing_and_a_rerun_completes_without_duplicates(
     tmp_path, private_home
 ):
@@ -157,6 +160,7 @@ def test_bad_class_folders_are_one_clear_error(tmp_path, layout, says):
         discover(target, None if layout == "no-exercise" else "gradient_basic")
 
 
+@pytest.mark.slow  # classes graded through the gdlab command
 def test_exports_choose_the_best_submission_and_say_so(tmp_path, private_home):
     answers = tmp_path / "answers"
     answers.mkdir()
@@ -226,6 +230,7 @@ def test_an_nbgrader_export_leaves_out_an_exercise_no_longer_installed(tmp_path,
         assert book.find_submission("gradient_basic", "cara").score == 80
 
 
+@pytest.mark.slow  # a Gradescope bundle built and run in subprocesses
 def test_gradescope_bundle_runs_and_always_writes_results(tmp_path, private_home):
     bundle = tmp_path / "autograder.zip"
     assert (

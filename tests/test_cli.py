@@ -192,14 +192,30 @@ def test_a_notebook_that_is_not_json_is_refused_cleanly(tmp_path):
 
 def test_test_run_imports_nothing_heavy():
     """TEST RUN must stay well under a second: no database library, no nbgrader, no plotting,
-    no IPython (a plain script needs no magics rewritten)."""
+    no IPython (a plain script needs no magics rewritten), no HTTP client (only a configured
+    course server needs one), no templates, no pandas (gradient_basic has no data)."""
     probe = (
         "import sys, contextlib, io\n"
         "from autograder.commands import cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    cli.main(['run', 'gradient_basic', 'solutions/gradient_basic/gradient.py'])\n"
-        "heavy = ('sqlalchemy', 'nbgrader', 'matplotlib', 'nbformat', 'IPython')\n"
+        "heavy = ('sqlalchemy', 'nbgrader', 'matplotlib', 'nbformat', 'IPython', 'ssl',\n"
+        "         'http.client', 'jinja2', 'pandas')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_command_starts_light_so_its_sandbox_worker_boots_beside_the_rest():
+    """`gdlab run` and `gdlab grade` start their sandbox worker before loading the exercise's
+    schema (pydantic) or the gradebook (SQLAlchemy): the command module imports neither, so
+    the worker's boot overlaps them on the other core."""
+    probe = (
+        "import sys\nimport autograder.commands.cli\n"
+        "print(sorted(m for m in ('pydantic', 'sqlalchemy') if m in sys.modules))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.judge.compare import compare
-from autograder.run.values import Value, describe
+from autograder.run.describe import describe
+from autograder.run.values import Value
 
 EXPECTED = np.array([1.0, 2.0, 3.0, 4.0])
 

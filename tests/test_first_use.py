@@ -41,6 +41,7 @@ def concurrent_submits(count: int, env: dict[str, str], *extra: str) -> list[tup
     return [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in processes]
 
 
+@pytest.mark.slow  # eight gdlab SUBMIT processes at once
 @pytest.mark.parametrize("where", ["home", "db"])
 def test_eight_concurrent_first_submits_are_all_recorded_in_a_private_file(tmp_path, where):
     env = {**os.environ, "GDLAB_HOME": str(tmp_path / "home")}
@@ -64,6 +65,7 @@ def test_eight_concurrent_first_submits_are_all_recorded_in_a_private_file(tmp_p
         assert stat.S_IMODE(sidecar.stat().st_mode) & 0o077 == 0, sidecar.name
 
 
+@pytest.mark.slow  # eight gdlab SUBMIT processes at once
 def test_eight_concurrent_first_submits_on_postgresql_are_all_recorded(postgres_url):  # noqa: F811
     import sqlalchemy as sa
 

@@ -80,7 +80,7 @@ def test_a_lab_check_starts_no_sandbox(boots: list[int]) -> None:
 
 
 def _real(number: float) -> dict:
-    from autograder.run.values import describe
+    from autograder.run.describe import describe
 
     return describe(number)
 

@@ -88,6 +88,7 @@ def gradient() -> exercises.Exercise:
     return exercises.get("gradient")
 
 
+@pytest.mark.slow  # trains to the end on the real data
 def test_the_solution_prints_the_original_programs_output_on_the_real_data(
     gradient: exercises.Exercise, grader: Grader
 ) -> None:
@@ -112,6 +113,7 @@ def test_the_published_weights_agree_with_a_matrix_form_of_the_training(
     assert trained["del_w"] == pytest.approx(SYNTHETIC_DEL_W, rel=1e-9)
 
 
+@pytest.mark.slow  # trains to the end on the synthetic data
 def test_without_a_data_file_the_synthetic_default_is_used_and_labelled(
     gradient: exercises.Exercise,
 ) -> None:

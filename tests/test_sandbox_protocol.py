@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from autograder.run.describe import describe
 from autograder.run.protocol import MAX_REPORT_BYTES, Answer, Report
-from autograder.run.values import MAX_ELEMENTS, Unreadable, Value, describe
+from autograder.run.values import MAX_ELEMENTS, Unreadable, Value
 
 NAMES = frozenset({"h", "w"})
 

@@ -149,6 +149,7 @@ def test_vectorised_steps_cost_nothing_their_points_go_to_the_end_of_training(
         assert counted == pytest.approx(cell)  # the cell keeps its points
 
 
+@pytest.mark.slow  # trains to the end on the published data (8-26 s each on a busy machine)
 @pytest.mark.parametrize("exercise_id", TRAINING)
 @pytest.mark.parametrize("data", ["synthetic", "real"])
 def test_a_right_answer_gets_full_marks_on_the_published_data(

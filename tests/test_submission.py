@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import codecs
 import json
+import random
 import re
 import subprocess
 import sys
@@ -125,6 +126,42 @@ def test_a_cell_that_is_python_is_what_ipythons_transformer_makes_of_it():
     for source in sources:
         transformed = TransformerManager().transform_cell(source)
         assert same_program(cells.to_python(source).text, transformed), source
+
+
+def _broken(source: str, rng: random.Random) -> str:
+    """`source` with a slip a student makes: an unclosed bracket, a stray character, a cut."""
+    at = rng.randrange(len(source) + 1)
+    slip = rng.choice(["(", "[", ")", "=", ":", "'", ",", "->", "  ", "\n\n", "...", "\t"])
+    return rng.choice([source[:at] + slip + source[at:], source[:at], source[at:]])
+
+
+def test_a_syntax_error_skips_ipython_only_where_its_transformer_keeps_the_text():
+    """`ipython_keeps` lets a plain syntax error skip IPython's import; checked against the
+    transformer itself on thousands of broken lab cells: wherever it says kept, the transformer
+    returns the same lines."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    labs = [*REPO.glob("source/*/*.ipynb"), *REPO.glob("release/*/*.ipynb")]
+    sources = [
+        "".join(c["source"])
+        for lab in labs
+        for c in json.loads(lab.read_text())["cells"]
+        if c["cell_type"] == "code" and c["source"]
+    ]
+    rng = random.Random(12)
+    texts = [_broken(s, rng) for s in sources + TRICKY_PYTHON for _ in range(8)]
+    texts += ["h = (\n", "x = [1, 2\ny = 3\n", "def f(:\n    pass\n", "a = 1 +\n"]
+    kept = [t for t in texts if not cells.parses(t) and cells.ipython_keeps(t)]
+    assert len(kept) > 200
+    for text in kept:
+        try:
+            transformed = TransformerManager().transform_cell(text)
+        except Exception:  # IPython cannot read it either: the loader keeps the text then too
+            transformed = text
+        assert cells.split_lines(transformed) == cells.split_lines(text), text
+        assert cells.to_python(text).lines == cells.split_lines(text)
+    for text in ["%time h = (\n", "  h = (\n", "\nh = (\n", ">>> h = (\n", "h = (x != \n"]:
+        assert not cells.ipython_keeps(text), text
 
 
 def test_the_notebook_and_its_exported_script_are_the_same_program(tmp_path):
@@ -311,11 +348,15 @@ def test_every_magic_in_the_table_is_in_the_readme():
     assert "`!command`" in readme and "`x = !command`" in readme and "get_ipython()" in readme
 
 
-def test_loading_a_plain_script_or_the_release_notebook_does_not_import_ipython():
+def test_loading_a_plain_script_or_the_release_notebook_does_not_import_ipython(tmp_path):
+    """Nor a notebook whose cell has a plain syntax error (an unclosed bracket)."""
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text(notebook("h = (\n", "x = 1\n"), encoding="utf-8")
     probe = (
         "import sys\nfrom pathlib import Path\nfrom autograder.load import submission\n"
         "submission.load(Path('solutions/gradient_basic/gradient.py'))\n"
         "submission.load(Path('release/gradient_basic/gradient_basic.ipynb'))\n"
+        f"submission.load(Path({str(broken)!r}))\n"
         "print('IPython' in sys.modules)\n"
     )
     done = subprocess.run(

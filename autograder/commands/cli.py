@@ -175,8 +175,11 @@ def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None)
 
     if file is not None and solution:
         raise UsageError("give either a FILE or --solution, not both")
-    exercise, program = _load(exercise_id, file, solution)
+    if exercise_id not in exercises.available():
+        exercises.get(exercise_id)  # the one-line error naming the known ones, before any worker
     with Grader(data=data) as grader:
+        grader.start()  # its worker boots (numpy) on the other core while we load below
+        exercise, program = _load(exercise_id, file, solution)
         result = grader.test_run(exercise, program)
     print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
     _print_notes(program.notes)

@@ -131,7 +131,7 @@ def _meaning(field: FieldInfo) -> str:
     for item in field.metadata:
         for kind, word in bounds.items():
             if isinstance(item, kind):
-                value = getattr(item, dataclasses.fields(item)[0].name)
+                value = getattr(item, dataclasses.fields(typing.cast(Any, item))[0].name)
                 limits.append("not empty" if kind is annotated_types.MinLen else f"{word}{value}")
     text = (field.description or "").replace("|", "\\|")
     return text + (f" ({', '.join(limits)})" if limits else "")

@@ -7,10 +7,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import typing
 from pathlib import Path
 
 from autograder.commands.parser import UsageError
 from autograder.load import exercise as exercises
+
+if typing.TYPE_CHECKING:
+    from autograder.judge.grader import Grader
+    from autograder.record.discover import Item
 
 
 def feedback(args: argparse.Namespace) -> int:
@@ -36,15 +41,26 @@ def gradescope(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder.record.batch import discover, grade_class, progress_printer
-    from autograder.record.gradebook import Gradebook
-    from autograder.report.export import chosen, to_csv
+    from autograder.judge.grader import Grader
+    from autograder.record.discover import discover
 
     logging.getLogger("gdlab.sandbox").setLevel(logging.INFO)  # what this sandbox lacks: said
     # once to the instructor grading a class, never in a student's TEST RUN
     if args.out:
         _file_out(args.out)
     items = discover(args.path, args.exercise)
+    with Grader(data=args.data, workers=args.workers) as grader:
+        # The workers boot (numpy, a second of CPU in all) on the other core while this
+        # process loads SQLAlchemy, opens the gradebook and stores the files.
+        grader.start(min(args.workers, len(items)))
+        return _grade_with(args, items, grader)
+
+
+def _grade_with(args: argparse.Namespace, items: list[Item], grader: Grader) -> int:
+    from autograder.record.batch import grade_class, progress_printer
+    from autograder.record.gradebook import Gradebook
+    from autograder.report.export import chosen, to_csv
+
     update, close = progress_printer(len(items))
     with Gradebook(args.db) as book:
         try:
@@ -55,6 +71,7 @@ def grade(args: argparse.Namespace) -> int:
                 regrade=args.regrade,
                 progress=update,
                 data=args.data,
+                grader=grader,
             )
         finally:
             close()

@@ -5,7 +5,7 @@ subclasses), the shape (nothing passes by broadcasting), finite values. One allo
 axes of length 1 added or left out (a ``(1, 3)`` row where the lesson has ``(3,)``, a ``(1,)``
 array for a number) hold the same numbers in the same order, so they are compared as the
 lesson's shape and the check says so; anything else of another shape is wrong. A list or tuple of
-plain real numbers arrives as the array it spells (`values.describe`) and is held to the same
+plain real numbers arrives as the array it spells (`describe.describe`) and is held to the same
 rules: students write them, and the lesson's own worked example builds one. Then close
 within ``|received - expected| <= atol + rtol * |expected|`` element by element, as `numpy.isclose`.
 """

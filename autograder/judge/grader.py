@@ -55,7 +55,8 @@ class Grader:
         self.data = data
         #: How a sandbox is made (tests give their own; a spy can count the boots).
         self._make = sandbox or Sandbox
-        self._slots = threading.Semaphore(max(1, workers))
+        self._workers = max(1, workers)
+        self._slots = threading.Semaphore(self._workers)
         self._idle: list[Sandbox] = []  # open, not lent: the last one back is lent first
         self._open: list[Sandbox] = []
         self._lock = threading.Lock()
@@ -144,6 +145,15 @@ class Grader:
         return next(c for c in grading.check_case(oracle, run, None, 1) if c.quantity == quantity)
 
     # --- the sandboxes ----------------------------------------------------------------------
+
+    def start(self, count: int = 1) -> None:
+        """Start `count` sandboxes now (at most `workers`), so that their workers boot (numpy:
+        a few hundred ms of CPU each) on the other core while the command loads the rest."""
+        with self._lock:
+            while len(self._open) < min(count, self._workers):
+                sandbox = self._make()
+                self._open.append(sandbox)
+                self._idle.append(sandbox)
 
     @contextmanager
     def _sandbox(self) -> Iterator[Sandbox]:

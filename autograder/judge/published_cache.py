@@ -59,7 +59,7 @@ def store(exercise: Exercise, case: Case, expected: dict[str, np.ndarray]) -> No
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as handle:
-            np.savez(handle, **expected)
+            np.savez(handle, **expected)  # type: ignore[arg-type]  # names, never allow_pickle
         os.replace(handle.name, path)
     except OSError:  # a cache that cannot be written is only slower
         pass

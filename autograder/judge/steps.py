@@ -14,6 +14,9 @@ The grader's own runs stop as soon as every point has its records (one epoch, no
 training), so a mistake costs one step of diagnosis. A step the student did not write as a
 variable of its own (inlined, or a whole epoch in matrices) is not observed: it costs nothing and
 its points go to the next observed step of its lab cell, finally to the end-of-training check.
+
+Somewhat over ~300 lines, one job: the oracle (the reference's traced run) and the check of a
+step read the same records pass by pass; most of the length is `_check`'s one walk over them.
 """
 
 from __future__ import annotations
@@ -244,7 +247,7 @@ def _check(
         )
     first = reference[0].after.get(step.name)
     received = records[0].after.get(step.name, Value.missing()) if records else Value.missing()
-    shown: dict[str, Any] = {
+    shown = {
         **base,
         "expected": format_value(np.asarray(first, dtype=np.float64)),
         "received": received.describe(),

@@ -4,6 +4,7 @@
   `spec_errors` words what is wrong in one line); `published_given`, `frames` the given values.
 - `intake` — a student's file itself (never a link's target), bounded; `submission` makes it a
   program: a quiz script as written, or a notebook's cells (`ipynb` reads the JSON, `cells` turns
-  each cell into Python as IPython would, `magics` says what each magic does).
+  each cell into Python as IPython would, `magics` says what each magic does, `check_calls`
+  takes the lab's check calls out; `code_edits` keeps each line's origin through all of it).
 - `program` — puts a case's given values in place of the file's given block.
 """

@@ -1,7 +1,8 @@
 """A notebook cell (or a script) as IPython would run it, turned into plain Python.
 
-Three steps, each keeping a map from every line it produces back to a line of the input, so an
-error still points at the student's own cell and line:
+Three steps, each keeping a map from every line it produces back to a line of the input
+(`code_edits.Code`), so an error still points at the student's own cell and line; the first two
+are here:
 
 1. ``to_python``: text that is not Python already goes through IPython's own input transformer
    (``TransformerManager``, what Jupyter runs on every cell). Text that parses as Python is left
@@ -9,7 +10,7 @@ error still points at the student's own cell and line:
 2. ``rewrite_magics``: each ``get_ipython().run_line_magic(...)`` and the like — made by step 1,
    or left in a script by ``jupyter nbconvert --to script`` — becomes what `magics.py` says:
    the statement it runs, ``pass`` with a note, or a refusal.
-3. ``strip_checks``: the lab's check calls (``gdlab.check(...)``, the import of
+3. ``check_calls.strip_checks``: the lab's check calls (``gdlab.check(...)``, the import of
    ``autograder``) become ``pass``; they check the published values in Jupyter, and are no part of
    the student's program. Found by the call, so a cell whose nbgrader metadata an editor dropped
    is still recognised.
@@ -21,12 +22,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from autograder.load import magics
-from autograder.load.program import LAB_NAME
+from autograder.load.code_edits import Code, Edit, apply, split_lines
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _MAX_DEPTH = 4  # %%time around %time around … : deeper is not a real notebook
 _LABEL = 60
 
@@ -38,33 +38,6 @@ class Refused(Exception):
         super().__init__(message)
         self.line = line
         self.message = message
-
-
-@dataclass
-class Code:
-    """Python lines, each with the (1-based) input line it comes from, and notes on what was
-    skipped, each at an input line."""
-
-    lines: list[str]
-    origin: list[int]
-    notes: list[tuple[int, str]] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, text: str) -> Code:
-        lines = split_lines(text)
-        return cls(lines, list(range(1, len(lines) + 1)))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as Python's tokenizer sees them (not str.splitlines, which also splits on \\f …)."""
-    lines = _NEWLINE.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
 
 
 def parses(text: str) -> bool:
@@ -93,11 +66,35 @@ class Budget:
             )
 
 
+#: What IPython's transformer acts on: a magic, a shell escape or help (``%``, ``!``, ``?``
+#: anywhere, ``!=`` too), an autocall escape (``,`` ``;`` ``/``) or a prompt (``>>>``, ``...``,
+#: ``In [1]:``) starting a line; a line of blanks (it empties those); and any line break but
+#: ``\n`` (it splits lines on more).
+_IPYTHON_SYNTAX = re.compile(
+    r"[%!?\r\v\f\x1c-\x1e\x85\u2028\u2029]|^[ \t]*(?:[,;/]|>>>|\.\.\.|In \[)|^[ \t]+$",
+    re.MULTILINE,
+)
+
+
+def ipython_keeps(text: str) -> bool:
+    """True when IPython's transformer would return `text` as it is: none of its syntax, no
+    leading blank line, no indented first line (those it removes). Conservative: text this says
+    False for may still come back unchanged. A syntax error in plain Python (a student's
+    unclosed bracket) then costs no IPython import (half a second); a test checks this against
+    the transformer itself."""
+    first = text.split("\n", 1)[0]
+    if not first.strip() or first[0].isspace():
+        return False
+    return _IPYTHON_SYNTAX.search(text) is None
+
+
 def to_python(text: str, depth: int = 0, budget: Budget | None = None) -> Code:
     """`text` as IPython runs it: transformed when it is not Python, magics rewritten."""
     budget = budget or Budget()
     if parses(text):
         return rewrite_magics(Code.of(text), transformed=False, depth=depth, budget=budget)
+    if ipython_keeps(text):  # a plain syntax error: compiling it will say where it is wrong
+        return Code.of(text)
     budget.spend(text.count("\n") + 1)
     try:  # imported only here: it costs about half a second
         from IPython.core.inputtransformer2 import TransformerManager
@@ -151,7 +148,7 @@ def rewrite_magics(
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code
     statements: dict[int, ast.Expr] = {}
-    edits: list[_Edit] = []
+    edits: list[Edit] = []
     for node in ast.walk(tree):  # breadth first: a statement before the call it holds
         if isinstance(node, ast.Expr):
             statements[id(node.value)] = node
@@ -162,53 +159,7 @@ def rewrite_magics(
                 edits.append(_magic_edit(code, node, statement, what, transformed, depth, budget))
     # Any other use of get_ipython() stays as written: without IPython it stops the program
     # there with a NameError, as plain Python would (the answers before it still count).
-    return _apply(code, edits)
-
-
-def strip_checks(code: Code, bound: set[str]) -> Code:
-    """Take the lab's check machinery out of the graded program: a check call becomes ``pass``,
-    an ``import`` of autograder binds its names to a stand-in that takes any attribute and any
-    call and does nothing (so a cell that sets ``autograder.notebook.check`` still runs, as it
-    does in Jupyter); `bound` collects those names (a later cell may call ``gdlab.check``)."""
-    text = code.text
-    if "autograder" not in text and not any(name in text for name in bound):
-        return code
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return code
-    edits: list[_Edit] = []
-    for node in ast.walk(tree):
-        names = _autograder_import(node)
-        if names:
-            bound |= names
-            stand_in = "; ".join(f"{name} = {LAB_NAME}" for name in sorted(names))
-            edits.append(_Edit.statement(code, node, Code([stand_in], [0])))
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Call)
-            and _root_name(node.value.func) in bound
-        ):
-            edits.append(_Edit.statement(code, node, Code(["pass"], [0])))
-    return _apply(code, edits)
-
-
-def _autograder_import(node: ast.AST) -> set[str]:
-    def ours(module: str | None) -> bool:
-        return module is not None and (module == "autograder" or module.startswith("autograder."))
-
-    if isinstance(node, ast.Import) and all(ours(a.name) for a in node.names):
-        return {a.asname or a.name.split(".")[0] for a in node.names}
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and ours(node.module):
-        return {a.asname or a.name for a in node.names}
-    return set()
-
-
-def _root_name(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+    return apply(code, edits)
 
 
 def _is_shell_method(func: ast.expr) -> bool:
@@ -223,62 +174,6 @@ def _is_shell_method(func: ast.expr) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Edit:
-    """Replace input span (line, col) .. (end_line, end_col) — 0-based lines, character
-    columns — by `code`, whose origins are already lines of the input."""
-
-    line: int
-    col: int
-    end_line: int
-    end_col: int
-    code: Code
-
-    @classmethod
-    def statement(cls, code: Code, node: ast.AST, replacement: Code) -> _Edit:
-        line, end_line = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
-        col = _char_col(code.lines[line], node.col_offset)  # type: ignore[attr-defined]
-        end_col = _char_col(code.lines[end_line], node.end_col_offset)  # type: ignore[attr-defined]
-        origins = [o or code.origin[line] for o in replacement.origin]
-        notes = [(n or code.origin[line], text) for n, text in replacement.notes]
-        return cls(line, col, end_line, end_col, Code(replacement.lines, origins, notes))
-
-
-def _char_col(line: str, byte_col: int) -> int:
-    """ast counts columns in UTF-8 bytes."""
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
-
-
-def _apply(code: Code, edits: list[_Edit]) -> Code:
-    """The input with every edit made, in one pass (linear in the input, however many edits)."""
-    lines: list[str] = []
-    origin: list[int] = []
-    notes = list(code.notes)
-    head, head_origin = "", 0  # the output line being built, and where it comes from
-    line, col = 0, 0  # how far the input is copied
-    for edit in sorted(edits, key=lambda e: (e.line, e.col)):
-        while line < edit.line:  # copy the input up to the edit
-            lines.append(head + code.lines[line][col:])
-            origin.append(head_origin or code.origin[line])
-            head, head_origin, line, col = "", 0, line + 1, 0
-        head += code.lines[line][col : edit.col]
-        indent = head if not head.strip() else ""
-        for k, (text, at) in enumerate(zip(edit.code.lines, edit.code.origin, strict=True)):
-            if k:
-                lines.append(head)
-                origin.append(head_origin)
-                head, head_origin = indent, 0
-            head += text
-            head_origin = head_origin or at
-        notes.extend(edit.code.notes)
-        line, col = edit.end_line, edit.end_col
-    while line < len(code.lines):
-        lines.append(head + code.lines[line][col:])
-        origin.append(head_origin or code.origin[line])
-        head, head_origin, line, col = "", 0, line + 1, 0
-    return Code(lines, origin, sorted(notes))
-
-
 def _magic_edit(
     code: Code,
     call: ast.Call,
@@ -287,7 +182,7 @@ def _magic_edit(
     transformed: bool,
     depth: int,
     budget: Budget | None,
-) -> _Edit:
+) -> Edit:
     """The edit for one ``get_ipython().method(...)`` call, as `magics.py` says."""
     at = code.origin[call.lineno - 1]
     handling, label, text, is_cell = what
@@ -295,10 +190,10 @@ def _magic_edit(
         raise Refused(at, f"`{label}` {handling.why}")
     if statement is None:  # its value is used: only a magic that runs an expression gives one
         if handling.kind == "run" and not is_cell and _is_expression(text):
-            return _Edit.statement(code, call, Code([f"({text.strip()})"], [0]))
+            return Edit.statement(code, call, Code([f"({text.strip()})"], [0]))
         raise Refused(at, f"`{label}` {magics.VALUE_OF_SKIPPED.why}")
     if handling.kind == "skip":
-        return _Edit.statement(
+        return Edit.statement(
             code, statement, Code(["pass"], [0], [(0, f"`{label}` was not run: {handling.why}")])
         )
     if depth >= _MAX_DEPTH:
@@ -314,7 +209,7 @@ def _magic_edit(
     shift = is_cell and transformed  # the cell's body sat on the lines below its %%magic line
     inner.origin = [_shifted(at, o, shift) for o in inner.origin]
     inner.notes = [(_shifted(at, n, shift), note) for n, note in inner.notes]
-    return _Edit.statement(code, statement, inner)
+    return Edit.statement(code, statement, inner)
 
 
 def _shifted(at: int, inner_line: int, shift: bool) -> int:

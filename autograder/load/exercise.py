@@ -2,8 +2,14 @@
 
 Each exercise is a folder holding ``exercise.toml`` and the solved quiz script (the reference).
 The engine knows no exercise by name; it reads these folders from the installed `solutions`
-package (built from ``source/`` by ``gdlab build``). ``exercise_schema.py`` declares and checks
+package (built from ``source/`` by ``gdlab build``). ``schema.py`` declares and checks
 every field of ``exercise.toml``; ``docs/exercise-format.md`` is its reference page.
+
+Over ~300 lines: the model (an Exercise and its parts), building it from the checked spec, and
+the per-process caches every stage shares (drawn cases, prepared data, published values) are
+kept together while other work reshapes the stages that read them; parsing and checking
+(`schema`), the published values (`published_given`) and pandas data (`frames`) are apart. The
+next seams to cut: the data preparation (`_prepare`) and the registry (`available`, `get`).
 """
 
 from __future__ import annotations
@@ -14,17 +20,20 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograder import toml as tomllib
 from autograder.errors import UserError
 from autograder.judge.reference import quiet_namespace, quiet_numpy
-from autograder.load import frames, schema
+from autograder.load import frames
 from autograder.load.program import ALIAS_SEPARATOR, SOFT
 from autograder.run.sandbox import Limits
 from autograder.run.trace import Point
+
+if TYPE_CHECKING:
+    from autograder.load import schema
 
 
 class ExerciseError(UserError):
@@ -309,9 +318,13 @@ class Exercise:
 def load(folder: Path, reference: str | None = None) -> Exercise:
     """Read an exercise folder; `reference` overrides the script found there (used by build).
 
-    The file is checked against the schema (`exercise_schema`) first: a misspelt key or a bad
-    value stops here with one line naming the file, the key and a suggestion.
+    The file is checked against the schema (`schema`) first: a misspelt key or a bad value stops
+    here with one line naming the file, the key and a suggestion. The schema (pydantic, 0.15 s
+    to import and build) is imported here, not with this module: a command starts its sandbox
+    worker first, and the two then overlap.
     """
+    from autograder.load import schema
+
     spec_path = folder / "exercise.toml"
     try:
         data = tomllib.loads(spec_path.read_text(encoding="utf-8"))

@@ -67,8 +67,8 @@ def _cells(notebook: Any) -> list[Any]:
             cells = [
                 c
                 for s in sheets
-                if isinstance(s, dict)
-                for c in (s.get("cells") if isinstance(s.get("cells"), list) else [])
+                if isinstance(s, dict) and isinstance(s.get("cells"), list)
+                for c in s["cells"]
             ]
         if isinstance(cells, list):
             return cells

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
-#: What a notebook's ``import autograder…`` binds when it is graded (see `cells.strip_checks`).
+#: What a notebook's ``import autograder…`` binds when graded (see `check_calls.strip_checks`).
 LAB_NAME = "__gdlab_lab__"
 #: Separates a given value's name from its aliases in a given key (``"w|weights"``).
 ALIAS_SEPARATOR = "|"
@@ -176,7 +176,10 @@ def inline_main_guard(tree: ast.Module) -> ast.Module:
     in place (a file written with a main guard lost every hidden case)."""
     body: list[ast.stmt] = []
     for statement in tree.body:
-        body.extend(statement.body if _is_main_guard(statement) else [statement])
+        if isinstance(statement, ast.If) and _is_main_guard(statement):
+            body.extend(statement.body)
+        else:
+            body.append(statement)
     tree.body = body
     return tree
 
@@ -279,6 +282,7 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str], modules: set[str]) -> l
             ast.copy_location(ast.ImportFrom(statement.module, kept, statement.level), statement),
             *lookups,
         ]
+    assert isinstance(statement, ast.Assign | ast.AnnAssign)  # what `binding` takes
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         return lookups  # `x = ...`: the given value instead

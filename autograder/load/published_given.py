@@ -38,8 +38,8 @@ def values(exercise: Exercise, data: dict[str, Any]) -> dict[str, Any]:
     scope = reference.quiet_namespace(**{program.GIVEN_NAME: copy.deepcopy(data)})
     with reference.quiet_numpy():
         exec(compile(prefix, "<published given values>", "exec"), scope)
-    found = {name: scope[name] for name in names if name in scope}
-    return {**found, **data}
+    bound = {name: scope[name] for name in names if name in scope}
+    return {**bound, **data}
 
 
 def changes(exercise: Exercise, source: str) -> list[str]:
@@ -54,10 +54,10 @@ def changes(exercise: Exercise, source: str) -> list[str]:
 
 
 def _changes(exercise: Exercise, source: str) -> list[str]:
-    keys = list(exercise.given_keys.values())
-    graded = graded_names(exercise)
+    keys = tuple(exercise.given_keys.values())
+    graded = tuple(graded_names(exercise))
     theirs = _last_values(ast.parse(source), keys, graded)
-    mine = _lesson_values(exercise.reference, tuple(keys), tuple(graded))
+    mine = _reference_values(exercise.reference, keys, graded)
     notes = []
     for key, (name, value) in theirs.items():
         if key not in mine or _same(value, mine[key][1]):
@@ -71,17 +71,17 @@ def _changes(exercise: Exercise, source: str) -> list[str]:
     return notes
 
 
-@functools.lru_cache(maxsize=64)
-def _lesson_values(
+@functools.lru_cache(maxsize=16)
+def _reference_values(
     reference: str, keys: tuple[str, ...], graded: tuple[str, ...]
 ) -> dict[str, tuple[str, ast.expr]]:
-    """The reference's own bindings (the same for every file: parsed once per process). The
-    nodes are only read, never changed."""
-    return _last_values(ast.parse(reference), list(keys), list(graded))
+    """`_last_values` of the reference: the same for every file of a class, so worked out once
+    (half of what noting a class's changes cost). Read only: the nodes are shared."""
+    return _last_values(ast.parse(reference), keys, graded)
 
 
 def _last_values(
-    tree: ast.Module, keys: list[str], graded: list[str]
+    tree: ast.Module, keys: tuple[str, ...], graded: tuple[str, ...]
 ) -> dict[str, tuple[str, ast.expr]]:
     """Per given key: the name and right-hand side of its last plain binding."""
     found, _, _ = program.given_bindings(tree, keys, graded)

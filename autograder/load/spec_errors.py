@@ -7,7 +7,6 @@ you mean `points`?``, looking up the keys a table allows in the schema's models 
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Annotated, Any, Union
@@ -73,6 +72,8 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def suggest(got: str, known: list[str]) -> str:
+    import difflib  # only when a key is wrong
+
     close = difflib.get_close_matches(got, known, n=1, cutoff=0.6)
     if close:
         return f"; did you mean `{close[0]}`?"

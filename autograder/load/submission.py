@@ -2,7 +2,7 @@
 
 Reading a notebook is reading JSON (`ipynb.py`); nothing in it is executed here. Cells that
 nbgrader marks as tests (graded, not a solution) are left out, and so are the lab's check calls
-in any cell (`cells.strip_checks`): they check the published values, which would fail on hidden
+in any cell (`check_calls.py`): they check the published values, which would fail on hidden
 cases. Cells become Python as IPython runs them, magics included (`cells.py`, `magics.py`), and so
 does a script that ``jupyter nbconvert --to script`` wrote.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import UserError
-from autograder.load import cells, ipynb
+from autograder.load import cells, check_calls, ipynb
 
 #: At most this much code (a script, or a notebook's code cells).
 MAX_BYTES = 2 * 2**20
@@ -147,7 +147,7 @@ def _script(path: Path, text: str, content: bytes) -> Program:
     if "get_ipython" not in text and "autograder" not in text and not _MAGIC_LINE.search(text):
         return Program(path, text, content)
     try:
-        code = cells.strip_checks(cells.to_python(text), set())
+        code = check_calls.strip_checks(cells.to_python(text), set())
     except cells.Refused as refused:
         raise SubmissionError(f"{path}: line {refused.line}: {refused.message}") from None
     if code.lines == cells.split_lines(text):
@@ -178,7 +178,7 @@ def _notebook(path: Path, text: str, content: bytes) -> Program:
                 f"{path}: more than {MAX_BYTES // 2**20} MB of code, more than a submission may be"
             )
         try:
-            code = cells.strip_checks(cells.to_python(cell.source, budget=budget), bound)
+            code = check_calls.strip_checks(cells.to_python(cell.source, budget=budget), bound)
         except cells.Refused as refused:
             raise SubmissionError(
                 f"{path}: cell {cell.number}, line {refused.line}: {refused.message}"

@@ -19,6 +19,7 @@ Finding the files is `discover.py`; the class's summary and the progress bar are
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections.abc import Callable
@@ -57,11 +58,14 @@ def grade_class(
     regrade: bool = False,
     progress: Callable[[int, int, ItemResult], None] | None = None,
     data: Path | None = None,
+    grader: Grader | None = None,
 ) -> Summary:
-    """Grade `items` into `book`, `workers` at a time; see the module docstring."""
+    """Grade `items` into `book`, `workers` at a time; see the module docstring. `grader` is
+    one the command started early (its sandboxes boot while the gradebook loads and the files
+    are queued); it stays open. Without one, the batch makes its own."""
     workers = max(1, workers)
     summary = Summary()
-    with Grader(data=data, workers=workers) as grader:
+    with contextlib.nullcontext(grader) if grader else Grader(data=data, workers=workers) as grader:
         todo = _queue(items, book, regrade, summary)
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
         loaded = {e: grader.exercise(e) for e in seeds}

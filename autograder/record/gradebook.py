@@ -113,7 +113,7 @@ class Gradebook:
                     origin=origin,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return int(result.inserted_primary_key[0])  # type: ignore[index]  # an INSERT's key
 
     def add_submissions(
         self, entries: list[tuple[str, str, Program]], origin: str = "grade"

@@ -94,6 +94,7 @@ def loss_plot(student: Points, reference: Points, traced: bool = False) -> str:
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(7.2, 3.4), dpi=130)
     FigureCanvasAgg(figure)
@@ -126,7 +127,9 @@ def loss_plot(student: Points, reference: Points, traced: bool = False) -> str:
     axes.set_axisbelow(True)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    locator = axes.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # a linear axis's AutoLocator: whole report numbers
+        locator.set_params(integer=True)
     axes.legend(frameon=False)
     figure.tight_layout()
     buffer = io.BytesIO()

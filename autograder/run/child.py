@@ -4,7 +4,7 @@ It confines itself (`confine.enter`: namespaces and the allow-list root, then li
 `confine.drop`: the unprivileged uid), and then, for each case of the job, waits for the worker's
 go on the control pipe, runs the program in a fresh module namespace with that case's given
 values, and writes one `Report` line: how the program ended and *descriptions* of the requested
-values (`values.describe`). Everything here after `drop` runs alongside the student's code and
+values (`describe.describe`). Everything here after `drop` runs alongside the student's code and
 may be patched by it, which is why the worker and the grader believe nothing it writes without
 checking (`sandbox_protocol`).
 """

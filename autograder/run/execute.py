@@ -4,7 +4,7 @@ Used by the case's child (`_sandbox_child`, confined) and by the plain fallback
 (`_sandbox_plain`, where Linux namespaces are missing): the program is compiled once per set
 of injected given names, run in a fresh module namespace, and whatever it ends with (finished,
 sys.exit, an exception) is reported with *descriptions* of the requested values
-(`values.describe`), never the values themselves. Portable: no Linux-only module here.
+(`describe.describe`), never the values themselves. Portable: no Linux-only module here.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from autograder.load.frames import from_plain as given_from_plain
 from autograder.load.frames import needs_pandas
 from autograder.load.program import GIVEN_NAME, LAB_NAME, GivenNotFound, compile_program
 from autograder.run import trace
+from autograder.run.describe import describe
 from autograder.run.protocol import Report, Request
-from autograder.run.values import describe
 
 #: The child's compiled program per set of injected names (one child runs one job).
 _compiled: dict[tuple[str, ...] | None, Any] = {}
 
 
 class _LabStandIn:
-    """What a notebook's ``import autograder…`` binds when graded (`cells.strip_checks`): the
+    """What a notebook's ``import autograder…`` binds when graded (`check_calls.strip_checks`): the
     lab's check machinery is no part of the graded program, so any attribute is this object
     again, any call does nothing, and attributes may be set."""
 
@@ -113,11 +113,11 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
         live.update(saved)
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
-    status, error = _ending(ending, filename)
+    status, info = _ending(ending, filename)
     values = {
         name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
     }
-    return Report(status, error, values, recorder.plain())
+    return Report(status, info, values, recorder.plain())
 
 
 def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:

@@ -24,7 +24,7 @@ so once a point has its records the cost is one list lookup per pass (measured i
 ``bench/trace_overhead.py``), and a pass that raises half-way still shows the steps it
 finished (a name it did not reach, still holding its value from before, is left out).
 Line numbers are unchanged. In the sandbox every recorded value is a *description*
-(`values.describe`), read back by the grader through `Value.from_plain` with hard bounds
+(`describe.describe`), read back by the grader through `Value.from_plain` with hard bounds
 (`read_trace`); the grader's own reference runs keep copies of the real values instead.
 
 A *curve* point (``curve = "loss"``) watches a whole training instead of its first passes: it
@@ -32,6 +32,9 @@ keeps the passes that bind that name anew (the loss the program computes, every 
 hundredth), at most ``first`` of them spread evenly over the run (when full, every other one is
 dropped and only every other later one is kept), each with its pass number. The cost is two
 calls per pass of an epoch loop; the feedback page draws the student's loss curve from it.
+
+Somewhat over ~300 lines, one job: the rewrite, the recorder it calls and the reader of what
+it recorded share the point's layout (``before``/``after``/broken passes) and change together.
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ def _loops_at(body: list[ast.stmt], depth: int) -> Iterable[ast.For | ast.While]
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         is_loop = isinstance(statement, ast.For | ast.While)
-        if is_loop and depth == 1:
+        if isinstance(statement, ast.For | ast.While) and depth == 1:
             yield statement
             continue
         inner = depth - 1 if is_loop else depth

@@ -40,7 +40,7 @@ def table(
     rows = store.book.rows()
     roster = [name for name, role in store.roster() if role == "student"]
     students = sorted(set(roster) | {r.student for r in rows})
-    ids = course.ids()
+    ids = list(course.ids())
     due = store.due() if before_due else {}
     overrides = store.overrides()
     by: dict[tuple[str, str], list[Row]] = {}

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -54,6 +52,9 @@ def _call(
     body: bytes | None = None,
     content_type: str = "application/json",
 ) -> tuple[int, dict[str, Any]]:
+    import urllib.error  # only to talk to a server: TEST RUN asks `configured` on every run
+    import urllib.request  # and urllib.request brings http.client and ssl (60 ms)
+
     url, token = server
     request = urllib.request.Request(
         url + path,

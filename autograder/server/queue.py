@@ -144,7 +144,7 @@ class Queue:
                 )
             )
             return int(
-                conn.execute(
+                conn.execute(  # type: ignore[index]  # an INSERT has its key
                     jobs.insert().values(
                         kind="run",
                         student=student,
@@ -184,7 +184,7 @@ class Queue:
                     wait = 60 - (datetime.now(timezone.utc) - oldest).total_seconds()
                     raise RateLimited(limit, max(1, int(wait + 0.999)))
             submission_id = int(
-                conn.execute(
+                conn.execute(  # type: ignore[index]  # an INSERT has its key
                     _NEW_SUBMISSION,
                     {
                         "exercise": exercise,
@@ -226,7 +226,7 @@ class Queue:
         filename: str,
     ) -> int:
         return int(
-            conn.execute(
+            conn.execute(  # type: ignore[index]  # an INSERT has its key
                 _NEW_JOB,
                 {
                     "kind": kind,
