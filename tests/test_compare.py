@@ -25,10 +25,11 @@ def received(value) -> Value:
         ((1.0, 2.0, [3.0], 4.0), "a Python tuple that is not all plain real numbers"),
         ([1.0, 2.0, 3.0], "shape (3,), expected shape (4,)"),
         ([[1.0, 2.0], [3.0, 4.0]], "shape (2, 2), expected shape (4,)"),
+        (EXPECTED.reshape(4, 1), "shape (4, 1), expected shape (4,)"),  # a column is not a row
         ([1.0, float("nan"), 3.0, 4.0], "contains nan"),
         (EXPECTED + 1e-12j, "complex"),
         ("1 2 3 4", "a string"),
-        (EXPECTED.reshape(4, 1, 1) + 1, "wrong value; worst at [0]: expected 1, received 2"),
+        (EXPECTED.reshape(1, 1, 4) + 1, "wrong value; worst at [0]: expected 1, received 2"),
         (np.array(2.5), "a scalar, shape (), expected shape (4,)"),
         (np.array([1.0, np.nan, 3.0, 4.0]), "contains nan"),
         (np.array([1.0, 2.0, np.inf, 4.0]), "contains inf"),
@@ -61,7 +62,6 @@ def test_accepts_a_list_or_tuple_of_real_numbers(value):
     [
         (EXPECTED.reshape(1, 4), EXPECTED, "shape (1, 4) where the lesson has shape (4,)"),
         ([[1.0, 2.0, 3.0, 4.0]], EXPECTED, "shape (1, 4) where the lesson has shape (4,)"),
-        (EXPECTED.reshape(4, 1), EXPECTED, "shape (4, 1) where the lesson has shape (4,)"),
         (np.array([0.5]), np.array(0.5), "shape (1,) where the lesson has a scalar, shape ()"),
         (np.array(0.5), np.array([[0.5]]), "a scalar, shape () where the lesson has shape (1, 1)"),
     ],

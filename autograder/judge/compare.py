@@ -2,9 +2,11 @@
 
 Strict about what arrives: real numbers only (no complex, strings, look-alike objects or ndarray
 subclasses), the shape (nothing passes by broadcasting), finite values. One allowance of form:
-axes of length 1 added or left out (a ``(1, 3)`` row where the lesson has ``(3,)``, a ``(1,)``
-array for a number) hold the same numbers in the same order, so they are compared as the
-lesson's shape and the check says so; anything else of another shape is wrong. A list or tuple of
+leading axes of length 1 (a batch of one: a ``(1, 3)`` row where the lesson has ``(3,)``, a
+``(1,)`` array for a number) hold the same numbers in the same order, so they are compared as
+the lesson's shape and the check says so. A column is not a row: ``(n, 1)`` for ``(n,)`` is
+wrong (the lesson teaches the difference with ``x[:, None]``, and ``w + del_w`` would then be an
+``(n, n)`` matrix), and so is any other shape. A list or tuple of
 plain real numbers arrives as the array it spells (`describe.describe`) and is held to the same
 rules: students write them, and the lesson's own worked example builds one. Then close
 within ``|received - expected| <= atol + rtol * |expected|`` element by element, as `numpy.isclose`.
@@ -73,7 +75,7 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     shaped = ""
     if actual.shape != expected.shape:
         wanted = shape_text(expected.shape)
-        if not _unit_axes_only(actual.shape, expected.shape):
+        if _batch_of_one(actual.shape) != _batch_of_one(expected.shape):
             return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}", Reason.SHAPE)
         shaped = f"{shape_text(actual.shape)} where the lesson has {wanted}: the same numbers"
         actual = actual.reshape(expected.shape)
@@ -101,9 +103,11 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     )
 
 
-def _unit_axes_only(shape: tuple[int, ...], wanted: tuple[int, ...]) -> bool:
-    """Do two shapes differ only by axes of length 1?"""
-    return [n for n in shape if n != 1] == [n for n in wanted if n != 1]
+def _batch_of_one(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape without its leading axes of length 1."""
+    while shape and shape[0] == 1:
+        shape = shape[1:]
+    return shape
 
 
 def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
