@@ -176,7 +176,7 @@ def _with_steps(
             max_score=check.max_score + extra,
             score=check.score + extra if check.passed else 0.0,
         )
-        if not check.passed and slipped and not check.mistake:
+        if not check.passed and slipped and not check.mistake and not run.status.stops_grading:
             check = replace(check, message=f"{check.message}; it follows from {slipped} above")
         ends.append(check)
     return steps + ends

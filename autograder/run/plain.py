@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from autograder.run.early import EarlyTraces
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -118,18 +119,23 @@ def _case(
     reports: queue.Queue[bytes], output: _Output, request: Request, process: subprocess.Popen[bytes]
 ) -> Answer:
     started = time.monotonic()
+    deadline = started + request.limits["time"] * STRETCH  # CPU: RLIMIT_CPU
+    early = EarlyTraces(request.trace)
     try:
-        line = reports.get(timeout=request.limits["time"] * STRETCH)  # CPU: RLIMIT_CPU
+        line = _report_line(reports, deadline, early)
     except queue.Empty:
         _kill(process)
-        return Answer(
-            "timeout", round(time.monotonic() - started, 4), output.take(), output.truncated
-        )
+        seconds = round(time.monotonic() - started, 4)
+        return Answer("timeout", seconds, output.take(), output.truncated, trace=early.kept)
+    except Unreadable:  # an early line that breaks its schema (early.py)
+        _kill(process)
+        return Answer.unreadable(round(time.monotonic() - started, 4), output.take(), False)
     time.sleep(0.005)  # let the output written before the report arrive
     seconds = round(time.monotonic() - started, 4)
     if not line:
+        exit_text = f"exit {process.wait()}"
         return Answer(
-            "no_result", seconds, output.take(), output.truncated, exit=f"exit {process.wait()}"
+            "no_result", seconds, output.take(), output.truncated, exit=exit_text, trace=early.kept
         )
     try:
         shape = trace_shape(request.trace)
@@ -146,6 +152,16 @@ def _case(
         report.values,
         trace=report.trace,
     )
+
+
+def _report_line(reports: queue.Queue[bytes], deadline: float, early: EarlyTraces) -> bytes:
+    """The case's report line (b"": the subprocess ended), taking its early lines on the way;
+    raises queue.Empty at the deadline, `Unreadable` for a broken early line."""
+    while True:
+        line = reports.get(timeout=max(0.0, deadline - time.monotonic()))
+        if not (early.is_early(line) and line.endswith(b"\n")):
+            return line
+        early.take(line.rstrip(b"\n"))
 
 
 class _Output:
@@ -201,12 +217,16 @@ def child() -> None:
     for given in request.cases:
         if control.readline() != b"g\n":
             break
-        report = run_program(request, given)
-        reports.write(report.encode())
-        reports.flush()
+        report = run_program(request, given, lambda line: _send_line(reports, line))
+        _send_line(reports, report.encode())
         if report.status in CHILD_STOPS:
             break
     os._exit(0)
+
+
+def _send_line(reports: IO[bytes], line: bytes) -> None:
+    reports.write(line)
+    reports.flush()
 
 
 def _set_limits(limits: dict[str, Any], cases: int) -> None:

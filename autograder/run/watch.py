@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from autograder.run import child as _sandbox_child
 from autograder.run import confine
+from autograder.run.early import EarlyTraces
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -111,6 +112,7 @@ class Watch:
         self.limits = request.limits
         self.quantities = frozenset(request.quantities)
         self.trace_shape = trace_shape(request.trace)
+        self.points = request.trace
         for fd in (out_r, res_r):
             os.set_blocking(fd, False)
         self.pidfd = os.pidfd_open(pid)
@@ -128,16 +130,28 @@ class Watch:
         self.scanned = len(self.results) if end < 0 else end
         return end
 
-    def case(self) -> Answer:  # noqa: C901 - one case's life, read top to bottom: its branches are its outcomes
-        """Wait for the current case's report line, the child's end, or the case's deadline."""
+    def case(self) -> Answer:
+        """Wait for the current case's report line, the child's end, or the case's deadline;
+        an early line that breaks its schema (`early.py`) makes the case unreadable at once."""
         started = time.monotonic()
+        output = bytearray()
+        try:
+            return self._case(started, output, EarlyTraces(self.points))
+        except Unreadable:  # whatever it does next is not read
+            self._kill()
+            room = self.limits["output_bytes"]
+            output += drain(self.out_r, room - len(output))[0]
+            text = bytes(output[:room]).decode("utf-8", "replace")
+            seconds = round(time.monotonic() - started, 4)
+            return Answer.unreadable(seconds, text, len(output) >= room)
+
+    def _case(self, started: float, output: bytearray, early: EarlyTraces) -> Answer:  # noqa: C901 - one case's life, read top to bottom: its branches are its outcomes
         limit = self.limits["time"]
         deadline, latest = started + limit, started + limit * STRETCH
         cpu_at_start = self._cpu()
         room = self.limits["output_bytes"]
-        output = bytearray()
         timed_out = False
-        while self._line_end() < 0 and not self.exited:
+        while self._report_end(early) < 0 and not self.exited:
             remaining = deadline - time.monotonic()
             if remaining <= 0:  # out of wall time: has it had its CPU time yet?
                 used = self._cpu() - cpu_at_start
@@ -164,16 +178,17 @@ class Watch:
         seconds = round(time.monotonic() - started, 4)
         text = bytes(output[:room]).decode("utf-8", "replace")
         truncated = len(output) >= room
-        if timed_out:
-            return Answer("timeout", seconds, text, truncated)
-        end = self._line_end()
+        if timed_out:  # the trace points it completed before the kill are kept (early.py)
+            return Answer("timeout", seconds, text, truncated, trace=early.kept)
+        end = self._report_end(early)
         if end < 0 and self.exited and self.results:  # the child's last words need no newline
             end = len(self.results)
         if end < 0 and not self.exited:  # over the bound before any newline
             self._kill()
             return Answer.unreadable(seconds, text, truncated)
         if end < 0:
-            return Answer("no_result", seconds, text, truncated, exit=self._exit_text())
+            exit_text = self._exit_text()
+            return Answer("no_result", seconds, text, truncated, exit=exit_text, trace=early.kept)
         line = bytes(self.results[:end])
         del self.results[: end + 1]
         self.scanned = 0
@@ -185,6 +200,15 @@ class Watch:
         return Answer(
             report.status, seconds, text, truncated, report.error, report.values, trace=report.trace
         )
+
+    def _report_end(self, early: EarlyTraces) -> int:
+        """Where the case's report line ends in what it has written (-1: not yet); the early
+        lines before it are checked and kept on the way (`early.py`; raises `Unreadable`)."""
+        while (end := self._line_end()) >= 0 and early.is_early(self.results[:end]):
+            early.take(bytes(self.results[:end]))
+            del self.results[: end + 1]
+            self.scanned = 0
+        return end
 
     def _cpu(self) -> float:
         """CPU seconds the child has used so far (its threads, and children it reaped); no
