@@ -27,6 +27,7 @@ from typing import Any
 from autograder.run.protocol import (
     MAX_REPORT_BYTES,
     MAX_TRACE_ELEMENTS,
+    Answer,
     TraceShape,
     check_trace,
     loads,
@@ -78,3 +79,9 @@ class EarlyTraces:
         if point in self.kept:
             raise Unreadable("early: a point sent twice")
         self.kept.update(check_trace(sent, self.shape, self._budget))
+
+
+def seen_then_stopped(answer: Answer) -> bool:
+    """Stopped for time or killed, but with trace points it completed before: a slow program,
+    not a stuck one, so the job's later (smaller) cases run on, in a fresh process."""
+    return answer.status in ("timeout", "no_result") and bool(answer.trace)

@@ -22,10 +22,11 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.run.early import EarlyTraces
+from autograder.run.early import EarlyTraces, seen_then_stopped
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -67,11 +68,26 @@ def _send(out: IO[bytes], message: dict[str, Any]) -> None:
 
 
 def run_job(request: Request, started: Any) -> list[Answer]:
-    """Run the cases of `request` one by one in one fresh subprocess."""
+    """Run the cases of `request` one by one in one fresh subprocess (one more for the rest
+    after a case stopped once seen in its training loop: `early.seen_then_stopped`)."""
     workdir = tempfile.mkdtemp(prefix="gdlab-case-")
     for path in request.files:
         with contextlib.suppress(OSError):
             shutil.copy(path, workdir)
+    answers: list[Answer] = []
+    try:
+        while True:
+            rest = replace(request, cases=request.cases[len(answers) :])
+            answers += _one_process(rest, started, workdir)
+            if len(answers) >= len(request.cases) or not seen_then_stopped(answers[-1]):
+                break
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return answers
+
+
+def _one_process(request: Request, started: Any, workdir: str) -> list[Answer]:
+    """The cases of `request` in one subprocess, until one ends them; it is killed after."""
     root = str(Path(__file__).resolve().parents[2])  # the folder holding autograder/
     env = {
         **os.environ,
@@ -111,7 +127,6 @@ def run_job(request: Request, started: Any) -> list[Answer]:
         )
     finally:
         _kill(process)
-        shutil.rmtree(workdir, ignore_errors=True)
     return answers
 
 

@@ -23,10 +23,11 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from autograder.run import child as _sandbox_child
 from autograder.run import confine
-from autograder.run.early import EarlyTraces
+from autograder.run.early import EarlyTraces, seen_then_stopped
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -50,9 +51,37 @@ def run_job(
     started: Callable[[int], None],
 ) -> tuple[list[Answer], Callable[[], None]]:
     """Fork one child for `request`, let it run the cases one by one, each under its own
-    deadline; stop at the first case after which the rest could only fail alike. Returns the
-    answers and the clean-up (kill, reap, sweep), which must run before the next job."""
+    deadline; stop at the first case after which the rest could only fail alike. A case stopped
+    for time (or killed) after it was seen inside its training loop (`early.py`) is a slow
+    program, not a stuck one, and the later cases are smaller: they run on in a fresh child,
+    once the stopped one and all it left are gone. Returns the answers and the clean-up (kill,
+    reap, sweep), which must run before the next job."""
     workdir = None if plan.namespaces else _fallback_workdir(plan, request.files)
+    answers: list[Answer] = []
+    while True:
+        rest = replace(request, cases=request.cases[len(answers) :])
+        more, clean_child = _one_child(rest, plan, pids, workdir, started)
+        answers += more
+        if len(answers) >= len(request.cases) or not seen_then_stopped(answers[-1]):
+            break
+        clean_child()
+
+    def clean_up() -> None:  # reaping a killed tree takes milliseconds the grader need not wait
+        clean_child()
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    return answers, clean_up
+
+
+def _one_child(
+    request: Request,
+    plan: confine.Plan,
+    pids: confine.PidNamespaces | None,
+    workdir: str | None,
+    started: Callable[[int], None],
+) -> tuple[list[Answer], Callable[[], None]]:
+    """One child for the cases of `request`, until one ends them; killed before it returns."""
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -80,13 +109,11 @@ def run_job(
     os.close(go_w)
     watch.kill()  # before the answer: no process of the submission runs once results exist
 
-    def clean_up() -> None:  # reaping a killed tree takes milliseconds the grader need not wait
+    def clean_up() -> None:
         watch.finish()
         kill_descendants()
         for fd in (out_r, res_r):
             os.close(fd)
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     return answers, clean_up
 
