@@ -7,7 +7,8 @@ carried forward, named mistakes) and only the end of training is "not computed",
 feedback line that says the program was too slow. A program seen in no loop (``while True:
 pass``, a sleep) still gets 0 and "not run". The tests lower the exercise's time limit to one
 second (a copy of the exercise, `dataclasses.replace`) and make the program spin from its
-second epoch on, so they take seconds, not the real limit of 20.
+second epoch on, so they take seconds, not the real limit of 20. A case stopped after it was
+seen in its loop does not end the grading: the later cases (smaller, in a fresh process) run.
 """
 
 from __future__ import annotations
@@ -53,29 +54,46 @@ def graded(exercise: exercises.Exercise, text: str, folder: Path, grader: Grader
 
 
 def step_points(exercise: exercises.Exercise, *left_out: str) -> float:
-    """The points of the published case's steps (each case holds 1 / (1 + hidden) of them)."""
-    total = sum(s.points for s in exercise.steps if s.id not in left_out)
-    return total / (1 + exercise.hidden_cases)
+    """The points of every case's steps, but those `left_out`."""
+    return sum(s.points for s in exercise.steps if s.id not in left_out)
 
 
 def test_a_right_answer_stopped_for_time_earns_exactly_its_steps(
     slow_gradient: exercises.Exercise, grader: Grader, tmp_path: Path
 ) -> None:
+    """Every case is stopped for time after its first epoch; each was seen in its loop, so
+    the next case runs on (in a fresh process) and every case's steps earn their points."""
     result = graded(slow_gradient, spinning(slow_gradient.reference), tmp_path, grader)
-    assert result.runs[0].status is Outcome.TIMEOUT
-    assert "too slow" in (result.runs[0].problem or "")
-    assert result.score == pytest.approx(step_points(slow_gradient))  # 72 / 5
-    published = [c for c in result.checks if c.case == "published"]
+    assert [r.status for r in result.runs] == [Outcome.TIMEOUT] * (1 + slow_gradient.hidden_cases)
+    assert all("too slow" in (r.problem or "") for r in result.runs)
+    assert result.score == pytest.approx(step_points(slow_gradient))  # 72 of 100
     steps = {s.id for s in slow_gradient.steps}
-    for check in published:
+    for check in result.checks:
         if check.quantity in steps:
             assert check.passed and check.message == "correct", check
         else:  # the end of training: computed by no one
             assert not check.passed and check.reason is Reason.NOT_COMPUTED
             assert check.message.startswith("not computed: your program was too slow")
             assert "follows from" not in check.message
-    hidden = [c for c in result.checks if c.case != "published"]
-    assert hidden and all(c.reason is Reason.NOT_RUN and c.score == 0 for c in hidden)
+
+
+def test_an_answer_too_slow_only_for_the_published_data_keeps_the_hidden_cases(
+    slow_gradient: exercises.Exercise, grader: Grader, tmp_path: Path
+) -> None:
+    """The newcomer's case: too slow for the large published data, fast on the small hidden
+    cases (at most 20 records). The published case earns its steps, every hidden case all."""
+    text = slow_gradient.reference.replace(
+        "for e in range(epochs):\n",
+        "for e in range(epochs):\n    while e > 0 and n_records > 30:\n        pass\n",
+    )
+    path = tmp_path / "answer.py"
+    path.write_text(text, encoding="utf-8")
+    data = tiny_data(tmp_path, rows=40)
+    result = grader.grade(slow_gradient, submission.load(path), seed=3, data=data)
+    assert [r.status for r in result.runs] == [Outcome.TIMEOUT] + [Outcome.FINISHED] * 4
+    cases = 1 + slow_gradient.hidden_cases
+    assert result.score == pytest.approx(step_points(slow_gradient) / cases + 100 * 4 / cases)
+    assert all(c.passed for c in result.checks if c.case != "published")
 
 
 def test_a_slow_answer_with_a_slip_loses_the_slipped_step_too(
