@@ -1,6 +1,7 @@
 """Compare and diagnose every quantity of one case: a `Check` each, with its `Reason`.
 
-The order of questions, for a value that is not right: did the case run at all (`NOT_RUN`), did
+The order of questions, for a value that is not right: did the case run at all (`NOT_RUN`; a run
+stopped for time whose training loop was observed did run, `observed`), did
 the program stop before computing it (`NOT_COMPUTED`, maybe a catalogued mistake that crashes
 the same way), is it right given the student's own upstream values (error carried forward), is
 it a catalogued mistake, is it the published value typed in (`TYPED_IN`)? Used for each case of
@@ -51,7 +52,7 @@ def check_case(
             message = _correct(received, outcome.problem)
             checks.append(Check(**base, passed=True, score=worth, message=message))
             continue
-        if run.status.stops_grading:
+        if run.status.stops_grading and not observed(run):
             checks.append(
                 Check(
                     **base,
@@ -123,6 +124,13 @@ def check_case(
             )
         )
     return checks
+
+
+def observed(run: RunResult) -> bool:
+    """The run was seen inside its loops before it ended (a trace point's records came back,
+    early.py): a run stopped for time or killed then still ran, its steps are graded and its
+    end-of-training values were not computed, rather than "not run"."""
+    return any(run.trace.values())
 
 
 def _correct(received: Value, allowance: str = "") -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from autograder.judge import names, problems, typed_in
-from autograder.judge.case_checks import check_case
+from autograder.judge.case_checks import check_case, observed
 from autograder.judge.checks import FULL_MARKS, TYPED_IN, CaseRun, Check, Grade, Reason, new_seed
 from autograder.judge.diagnose import Oracle, oracle_for
 from autograder.judge.problems import SIZE_HINT
@@ -142,7 +142,7 @@ def judge_runs(
             for c in checks
         )
         published = published or _Published(oracle, run)
-        if run.status.stops_grading:
+        if run.status.stops_grading and not observed(run):  # seen in its loop: slow, go on
             stopped = f"not run: on the {case.name} case {problem}"
     result.checks = [typed_in.settle(c, frozen_anywhere) for c in result.checks]
     return result
@@ -176,7 +176,7 @@ def _with_steps(
             max_score=check.max_score + extra,
             score=check.score + extra if check.passed else 0.0,
         )
-        if not check.passed and slipped and not check.mistake:
+        if not check.passed and slipped and not check.mistake and not run.status.stops_grading:
             check = replace(check, message=f"{check.message}; it follows from {slipped} above")
         ends.append(check)
     return steps + ends

@@ -32,6 +32,13 @@ def problem(run: RunResult, program: Program, time_limit: float) -> str | None:
             return f"your file does not compile ({kind} at {where}: {message})"
         case Outcome.GIVEN_MISSING:
             return str(message)
+        case Outcome.TIMEOUT if any(run.trace.values()):  # its loop was seen: slow, not stuck
+            return (
+                f"your program was too slow: it did not finish within {time_limit:g} s of "
+                f"computing (or {time_limit * STRETCH:g} s in all, on a busy machine) and was "
+                "stopped; the steps of its loop seen before that are graded, the end of "
+                f"training was not reached{_slow_hint(program.source)}"
+            )
         case Outcome.TIMEOUT:
             return (
                 f"your program did not finish within {time_limit:g} s of computing (or "
@@ -50,6 +57,22 @@ def problem(run: RunResult, program: Program, time_limit: float) -> str | None:
             return _ended_early(run.exit)
         case _:
             return "the sandbox failed while running your program; please submit again"
+
+
+#: pandas' ways of taking one record at a time: each call builds a new Series (~100 µs),
+#: which a loop over every record of every epoch pays hundreds of thousands of times.
+_SLOW_PANDAS = (".iterrows(", ".iloc[", ".itertuples(", ".loc[")
+
+
+def _slow_hint(source: str) -> str:
+    """Why, where the file says it: a record taken from pandas inside the training loop."""
+    found = [way.strip(".([") for way in _SLOW_PANDAS if way in source]
+    if not found:
+        return ""
+    return (
+        f" (taking each record from pandas with {' and '.join(found)} is slow: loop over "
+        "the numbers instead, zip(features.values, targets))"
+    )
 
 
 def _ended_early(exit_text: str | None) -> str:

@@ -156,11 +156,21 @@ def step_checks(
     for step in exercise.steps:
         worth = step.points / n_cases + carry.pop(step.part_of, 0.0)
         records = run.trace.get(step.at, [])
-        if not any(step.name in r.after for r in records) and run.status.ran_through:
+        if not any(step.name in r.after for r in records) and _whole(oracle, step, records, run):
             carry[step.part_of] = worth  # not written as a variable of its own: costs nothing
             continue
         checks.append(_check(oracle, step, records, run, problem, worth))
     return checks, carry
+
+
+def _whole(oracle: StepOracle, step: Step, records: list[Record], run: RunResult) -> bool:
+    """Every pass of the step's point that the reference makes came back whole: the run went
+    through, or (stopped later for time, or killed) it sent the point's records complete
+    (early.py). Then a step missing from them is one the student did not write separately."""
+    if run.status.ran_through:
+        return True
+    reference = oracle.reference[0].get(step.at, [])
+    return bool(records) and len(records) >= len(reference) and not any(r.broken for r in records)
 
 
 def _check(

@@ -112,7 +112,7 @@ def run(
         if not _await_go():
             break
         output.new_case()
-        report = run_program(request, given)
+        report = run_program(request, given, _write)
         if os.getpid() != child:  # a copy the program forked got here too: only we report
             os._exit(0)
         _report(report)
@@ -152,7 +152,12 @@ def _confine(
 
 def _report(report: Report) -> None:
     """Write one case's report line for the worker (JSON never contains a raw newline)."""
-    view = memoryview(report.encode())
+    _write(report.encode())
+
+
+def _write(line: bytes) -> None:
+    """One line on the result channel: a report, or a trace point's early line (`early.py`)."""
+    view = memoryview(line)
     with contextlib.suppress(OSError):  # the channel was closed (by the program): no report
         while view:
             view = view[os.write(RESULT_FD, view) :]

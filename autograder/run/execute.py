@@ -13,6 +13,7 @@ import builtins
 import contextlib
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy
 from autograder.load.frames import from_plain as given_from_plain
 from autograder.load.frames import needs_pandas
 from autograder.load.program import GIVEN_NAME, LAB_NAME, GivenNotFound, compile_program
-from autograder.run import trace
+from autograder.run import early, trace
 from autograder.run.describe import describe
 from autograder.run.protocol import Report, Request
 
@@ -69,8 +70,12 @@ def warm(request: Request) -> bool:
     return False
 
 
-def run_program(request: Request, given: dict[str, Any] | None) -> Report:
-    """Compile with the given values injected, run, and describe the requested quantities."""
+def run_program(
+    request: Request, given: dict[str, Any] | None, send: Callable[[bytes], None] | None = None
+) -> Report:
+    """Compile with the given values injected, run, and describe the requested quantities;
+    `send` writes a line on the result channel, for each trace point's records as soon as they
+    are complete (`early.py`: a run stopped later for time keeps them)."""
     filename = request.filename
     try:
         names = None if given is None else tuple(given)
@@ -101,7 +106,7 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
     }
     if given is not None:
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
-    recorder = trace.Recorder(points, trace.budgeted(describe))
+    recorder = trace.Recorder(points, trace.budgeted(describe), complete=_sender(send))
     recorder.install(namespace)
     pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
     ending: BaseException | None = None
@@ -118,6 +123,21 @@ def run_program(request: Request, given: dict[str, Any] | None) -> Report:
         name: _describe_quantity(namespace, expr) for name, expr in request.quantities.items()
     }
     return Report(status, info, values, recorder.plain())
+
+
+def _sender(
+    send: Callable[[bytes], None] | None,
+) -> Callable[[str, list[dict[str, Any]]], None] | None:
+    """What the recorder calls when a point is complete: its early line, sent; never an
+    exception into the student's loop, which it is called from."""
+    if send is None:
+        return None
+
+    def complete(point: str, passes: list[dict[str, Any]]) -> None:
+        with contextlib.suppress(Exception):
+            send(early.encode(point, passes))
+
+    return complete
 
 
 def _ending(failure: BaseException | None, filename: str) -> tuple[str, dict[str, Any] | None]:

@@ -22,9 +22,11 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from autograder.run.early import EarlyTraces, seen_then_stopped
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -66,11 +68,26 @@ def _send(out: IO[bytes], message: dict[str, Any]) -> None:
 
 
 def run_job(request: Request, started: Any) -> list[Answer]:
-    """Run the cases of `request` one by one in one fresh subprocess."""
+    """Run the cases of `request` one by one in one fresh subprocess (one more for the rest
+    after a case stopped once seen in its training loop: `early.seen_then_stopped`)."""
     workdir = tempfile.mkdtemp(prefix="gdlab-case-")
     for path in request.files:
         with contextlib.suppress(OSError):
             shutil.copy(path, workdir)
+    answers: list[Answer] = []
+    try:
+        while True:
+            rest = replace(request, cases=request.cases[len(answers) :])
+            answers += _one_process(rest, started, workdir)
+            if len(answers) >= len(request.cases) or not seen_then_stopped(answers[-1]):
+                break
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return answers
+
+
+def _one_process(request: Request, started: Any, workdir: str) -> list[Answer]:
+    """The cases of `request` in one subprocess, until one ends them; it is killed after."""
     root = str(Path(__file__).resolve().parents[2])  # the folder holding autograder/
     env = {
         **os.environ,
@@ -110,7 +127,6 @@ def run_job(request: Request, started: Any) -> list[Answer]:
         )
     finally:
         _kill(process)
-        shutil.rmtree(workdir, ignore_errors=True)
     return answers
 
 
@@ -118,18 +134,23 @@ def _case(
     reports: queue.Queue[bytes], output: _Output, request: Request, process: subprocess.Popen[bytes]
 ) -> Answer:
     started = time.monotonic()
+    deadline = started + request.limits["time"] * STRETCH  # CPU: RLIMIT_CPU
+    early = EarlyTraces(request.trace)
     try:
-        line = reports.get(timeout=request.limits["time"] * STRETCH)  # CPU: RLIMIT_CPU
+        line = _report_line(reports, deadline, early)
     except queue.Empty:
         _kill(process)
-        return Answer(
-            "timeout", round(time.monotonic() - started, 4), output.take(), output.truncated
-        )
+        seconds = round(time.monotonic() - started, 4)
+        return Answer("timeout", seconds, output.take(), output.truncated, trace=early.kept)
+    except Unreadable:  # an early line that breaks its schema (early.py)
+        _kill(process)
+        return Answer.unreadable(round(time.monotonic() - started, 4), output.take(), False)
     time.sleep(0.005)  # let the output written before the report arrive
     seconds = round(time.monotonic() - started, 4)
     if not line:
+        exit_text = f"exit {process.wait()}"
         return Answer(
-            "no_result", seconds, output.take(), output.truncated, exit=f"exit {process.wait()}"
+            "no_result", seconds, output.take(), output.truncated, exit=exit_text, trace=early.kept
         )
     try:
         shape = trace_shape(request.trace)
@@ -146,6 +167,16 @@ def _case(
         report.values,
         trace=report.trace,
     )
+
+
+def _report_line(reports: queue.Queue[bytes], deadline: float, early: EarlyTraces) -> bytes:
+    """The case's report line (b"": the subprocess ended), taking its early lines on the way;
+    raises queue.Empty at the deadline, `Unreadable` for a broken early line."""
+    while True:
+        line = reports.get(timeout=max(0.0, deadline - time.monotonic()))
+        if not (early.is_early(line) and line.endswith(b"\n")):
+            return line
+        early.take(line.rstrip(b"\n"))
 
 
 class _Output:
@@ -201,12 +232,16 @@ def child() -> None:
     for given in request.cases:
         if control.readline() != b"g\n":
             break
-        report = run_program(request, given)
-        reports.write(report.encode())
-        reports.flush()
+        report = run_program(request, given, lambda line: _send_line(reports, line))
+        _send_line(reports, report.encode())
         if report.status in CHILD_STOPS:
             break
     os._exit(0)
+
+
+def _send_line(reports: IO[bytes], line: bytes) -> None:
+    reports.write(line)
+    reports.flush()
 
 
 def _set_limits(limits: dict[str, Any], cases: int) -> None:

@@ -113,13 +113,16 @@ def trace_shape(points: list[dict[str, Any]]) -> TraceShape:
     return {p["name"]: (int(p["first"]), frozenset((*p["before"], *p["after"]))) for p in points}
 
 
-def check_trace(plain: Any, shape: TraceShape) -> dict[str, list[dict[str, Any]]]:
+def check_trace(
+    plain: Any, shape: TraceShape, budget: list[int] | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Values recorded inside the program's loops: only the requested points, at most `first`
-    passes each, only the point's names, every value a valid description, bounded in total."""
+    passes each, only the point's names, every value a valid description, bounded in total
+    (by `budget`, shared by the calls given the same list: a case's early lines, `early.py`)."""
     if plain is None:
         return {}
     _keys(plain, frozenset(shape), "trace")
-    budget = [MAX_TRACE_ELEMENTS]
+    budget = [MAX_TRACE_ELEMENTS] if budget is None else budget
     kept: dict[str, list[dict[str, Any]]] = {}
     for point, passes in plain.items():
         first, names = shape[point]

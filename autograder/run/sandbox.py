@@ -213,7 +213,8 @@ class Sandbox:
         """Run every case of `job` in order; never raises for anything the program does.
 
         The list stops early after a case whose ending the rest would only repeat (it did not
-        compile, its given block is missing, it timed out, it died, the sandbox failed).
+        compile, its given block is missing, it timed out, it died, the sandbox failed), but
+        not after one stopped for time or killed once seen inside its training loop.
         """
         if self._process is None or self._process.poll() is not None:
             self._start()
@@ -237,9 +238,12 @@ class Sandbox:
             self._process.stdin.write(request.encode())
             self._process.stdin.flush()
             deadline = time.monotonic() + len(cases) * job.limits.time * STRETCH + 15
-            started = json.loads(self._read_line(deadline=deadline))["started"]
-            child = _pidfd(started)
-            runs = json.loads(self._read_line(deadline=deadline))["runs"]
+            # a child per run of cases: one more after a case stopped once seen in its loop
+            while "runs" not in (message := json.loads(self._read_line(deadline=deadline))):
+                _close(child)
+                child = None
+                child = _pidfd(message["started"])
+            runs = message["runs"]
             if type(runs) is not list:
                 raise TypeError("runs")
         except (OSError, TimeoutError, EOFError, ValueError, KeyError, TypeError):

@@ -212,8 +212,12 @@ class Recorder:
         keep: Callable[[Any], Any],
         stop: bool = False,
         same: Callable[[Any, Any], bool] = lambda a, b: a == b,
+        complete: Callable[[str, list[dict[str, Any]]], None] | None = None,
     ):
         self.points, self.keep, self.stop, self.same = points, keep, stop, same
+        #: Told each (non-curve) point's records once they are all in: the sandbox's child
+        #: sends them at once (`early.py`), so a run stopped later for time keeps them.
+        self.complete = complete
         self.on = [p.first > 0 for p in points]
         self.records: list[list[dict[str, Any]]] = [[] for _ in points]
         self._start: list[dict[str, Any]] = [{} for _ in points]
@@ -254,6 +258,8 @@ class Recorder:
         )
         if len(self.records[index]) >= point.first:
             self.on[index] = False
+            if self.complete is not None:
+                self.complete(point.name, self.records[index])
             if self.stop and not any(on for i, on in enumerate(self.on) if i not in self._curves):
                 raise TraceComplete
 

@@ -23,9 +23,11 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from autograder.run import child as _sandbox_child
 from autograder.run import confine
+from autograder.run.early import EarlyTraces, seen_then_stopped
 from autograder.run.protocol import (
     CHILD_STOPS,
     MAX_REPORT_BYTES,
@@ -49,9 +51,37 @@ def run_job(
     started: Callable[[int], None],
 ) -> tuple[list[Answer], Callable[[], None]]:
     """Fork one child for `request`, let it run the cases one by one, each under its own
-    deadline; stop at the first case after which the rest could only fail alike. Returns the
-    answers and the clean-up (kill, reap, sweep), which must run before the next job."""
+    deadline; stop at the first case after which the rest could only fail alike. A case stopped
+    for time (or killed) after it was seen inside its training loop (`early.py`) is a slow
+    program, not a stuck one, and the later cases are smaller: they run on in a fresh child,
+    once the stopped one and all it left are gone. Returns the answers and the clean-up (kill,
+    reap, sweep), which must run before the next job."""
     workdir = None if plan.namespaces else _fallback_workdir(plan, request.files)
+    answers: list[Answer] = []
+    while True:
+        rest = replace(request, cases=request.cases[len(answers) :])
+        more, clean_child = _one_child(rest, plan, pids, workdir, started)
+        answers += more
+        if len(answers) >= len(request.cases) or not seen_then_stopped(answers[-1]):
+            break
+        clean_child()
+
+    def clean_up() -> None:  # reaping a killed tree takes milliseconds the grader need not wait
+        clean_child()
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    return answers, clean_up
+
+
+def _one_child(
+    request: Request,
+    plan: confine.Plan,
+    pids: confine.PidNamespaces | None,
+    workdir: str | None,
+    started: Callable[[int], None],
+) -> tuple[list[Answer], Callable[[], None]]:
+    """One child for the cases of `request`, until one ends them; killed before it returns."""
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -79,13 +109,11 @@ def run_job(
     os.close(go_w)
     watch.kill()  # before the answer: no process of the submission runs once results exist
 
-    def clean_up() -> None:  # reaping a killed tree takes milliseconds the grader need not wait
+    def clean_up() -> None:
         watch.finish()
         kill_descendants()
         for fd in (out_r, res_r):
             os.close(fd)
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
 
     return answers, clean_up
 
@@ -111,6 +139,7 @@ class Watch:
         self.limits = request.limits
         self.quantities = frozenset(request.quantities)
         self.trace_shape = trace_shape(request.trace)
+        self.points = request.trace
         for fd in (out_r, res_r):
             os.set_blocking(fd, False)
         self.pidfd = os.pidfd_open(pid)
@@ -128,16 +157,28 @@ class Watch:
         self.scanned = len(self.results) if end < 0 else end
         return end
 
-    def case(self) -> Answer:  # noqa: C901 - one case's life, read top to bottom: its branches are its outcomes
-        """Wait for the current case's report line, the child's end, or the case's deadline."""
+    def case(self) -> Answer:
+        """Wait for the current case's report line, the child's end, or the case's deadline;
+        an early line that breaks its schema (`early.py`) makes the case unreadable at once."""
         started = time.monotonic()
+        output = bytearray()
+        try:
+            return self._case(started, output, EarlyTraces(self.points))
+        except Unreadable:  # whatever it does next is not read
+            self._kill()
+            room = self.limits["output_bytes"]
+            output += drain(self.out_r, room - len(output))[0]
+            text = bytes(output[:room]).decode("utf-8", "replace")
+            seconds = round(time.monotonic() - started, 4)
+            return Answer.unreadable(seconds, text, len(output) >= room)
+
+    def _case(self, started: float, output: bytearray, early: EarlyTraces) -> Answer:  # noqa: C901 - one case's life, read top to bottom: its branches are its outcomes
         limit = self.limits["time"]
         deadline, latest = started + limit, started + limit * STRETCH
         cpu_at_start = self._cpu()
         room = self.limits["output_bytes"]
-        output = bytearray()
         timed_out = False
-        while self._line_end() < 0 and not self.exited:
+        while self._report_end(early) < 0 and not self.exited:
             remaining = deadline - time.monotonic()
             if remaining <= 0:  # out of wall time: has it had its CPU time yet?
                 used = self._cpu() - cpu_at_start
@@ -164,16 +205,17 @@ class Watch:
         seconds = round(time.monotonic() - started, 4)
         text = bytes(output[:room]).decode("utf-8", "replace")
         truncated = len(output) >= room
-        if timed_out:
-            return Answer("timeout", seconds, text, truncated)
-        end = self._line_end()
+        if timed_out:  # the trace points it completed before the kill are kept (early.py)
+            return Answer("timeout", seconds, text, truncated, trace=early.kept)
+        end = self._report_end(early)
         if end < 0 and self.exited and self.results:  # the child's last words need no newline
             end = len(self.results)
         if end < 0 and not self.exited:  # over the bound before any newline
             self._kill()
             return Answer.unreadable(seconds, text, truncated)
         if end < 0:
-            return Answer("no_result", seconds, text, truncated, exit=self._exit_text())
+            exit_text = self._exit_text()
+            return Answer("no_result", seconds, text, truncated, exit=exit_text, trace=early.kept)
         line = bytes(self.results[:end])
         del self.results[: end + 1]
         self.scanned = 0
@@ -185,6 +227,15 @@ class Watch:
         return Answer(
             report.status, seconds, text, truncated, report.error, report.values, trace=report.trace
         )
+
+    def _report_end(self, early: EarlyTraces) -> int:
+        """Where the case's report line ends in what it has written (-1: not yet); the early
+        lines before it are checked and kept on the way (`early.py`; raises `Unreadable`)."""
+        while (end := self._line_end()) >= 0 and early.is_early(self.results[:end]):
+            early.take(bytes(self.results[:end]))
+            del self.results[: end + 1]
+            self.scanned = 0
+        return end
 
     def _cpu(self) -> float:
         """CPU seconds the child has used so far (its threads, and children it reaped); no
