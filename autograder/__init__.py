@@ -1,23 +1,17 @@
-"""gdlab's grading engine.
+"""gdlab's grading engine: one pipeline, one package per stage.
 
-A submission travels one pipeline, one module per stage:
+    load/     an exercise folder as data, checked at load; a student's file as a program
+    run/      the program in a separate, confined process; what comes back read with hard bounds
+    judge/    each quantity compared with the reference's, mistakes named, error carried forward
+    record/   every file stored before it is graded, every grade in one gradebook
+    report/   TEST RUN and SUBMIT text, feedback pages, exports (CSV, nbgrader, Gradescope)
+    commands/ the `gdlab` command; server/ the course server; notebook.py the labs' check cells
 
-    load         exercise.py (an exercise as data), submission.py (a student's file as a program)
-    run isolated sandbox.py (parent side); sandbox_protocol.py (typed messages, strict readers);
-                 inside the worker: _sandbox_worker.py (serves jobs), _sandbox_watch.py (watches
-                 a case from outside), _sandbox_child.py (confines itself, then runs the cases),
-                 _sandbox_run.py (runs the program once), confine.py (namespaces, uid),
-                 allowlist.py (what a case sees), rootfs.py (its root); _sandbox_plain.py
-                 (the unconfined fallback where Linux namespaces are missing)
-    compare      compare.py (strict, typed comparison of one value against one expectation)
-    diagnose     diagnose.py (error carried forward, named mistakes), reference.py (the oracle)
-    record       gradebook.py
-    report       report.py
-
-judge/grader.py (a `Grader`) strings the stages together; commands/cli.py is the `gdlab` command.
-Only plain data crosses the boundary between the student's process and ours (values.py,
-program.py are shared by both sides).
-This module imports nothing heavy on purpose: the sandbox worker imports it too.
+`judge.grader.Grader` is the one entry point for grading a file: every command, the batch, the
+Gradescope runner, nbgrader's preprocessor, the lab's check cells and the server's workers call
+it. Each package's own docstring names its modules. Only plain data crosses the boundary
+between the student's process and ours. This module imports nothing heavy on purpose: the
+sandbox worker imports it too.
 """
 
 __version__ = "0.1.0"

@@ -6,6 +6,9 @@ For each case an `Oracle` holds the reference's values. A wrong value is then lo
   student's value matches that, the step itself is right and the slip was earlier;
 * named mistakes: recompute it with each catalogued mistake made (locally, from the student's
   upstream values, and globally, from the given values); a match names the mistake.
+
+Somewhat over ~300 lines, one job: the oracle's two ways of explaining a wrong value (carried
+forward, named mistakes) share its namespace and its cached runs of the mistaken references.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ import *`` binds nothing of ours.
 A given value may be known under other names (the lesson's other editions: ``weights`` for
 ``w``): its key is then ``"w|weights"``, and whichever of those names the file binds gets it.
 A key starting with ``?`` may be missing from the file (the published case's values).
+
+Somewhat over ~300 lines, one job: finding a given block's bindings and rewriting them share
+the same reading of the file's statements (what binds, what reads, where grading starts).
 """
 
 from __future__ import annotations

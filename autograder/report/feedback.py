@@ -19,6 +19,8 @@ run traced (stored with it), or from its printed lines for a row graded before t
 What a page never shows: the reference program, the quantities' formulas (``about`` in
 exercise.toml), the hidden given values, the hidden cases' program output (it may print them) and
 the hidden cases' seed (it reproduces them).
+
+Somewhat over ~300 lines, one job: what one page shows, gathered as data for its templates.
 """
 
 from __future__ import annotations

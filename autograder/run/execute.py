@@ -1,7 +1,7 @@
 """Run a student's program once on one case, in the process it is in, and describe its values.
 
-Used by the case's child (`_sandbox_child`, confined) and by the plain fallback
-(`_sandbox_plain`, where Linux namespaces are missing): the program is compiled once per set
+Used by the case's child (`child`, confined) and by the plain fallback
+(`plain`, where Linux namespaces are missing): the program is compiled once per set
 of injected given names, run in a fresh module namespace, and whatever it ends with (finished,
 sys.exit, an exception) is reported with *descriptions* of the requested values
 (`describe.describe`), never the values themselves. Portable: no Linux-only module here.

@@ -1,7 +1,7 @@
 """The plain fallback: where Linux namespaces are missing, a program still runs, unconfined.
 
 On a student's Mac or Windows laptop (or with ``GDLAB_SANDBOX=plain``) the sandbox worker is this
-module instead of `_sandbox_worker`. It speaks the same lines to the grader (hello, started,
+module instead of `worker`. It speaks the same lines to the grader (hello, started,
 runs), but runs each job in a fresh plain subprocess of the same interpreter, in a temporary
 working directory, with the limits the system offers (`resource` where it exists: CPU time,
 file size, and address space on Linux), each case under its wall-clock deadline, output capped,
@@ -50,7 +50,7 @@ _CHILD = "from autograder.run.plain import child; child()"
 
 
 def main() -> None:
-    """Serve jobs until stdin closes, as `_sandbox_worker.main` does."""
+    """Serve jobs until stdin closes, as `worker.main` does."""
     out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)

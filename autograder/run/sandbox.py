@@ -1,15 +1,18 @@
 """Run a program in a separate, limited process and get back only descriptions of its values.
 
 The grader's process never imports, unpickles or executes anything from a submission. It starts a
-worker (`_sandbox_worker`) in a new session with a scrubbed environment and talks to it in JSON
-lines (`sandbox_protocol`); the worker forks one confined child per submission, which runs its
+worker (`worker`) in a new session with a scrubbed environment and talks to it in JSON
+lines (`protocol`); the worker forks one confined child per submission, which runs its
 cases in an allow-list root (`confine`, `rootfs`). What comes back is read strictly: a case whose
 report breaks the schema "could not be read", never an exception here. If the worker itself
 stops answering, we kill its whole session and the job's child, and start another, so one
 broken submission cannot stall a batch. The worker's first line says what confinement this
 machine allows; whatever is missing is noted once (logger ``gdlab.sandbox``, INFO) and, where a
-program runs unconfined (no Linux namespaces: `_sandbox_plain`), said once on stderr.
+program runs unconfined (no Linux namespaces: `plain`), said once on stderr.
 SECURITY.md has the threat model.
+
+Somewhat over ~300 lines, one job: the grader's end of the worker's pipe — starting it, one
+job's request and answers, the deadlines and the kills belong together.
 """
 
 from __future__ import annotations

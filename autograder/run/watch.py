@@ -1,6 +1,6 @@
 """The watching side of the sandbox worker: one job's child, seen from outside.
 
-`run_job` forks the case's child (`_sandbox_child.run`), starts its cases one at a time with a
+`run_job` forks the case's child (`child.run`), starts its cases one at a time with a
 byte on the control pipe, and gives each its own deadline and output. It reads the child's
 report line with `Report.decode` (a strict, bounded reader: the child runs student code), kills
 the child at a deadline or after an unreadable report (SIGKILL: nothing to ignore), and answers
@@ -9,6 +9,9 @@ it, so its death takes every process it started with it; besides, the worker is 
 subreaper and sweeps /proc for anything left below it. The child's pid is told to the grader
 as soon as it exists (`started`), so that if the worker itself dies in the middle of a job the
 grader kills the child, and with it the namespace, through a pidfd.
+
+Somewhat over ~300 lines, one job: one child's life seen from outside (its cases, deadlines,
+output, early traces, kills and the sweep of what it left) reads as one story.
 """
 
 from __future__ import annotations

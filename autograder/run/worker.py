@@ -4,7 +4,7 @@ It is started once per `Sandbox`, imports numpy once (so every case starts numpy
 what confinement the machine allows (`confine.probe`) and which files a case may see (the
 allow-list, `allowlist.allowed`), says so in a first JSON line, then serves jobs read from stdin:
 for each it forks one child that confines itself and runs the program once per case
-(`_sandbox_child`), watched from outside (`watch`). The worker itself never runs
+(`child`), watched from outside (`watch`). The worker itself never runs
 student code. Its lines to the grader: the hello, then per job ``{"started": pid}`` as soon as
 the child exists (so the grader can kill it should this worker die) and ``{"runs": [...]}``.
 Confining once per submission rather than once per case is what makes a class of hundreds

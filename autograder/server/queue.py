@@ -6,6 +6,9 @@ never wait on each other's row. A worker that dies leaves its lease to run out (
 hands its jobs back at start), and another worker grades the job again: the grade of a
 submission is replaced, never duplicated. Every SUBMIT is a submission row before it is a job, so
 nothing a student sent is ever lost; the SUBMIT rate limit is counted from those rows.
+
+Somewhat over ~300 lines, one job: every statement on the ``jobs`` table is here, so that the
+lease's rules (who may claim, finish or requeue) can be read and checked in one place.
 """
 
 from __future__ import annotations
