@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,9 +109,13 @@ class Grader:
         `hidden`) the hidden ones drawn from `seed`."""
         exercise = self.exercise(exercise)
         cases = exercise.cases(seed, hidden=hidden, data=data or self.data)
-        with self._sandbox() as sandbox:  # starting while the references run
+        job = grading.job(exercise, program, cases)
+        with self._sandbox() as sandbox, ThreadPoolExecutor(1) as pool:
+            # The program runs in the sandbox while the references run here: a training
+            # exercise's TEST RUN then costs the longer of the two, not their sum.
+            running = pool.submit(sandbox.run_cases, job)
             oracles = grading.prepare(exercise, cases)
-            runs = sandbox.run_cases(grading.job(exercise, program, cases))
+            runs = running.result()
             if any(r.status is Outcome.SANDBOX_FAILURE for r in runs):
                 self._discard(sandbox)
         return grading.judge_runs(
