@@ -10,7 +10,6 @@ types should ever produce a traceback (set GDLAB_DEBUG=1 to see one for a real b
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -59,12 +58,7 @@ def _on_server(args: argparse.Namespace) -> int | None:
     if args.file is None:
         raise UsageError(f"give the file to run (gdlab run {args.exercise} FILE)")
     kind = "submit" if args.command == "submit" else "run"
-    result = client.send(server, args.exercise, args.file, kind)
-    if getattr(args, "json", False):
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(client.text(result))
-    return 0 if kind == "submit" or result.get("full_marks") else 1
+    return client.command(server, args.exercise, args.file, kind, getattr(args, "json", False))
 
 
 def main(argv: list[str] | None = None) -> int:

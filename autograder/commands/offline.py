@@ -101,12 +101,7 @@ def _on_server(args: argparse.Namespace, server: tuple[str, str]) -> int:
     from autograder.server import client
 
     kind = "submit" if args.command == "submit" else "run"
-    result = client.send(server, args.exercise, args.file, kind)
-    if getattr(args, "json", False):
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(client.text(result))
-    return 0 if kind == "submit" or result.get("full_marks") else 1
+    return client.command(server, args.exercise, args.file, kind, getattr(args, "json", False))
 
 
 def test_run(exercise_id: str, file: Path, data: Path | None, reason: str) -> int:

@@ -167,9 +167,18 @@ def _with_steps(
     from autograder.judge.steps import step_checks
 
     steps, carry = step_checks(oracle.exercise, oracle.case, run, problem, n_cases)
+    return steps + ends_after(steps, checks, carry, run)
+
+
+def ends_after(
+    steps: list[Check], ends: list[Check], carry: dict[str, float], run: RunResult
+) -> list[Check]:
+    """The end-of-training checks after a case's steps: each takes the points of the steps the
+    file did not write separately (`carry`), and a wrong one points at the steps that slipped
+    (unless it names its own mistake, or the run was stopped: then it is too slow, not wrong)."""
     slipped = ", ".join(c.quantity for c in steps if not c.passed)
-    ends = []
-    for check in checks:
+    out = []
+    for check in ends:
         extra = carry.get(check.quantity, 0.0)
         check = replace(
             check,
@@ -178,8 +187,8 @@ def _with_steps(
         )
         if not check.passed and slipped and not check.mistake and not run.status.stops_grading:
             check = replace(check, message=f"{check.message}; it follows from {slipped} above")
-        ends.append(check)
-    return steps + ends
+        out.append(check)
+    return out
 
 
 def _not_run(oracle: Oracle, n_cases: int, why: str) -> list[Check]:

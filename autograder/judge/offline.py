@@ -9,7 +9,7 @@ built on an earlier slip is ✗ here, ✓* on the server), no hidden cases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,19 +114,7 @@ def _with_steps(
         steps.append(
             _step_check(exercise, step, shipped.steps.get(step.id, []), run, problem, worth)
         )
-    slipped = ", ".join(c.quantity for c in steps if not c.passed)
-    out = []
-    for check in ends:
-        extra = carry.get(check.quantity, 0.0)
-        check = replace(
-            check,
-            max_score=check.max_score + extra,
-            score=check.score + extra if check.passed else 0.0,
-        )
-        if not check.passed and slipped and not run.status.stops_grading:  # not: too slow
-            check = replace(check, message=f"{check.message}; it follows from {slipped} above")
-        out.append(check)
-    return steps + out
+    return steps + grading.ends_after(steps, ends, carry, run)
 
 
 def _step_check(

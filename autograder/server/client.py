@@ -109,6 +109,17 @@ def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[
     return {**answer["result"], "submission": answer.get("submission")}
 
 
+def command(
+    server: tuple[str, str], exercise: str, file: Path, kind: str, as_json: bool = False
+) -> int:
+    """`gdlab run` or `gdlab submit` on the server: print its answer (text, or JSON with
+    `as_json`); the exit status is 0 for a SUBMIT that was graded or a TEST RUN with full
+    marks, 1 for a TEST RUN that is not there yet."""
+    result = send(server, exercise, file, kind)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if as_json else text(result))
+    return 0 if kind == "submit" or result.get("full_marks") else 1
+
+
 def text(result: dict[str, Any]) -> str:
     """A server's result as the command line shows it."""
     if result.get("error"):
