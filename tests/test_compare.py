@@ -69,7 +69,7 @@ def test_accepts_a_list_or_tuple_of_real_numbers(value):
 def test_axes_of_length_one_are_form_the_same_numbers_pass_and_it_is_said(value, expected, says):
     outcome = compare(expected, received(value), rtol=1e-5, atol=1e-8)
     assert outcome.ok
-    assert outcome.problem == f"{says}: the same numbers"
+    assert outcome.note == f"{says}: the same numbers"
 
 
 def test_a_list_holding_a_look_alike_is_refused_without_calling_it():
@@ -97,7 +97,7 @@ def test_accepts_other_real_dtypes_within_tolerance(value):
 def test_a_python_float_is_a_scalar():
     assert compare(np.array(0.5), received(0.5), 1e-5, 1e-8).ok
     one_long = compare(np.array(0.5), received([0.5]), 1e-5, 1e-8)
-    assert one_long.ok and "shape (1,) where the lesson has a scalar" in one_long.problem
+    assert one_long.ok and "shape (1,) where the lesson has a scalar" in one_long.note
 
 
 def test_objects_arrive_as_names_not_objects():

@@ -49,7 +49,7 @@ def check_case(
         }
         outcome = compare(expected, received, exercise.rtol, exercise.atol)
         if outcome.ok:
-            message = _correct(received, outcome.problem)
+            message = _correct(received, outcome.note)
             checks.append(Check(**base, passed=True, score=worth, message=message))
             continue
         if run.status.stops_grading and not observed(run):

@@ -26,11 +26,13 @@ NOT_DONE = "not done yet"
 
 @dataclass(frozen=True)
 class Comparison:
-    """The verdict on one value; `reason` says why it was not accepted, `problem` in words."""
+    """The verdict on one value; `reason` says why it was not accepted, `problem` in words;
+    `note` says what of its form was accepted (a batch of one)."""
 
     ok: bool
     problem: str = ""
     reason: Reason = Reason.CORRECT
+    note: str = ""
 
 
 def as_real(received: Value) -> np.ndarray | str:
@@ -89,7 +91,7 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
     slack = atol + rtol * np.abs(expected)
     excess = np.abs(actual - expected) - slack
     if np.all(excess <= 0):
-        return Comparison(True, shaped)
+        return Comparison(True, note=shaped)
     if expected.ndim == 0:
         return Comparison(False, "wrong value", Reason.WRONG_VALUE)
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
