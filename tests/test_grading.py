@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.judge import typed_in as frozen_values
 from autograder.judge.diagnose import oracle_for
-from autograder.judge.grading import FULL_MARKS, TYPED_IN
+from autograder.judge.grading import FULL_MARKS, TYPED_IN, Reason
 from autograder.load import exercise as exercises
 from tests.helpers import checks_for, stub, tiny_data
 
@@ -109,6 +110,57 @@ def test_published_numbers_typed_in_earn_nothing_on_any_case(exercise_id, grade_
     assert len(hidden) == exercise.hidden_cases * (len(exercise.quantities) + len(exercise.steps))
     assert result.score == 0
     assert FOLLOWS in result.mistakes
+
+
+def _built_on_first(exercise_id: str) -> list[str]:
+    """The quantities the reference computes from its first quantity, directly or not."""
+    exercise = exercises.get(exercise_id)
+    read = frozen_values.reads(exercise, exercise.reference)
+    first = exercise.quantities[0].name
+    return [q.name for q in exercise.quantities if first in read.get(q.name, ())]
+
+
+#: Exercises whose later lines are computed from the first (a training loop's are at its steps).
+CHAINED = [e for e in ALL if not exercises.get(e).steps and _built_on_first(e)]
+
+
+def _typed_first(exercise: exercises.Exercise, zeros: bool = False) -> str:
+    """The reference with its first graded line replaced by its published value typed in."""
+    first = exercise.quantities[0].name
+    value = oracle_for(exercise, exercise.published_case()).expected[first]
+    if zeros:
+        value = np.zeros_like(value)
+    line = re.compile(rf"^{first} = .*$", re.M)
+    assert line.search(exercise.reference), first
+    return line.sub(f"{first} = np.array({value.tolist()!r})", exercise.reference, count=1)
+
+
+@pytest.mark.parametrize("exercise_id", CHAINED)
+def test_a_value_typed_in_costs_its_own_step_only(exercise_id, grade_text):
+    """The first value worked out by hand and typed in, every later line right: the typed value
+    earns nothing, and a later quantity, frozen only because it is computed from it, is right
+    given it on every case the program ran through (error carried forward)."""
+    exercise = exercises.get(exercise_id)
+    first = exercise.quantities[0].name
+    result = grade_text(exercise, _typed_first(exercise), seed=5)
+    assert not any(c.passed for c in checks_for(result, first))
+    assert next(c for c in checks_for(result, first) if c.visible).mistake == TYPED_IN[0]
+    for name in _built_on_first(exercise_id):
+        ran = [c for c in checks_for(result, name) if c.reason is not Reason.NOT_COMPUTED]
+        assert ran and all(c.passed for c in ran), name  # a typed size may stop a case
+        assert all(c.carried_forward for c in ran if not c.visible), name
+
+
+@pytest.mark.parametrize("exercise_id", CHAINED)
+def test_a_constant_zero_carries_no_credit(exercise_id, grade_text):
+    """A first value left at zeros: a formula built on it is "right given" zeros whatever it
+    is, so no check earns credit carried forward from it."""
+    exercise = exercises.get(exercise_id)
+    first = exercise.quantities[0].name
+    result = grade_text(exercise, _typed_first(exercise, zeros=True), seed=5)
+    built = [c for name in _built_on_first(exercise_id) for c in checks_for(result, name)]
+    assert built
+    assert not any(c.carried_forward and first in c.built_on for c in built)
 
 
 def test_a_slip_early_is_carried_forward(basic, grade_text):

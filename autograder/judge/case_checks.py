@@ -11,6 +11,7 @@ cell (`Grader.check_values`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from autograder.judge import names
@@ -29,8 +30,12 @@ def check_case(
     problem: str | None,
     n_cases: int,
     frozen: frozenset[str] = frozenset(),
+    credit: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Check]:
-    """Compare and diagnose every quantity of one case."""
+    """Compare and diagnose every quantity of one case. `frozen`: the values that stayed as on
+    the published case although the given values changed; `credit`: for each quantity, those
+    of them its own line reads (`judge.typed_in`), from which it may still carry credit."""
+    credit = credit or {}
     exercise, case = oracle.exercise, oracle.case
     checks = []
     for quantity in exercise.quantities:
@@ -81,7 +86,9 @@ def check_case(
         diagnosis = (
             Diagnosis()
             if exercise.steps
-            else oracle.diagnose(quantity.name, received, run.values, frozen)
+            else oracle.diagnose(
+                quantity.name, received, run.values, frozen - credit.get(quantity.name, set())
+            )
         )
         if diagnosis.carried_forward:
             built_on = ", ".join(diagnosis.upstream) or "earlier values"
@@ -104,7 +111,8 @@ def check_case(
         if run.status is Outcome.RAISED and problem:
             message += f" ({problem})"
         name, hint = (mistake.name, mistake.hint) if mistake else (None, None)
-        if quantity.name in frozen and run.status.ran_through:  # a program that stopped
+        typed = quantity.name in frozen and not credit.get(quantity.name)
+        if typed and run.status.ran_through:  # a program that stopped
             # early keeps its starting values (a loop's zeros): the crash is the story there
             message += (
                 "; it is the same as on the published example although the given values "

@@ -100,6 +100,8 @@ def judge_runs(
     stopped: str | None = None
     published: _Published | None = None
     frozen_anywhere: frozenset[str] = frozenset()
+    read = typed_in.reads(exercise, program.source)
+    credit_anywhere: dict[str, frozenset[str]] = {}
     for index, (case, oracle) in enumerate(zip(cases, oracles, strict=True)):
         if stopped or index >= len(runs):
             result.checks.extend(_not_run(oracle, len(cases), stopped or "not run"))
@@ -132,7 +134,12 @@ def judge_runs(
             else set()
         )
         frozen_anywhere |= frozen
-        checks = _noted(check_case(oracle, run, problem, len(cases), frozen), exercise, aliased)
+        credit = typed_in.credit(frozen, run, read)
+        for name, usable in credit.items():
+            credit_anywhere[name] = credit_anywhere.get(name, frozenset()) | usable
+        checks = _noted(
+            check_case(oracle, run, problem, len(cases), frozen, credit), exercise, aliased
+        )
         if exercise.steps:
             checks = _with_steps(oracle, run, problem, len(cases), checks)
         result.checks.extend(
@@ -144,7 +151,7 @@ def judge_runs(
         published = published or _Published(oracle, run)
         if run.status.stops_grading and not observed(run):  # seen in its loop: slow, go on
             stopped = f"not run: on the {case.name} case {problem}"
-    result.checks = [typed_in.settle(c, frozen_anywhere) for c in result.checks]
+    result.checks = typed_in.settle(result.checks, frozen_anywhere, credit_anywhere)
     return result
 
 

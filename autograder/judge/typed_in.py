@@ -2,17 +2,29 @@
 
 Seen across cases: a quantity whose value on a hidden case equals its value on the published
 one although the right values differ is *frozen*. A frozen value earns nothing on any case, the
-published one included, and no step earns carried-forward credit (or a named mistake) from it.
+published one included, and no step earns carried-forward credit (or a named mistake) from it —
+unless the step's own line reads it (`load.dataflow`): ``h = 0.8`` typed in, then
+``nn_output = sigmoid(h)``, is one slip at `h`, and `nn_output`, frozen only because `h` is, keeps
+its points as right given that `h`. A frozen value of zeros carries nothing: any formula that
+multiplies by it is "right given" it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+
+import numpy as np
 
 from autograder.judge.checks import TYPED_IN, Check, Reason
 from autograder.judge.compare import close, compare
 from autograder.judge.diagnose import Oracle
+from autograder.load import dataflow
+from autograder.load.exercise import Exercise
 from autograder.run.sandbox import RunResult
+
+#: For each quantity, the frozen values it may still carry credit from.
+Credit = Mapping[str, frozenset[str]]
 
 
 def frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) -> frozenset[str]:
@@ -36,15 +48,49 @@ def frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) 
     return frozenset(names)
 
 
-def settle(check: Check, frozen_anywhere: frozenset[str]) -> Check:
-    """`check` once every case is known: typed-in values and credit built on them revoked."""
-    return _typed_in(_revoke(check, frozen_anywhere), frozen_anywhere)
+def reads(exercise: Exercise, source: str) -> dict[str, frozenset[str]]:
+    """For each quantity: the other quantities the file computes it from (under any of their
+    names), read off its text."""
+    owner = {n: q.name for q in exercise.quantities for n in (q.name, *q.aliases)}
+    found: dict[str, set[str]] = {}
+    for name, read in dataflow.reads(source, owner).items():
+        found.setdefault(owner[name], set()).update(owner[r] for r in read if r in owner)
+    return {q: frozenset(r - {q}) for q, r in found.items()}
 
 
-def _typed_in(check: Check, frozen_anywhere: frozenset[str]) -> Check:
+def credit(frozen: frozenset[str], run: RunResult, read: Mapping[str, frozenset[str]]) -> Credit:
+    """For each quantity: the frozen values of this run it reads, zeros left out."""
+    usable = set()
+    for name in frozen:
+        value = run.values.get(name)
+        if value is not None and value.array is not None and np.any(value.array):
+            usable.add(name)
+    return {q: r & usable for q, r in read.items() if r & usable}
+
+
+def settle(checks: list[Check], frozen_anywhere: frozenset[str], credit: Credit) -> list[Check]:
+    """The checks once every case is known: typed-in values and credit built on them revoked."""
+    checks = [_revoke(c, frozen_anywhere, credit) for c in checks]
+    inherited = _inherited(checks, frozen_anywhere)
+    return [_typed_in(c, frozen_anywhere - inherited) for c in checks]
+
+
+def _inherited(checks: list[Check], frozen_anywhere: frozenset[str]) -> frozenset[str]:
+    """Frozen values that stay the same only because a value they are computed from does: right
+    given it on every hidden case (after `_revoke`, so only through credit their line reads)."""
+    hidden: dict[str, list[Check]] = {}
+    for check in checks:
+        if check.quantity in frozen_anywhere and not check.visible:
+            hidden.setdefault(check.quantity, []).append(check)
+    return frozenset(
+        q for q, found in hidden.items() if all(c.passed and c.carried_forward for c in found)
+    )
+
+
+def _typed_in(check: Check, typed: frozenset[str]) -> Check:
     """A value that stays the same while the given values change earns nothing on any case,
     the published one included: right there only because the published numbers were typed in."""
-    if check.quantity not in frozen_anywhere or not check.passed:
+    if check.quantity not in typed or not check.passed:
         return check
     return replace(
         check,
@@ -60,15 +106,16 @@ def _typed_in(check: Check, frozen_anywhere: frozenset[str]) -> Check:
     )
 
 
-def _revoke(check: Check, frozen_anywhere: frozenset[str]) -> Check:
+def _revoke(check: Check, frozen_anywhere: frozenset[str], credit: Credit) -> Check:
     """No carried-forward credit and no mistake read off the student's own values, on any case,
     when those values never followed the given values (typed in, or a constant such as 0):
     a step is "right given" a constant 0 whatever its formula."""
-    if not frozen_anywhere.intersection(check.built_on):
+    blocking = frozen_anywhere.intersection(check.built_on) - credit.get(check.quantity, set())
+    if not blocking:
         return check
     if not check.carried_forward:
         return replace(check, mistake=None, hint=None, built_on=())
-    named = ", ".join(sorted(frozen_anywhere.intersection(check.built_on)))
+    named = ", ".join(sorted(blocking))
     return replace(
         check,
         passed=False,
