@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
 import tarfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +155,31 @@ def test_an_unreachable_server_gives_an_offline_test_run_and_refuses_submit(
     assert "offline TEST RUN: cannot reach http://127.0.0.1:9" in out and OFFLINE_NOTE in out
     assert main(["submit", "gradient_basic", str(SOLVED)]) == 2
     assert "SUBMIT is graded on the course server: cannot reach" in capsys.readouterr().err
+
+
+def test_a_server_that_takes_the_file_but_never_answers_gives_an_offline_test_run(
+    course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hung server (it accepts connections, never answers) is unreachable after the answer's
+    time limit, not after the system's: TEST RUN goes offline, SUBMIT says so in one line."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # the kernel completes the connections; nobody ever reads them
+    port = listener.getsockname()[1]
+    monkeypatch.setattr(client, "ANSWER_SECONDS", 0.5)
+    monkeypatch.setenv("GDLAB_SERVER", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("GDLAB_TOKEN", "t")
+    try:
+        started = time.monotonic()
+        assert main(["run", "gradient_basic", str(SOLVED)]) == 0
+        assert time.monotonic() - started < 20
+        out = capsys.readouterr().out
+        assert f"offline TEST RUN: no answer from http://127.0.0.1:{port} within 0.5 s" in out
+        assert main(["submit", "gradient_basic", str(SOLVED)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no answer from" in err
+    finally:
+        listener.close()
 
 
 def test_the_mode_comes_from_the_environment_the_config_file_or_the_install(

@@ -3,10 +3,10 @@
 Seen across cases: a quantity whose value on a hidden case equals its value on the published
 one although the right values differ is *frozen*. A frozen value earns nothing on any case, the
 published one included, and no step earns carried-forward credit (or a named mistake) from it —
-unless the step's own line reads it (`load.dataflow`): ``h = 0.8`` typed in, then
-``nn_output = sigmoid(h)``, is one slip at `h`, and `nn_output`, frozen only because `h` is, keeps
-its points as right given that `h`. A frozen value of zeros carries nothing: any formula that
-multiplies by it is "right given" it.
+unless the step's own line reads it (`load.dataflow`): ``h = 0.8`` typed in, then `nn_output`
+computed as the sigmoid of that `h`, is one slip at `h`, and `nn_output`, frozen only because
+`h` is, keeps its points as right given that `h`. A frozen value of zeros carries nothing: any
+formula that multiplies by it is "right given" it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Which names a program computes each name from, read off its text (never run).
 
 Why: a value typed in stays the same whatever the given values are, and so does every value
-computed from it. ``h = 0.8`` (worked out by hand) then ``nn_output = sigmoid(h)`` is one slip
-at `h`: `nn_output` is right given the student's `h`, and error carried forward says it keeps
-its points. ``nn_output = 0.68997448`` is the same numbers typed in twice and earns nothing.
+computed from it. ``h = 0.8`` (worked out by hand) then `nn_output` as the sigmoid of it is one
+slip at `h`: `nn_output` is right given the student's `h`, and error carried forward says it
+keeps its points. ``nn_output = 0.68997448`` is the same numbers typed in twice and earns nothing.
 The values alone cannot tell the two apart; the program's text can: only the first reads `h`.
 
 The analysis is deliberately coarse and flow-insensitive: a name depends on every name read

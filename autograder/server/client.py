@@ -18,6 +18,15 @@ from autograder import toml as tomllib
 from autograder.errors import UserError
 from autograder.mode import config_file
 
+#: A server that does not open a connection within this is not there (course mode then TEST
+#: RUNs offline at once, instead of after the system's own connect timeout, minutes on a
+#: network that drops packets).
+CONNECT_SECONDS = 5.0
+#: The longest the server holds a request open for its answer (``?wait=``), and the margin
+#: after which a server that took the request but never answers counts as unreachable.
+WAIT_SECONDS = 30
+ANSWER_SECONDS = WAIT_SECONDS + 15.0
+
 
 class ServerError(UserError):
     """The server refused or could not be reached (said in one line)."""
@@ -67,7 +76,7 @@ def _call(
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=90) as response:
+        with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         try:
@@ -75,8 +84,31 @@ def _call(
         except ValueError:
             detail = error.reason
         raise ServerError(f"{url}: {detail} (HTTP {error.code})") from None
+    except TimeoutError:
+        raise Unreachable(f"no answer from {url} within {ANSWER_SECONDS:g} s") from None
     except (urllib.error.URLError, OSError) as error:
-        raise Unreachable(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError):
+            raise Unreachable(f"no answer from {url} within {ANSWER_SECONDS:g} s") from None
+        raise Unreachable(f"cannot reach {url}: {reason}") from None
+
+
+def _reachable(url: str) -> None:
+    """Open (and close) a connection to the server within `CONNECT_SECONDS`, or raise
+    `Unreachable`: one round trip, before a file is sent."""
+    import socket
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "localhost", port), CONNECT_SECONDS).close()
+    except TimeoutError:
+        raise Unreachable(
+            f"cannot reach {url}: no connection within {CONNECT_SECONDS:g} s"
+        ) from None
+    except OSError as error:
+        raise Unreachable(f"cannot reach {url}: {error.strerror or error}") from None
 
 
 def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[str, Any]:
@@ -85,6 +117,7 @@ def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[
         content = file.read_bytes()
     except OSError as error:
         raise UserError(f"{file}: cannot read it ({error.strerror})") from None
+    _reachable(server[0])
     boundary = uuid.uuid4().hex
     body = (
         (
@@ -97,7 +130,7 @@ def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[
     _, answer = _call(
         server,
         "POST",
-        f"/api/exercises/{exercise}/{kind}?wait=30",
+        f"/api/exercises/{exercise}/{kind}?wait={WAIT_SECONDS}",
         body,
         f"multipart/form-data; boundary={boundary}",
     )
@@ -105,7 +138,7 @@ def send(server: tuple[str, str], exercise: str, file: Path, kind: str) -> dict[
     while answer.get("state") != "done":
         if time.monotonic() > deadline:
             raise ServerError("the server did not grade it within 10 minutes; try again later")
-        _, answer = _call(server, "GET", f"/api/jobs/{answer['job']}?wait=30")
+        _, answer = _call(server, "GET", f"/api/jobs/{answer['job']}?wait={WAIT_SECONDS}")
     return {**answer["result"], "submission": answer.get("submission")}
 
 
