@@ -182,6 +182,18 @@ def test_a_server_that_takes_the_file_but_never_answers_gives_an_offline_test_ru
         listener.close()
 
 
+def test_serve_in_a_course_install_points_to_the_course_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(mode, "references_installed", lambda: False)
+    monkeypatch.setenv("GDLAB_SERVER", "https://gdlab.example.edu")
+    monkeypatch.setenv("GDLAB_TOKEN", "t")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "your course's server is https://gdlab.example.edu" in err
+
+
 def test_the_mode_comes_from_the_environment_the_config_file_or_the_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -260,6 +272,8 @@ def test_the_student_package_holds_no_reference_and_test_runs_offline(tmp_path: 
         ["submit", "gradient_basic", "answer.py"],
         ["submit", "gradient_basic", "answer.py", "--seed", "1"],
         ["grade", ".", "--exercise", "gradient_basic"],
+        ["serve", "--practice"],
+        ["roster", "add", "ann"],
     ):
         refused = gdlab(*args)
         assert refused.returncode == 2, args

@@ -27,6 +27,10 @@ INTERNAL_ERROR = 3
 
 
 def _server_command(args: argparse.Namespace) -> int:
+    from autograder import mode
+
+    if not mode.references_installed():
+        raise UserError(_not_a_server(args.command))
     if args.command == "roster":
         from autograder.server.serve import roster_add
 
@@ -46,6 +50,23 @@ def _server_command(args: argparse.Namespace) -> int:
         **({"release": args.release} if args.release else {}),
     )
     return serve(config, args.host, args.port, args.workers)
+
+
+def _not_a_server(command: str) -> str:
+    """Why `gdlab serve` or `roster` cannot run in a student's course install, and where the
+    course's server is (when this install knows it)."""
+    from autograder.commands.offline import SERVER_SETUP
+    from autograder.server import client
+
+    try:
+        server = client.configured()
+    except UserError:
+        server = None
+    where = f"your course's server is {server[0]}" if server else SERVER_SETUP
+    return (
+        f"gdlab {command} is the course server's, which keeps the references: this is a "
+        f"student's course install without them; {where}"
+    )
 
 
 def _on_server(args: argparse.Namespace) -> int | None:
