@@ -100,7 +100,6 @@ def judge_runs(
     stopped: str | None = None
     published: _Published | None = None
     frozen_anywhere: frozenset[str] = frozenset()
-    read = typed_in.reads(exercise, program.source)
     credit_anywhere: dict[str, frozenset[str]] = {}
     for index, (case, oracle) in enumerate(zip(cases, oracles, strict=True)):
         if stopped or index >= len(runs):
@@ -134,7 +133,7 @@ def judge_runs(
             else set()
         )
         frozen_anywhere |= frozen
-        credit = typed_in.credit(frozen, run, read)
+        credit = typed_in.credit(frozen, run, exercise, program.source)
         for name, usable in credit.items():
             credit_anywhere[name] = credit_anywhere.get(name, frozenset()) | usable
         checks = _noted(

@@ -11,6 +11,7 @@ formula that multiplies by it is "right given" it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -51,15 +52,25 @@ def frozen(oracle: Oracle, run: RunResult, published: tuple[Oracle, RunResult]) 
 def reads(exercise: Exercise, source: str) -> dict[str, frozenset[str]]:
     """For each quantity: the other quantities the file computes it from (under any of their
     names), read off its text."""
-    owner = {n: q.name for q in exercise.quantities for n in (q.name, *q.aliases)}
+    owner = tuple((n, q.name) for q in exercise.quantities for n in (q.name, *q.aliases))
+    return _reads(source, owner)
+
+
+@functools.lru_cache(maxsize=32)
+def _reads(source: str, owner_pairs: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    owner = dict(owner_pairs)
     found: dict[str, set[str]] = {}
     for name, read in dataflow.reads(source, owner).items():
         found.setdefault(owner[name], set()).update(owner[r] for r in read if r in owner)
     return {q: frozenset(r - {q}) for q, r in found.items()}
 
 
-def credit(frozen: frozenset[str], run: RunResult, read: Mapping[str, frozenset[str]]) -> Credit:
-    """For each quantity: the frozen values of this run it reads, zeros left out."""
+def credit(frozen: frozenset[str], run: RunResult, exercise: Exercise, source: str) -> Credit:
+    """For each quantity: the frozen values of this run it reads, zeros left out. The file is
+    read only when some value is frozen (rarely: a file whose values follow the case)."""
+    if not frozen:
+        return {}
+    read = reads(exercise, source)
     usable = set()
     for name in frozen:
         value = run.values.get(name)
