@@ -1,0 +1,115 @@
+"""What keeps a command's start short: the worker started first, the checked exercise kept."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.load import exercise as exercises
+from autograder.load import spec_cache
+from autograder.run import boot
+from autograder.run.sandbox import Sandbox
+from tests.helpers import REPO
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GDLAB_CACHE", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("exercise_id", exercises.available())
+def test_a_kept_exercise_is_the_exercise_the_schema_built(exercise_id: str, tmp_path: Path) -> None:
+    built = exercises.get(exercise_id)
+    kept = spec_cache.decode(spec_cache.encode(built), built.folder, built.reference)
+    assert kept == built
+
+
+def test_the_second_load_reads_the_kept_exercise(cache: Path) -> None:
+    first = exercises.get("gradient_basic")
+    assert [p.name.startswith("exercise-") for p in cache.iterdir()] == [True]
+    assert exercises.get("gradient_basic") == first
+
+
+def test_an_edited_file_is_checked_again(cache: Path, tmp_path: Path) -> None:
+    """The kept form is named by the file's text: a key misspelt after a good load still gets
+    its one-line error."""
+    folder = tmp_path / "gradient_basic"
+    shutil.copytree(exercises.solutions_root() / "gradient_basic", folder)
+    exercises.load(folder)
+    spec = folder / "exercise.toml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "\nrtoll = 1e-3\n", encoding="utf-8")
+    with pytest.raises(exercises.ExerciseError, match="rtoll"):
+        exercises.load(folder)
+
+
+def test_a_damaged_entry_is_only_slower(cache: Path) -> None:
+    first = exercises.get("multilayer")
+    [entry] = cache.iterdir()
+    entry.write_text('{"title": 3', encoding="utf-8")
+    assert exercises.get("multilayer") == first
+    entry.write_text('{"title": "another"}', encoding="utf-8")  # readable, not an exercise
+    assert exercises.get("multilayer") == first
+
+
+def test_the_reference_is_read_anew(cache: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "gradient_basic"
+    shutil.copytree(exercises.solutions_root() / "gradient_basic", folder)
+    exercises.load(folder)
+    script = folder / exercises.load(folder).script
+    script.write_text(script.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert exercises.load(folder).reference.endswith("# edited\n")
+    script.unlink()
+    with pytest.raises(exercises.ExerciseError, match="does not exist"):
+        exercises.load(folder)
+
+
+def test_the_worker_started_first_is_the_one_the_sandbox_uses() -> None:
+    boot.early()
+    early = boot._early
+    assert early is not None
+    with Sandbox() as sandbox:
+        assert sandbox.pid == early.process.pid
+        assert sandbox.confinement  # it answers
+    assert boot._early is None
+
+
+def test_a_worker_started_first_and_never_used_is_killed() -> None:
+    boot.early()
+    early = boot._early
+    assert early is not None
+    boot.discard()
+    assert early.process.poll() is not None
+    assert not os.path.exists(early.home)
+
+
+def _probe(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_command_module_imports_no_numpy() -> None:
+    """So that `gdlab run` starts its worker before its own numpy import, and the two boot
+    side by side on two cores."""
+    assert _probe("import sys, autograder.commands.cli; print('numpy' in sys.modules)") == "False"
+
+
+def test_a_test_run_of_a_checked_exercise_imports_no_schema(cache: Path) -> None:
+    probe = (
+        "import sys, contextlib, io\n"
+        "from autograder.commands import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['run', 'gradient_basic', 'solutions/gradient_basic/gradient.py'])\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    assert _probe(probe) == "True"  # the first load checks the file
+    assert _probe(probe) == "False"  # the next ones read what passed
