@@ -147,6 +147,8 @@ def _instructor(name: str) -> Callable[[argparse.Namespace], int]:
     """An instructor's command, imported when called (it loads what a TEST RUN never needs)."""
 
     def call(args: argparse.Namespace) -> int:
+        if name == "grade":  # first: the workers boot on the other core while this loads
+            boot.early(args.workers)
         from autograder.commands import instructor
 
         if name == "build":

@@ -6,7 +6,7 @@ the worker is started before the command's own imports: `early` does that (stand
 only, a few ms), and the `Sandbox` the command opens next takes that process (`take`) instead
 of starting another. Still one worker per command, booted once; no daemon. A process started
 early that no sandbox took (the command failed first) is killed at the command's end
-(`discard`).
+(`discard`). `gdlab grade` starts one per worker thread this way.
 """
 
 from __future__ import annotations
@@ -74,34 +74,29 @@ def spawn(code: str) -> Started:
     return Started(process, home, code)
 
 
-_early: Started | None = None
+_early: list[Started] = []
 
 
-def early() -> None:
-    """Start this command's worker now (once), for the next `Sandbox` to take."""
-    global _early
-    if _early is None:
-        _early = spawn(default_code())
+def early(count: int = 1) -> None:
+    """Start this command's `count` workers now, for the next sandboxes to take."""
+    while len(_early) < count:
+        _early.append(spawn(default_code()))
 
 
 def take(code: str) -> Started | None:
-    """The worker started early, if it runs `code` and is alive; else None (and it is gone)."""
-    global _early
-    started, _early = _early, None
-    if started is None:
-        return None
-    if started.code == code and started.process.poll() is None:
-        return started
-    kill(started)
+    """A worker started early, if it runs `code` and is alive; else None (and it is gone)."""
+    while _early:
+        started = _early.pop(0)
+        if started.code == code and started.process.poll() is None:
+            return started
+        kill(started)
     return None
 
 
 def discard() -> None:
-    """Kill a worker started early that no sandbox took (the command ended before it)."""
-    global _early
-    started, _early = _early, None
-    if started is not None:
-        kill(started)
+    """Kill the workers started early that no sandbox took (the command ended before)."""
+    while _early:
+        kill(_early.pop())
 
 
 def kill(started: Started) -> None:
