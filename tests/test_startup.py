@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
-from autograder.load import spec_cache
+from autograder.load import spec_cache, submission
 from autograder.run import boot
 from autograder.run.sandbox import Sandbox
 from tests.helpers import REPO
@@ -112,3 +114,47 @@ def test_a_test_run_of_a_checked_exercise_imports_no_schema(cache: Path) -> None
     )
     assert _probe(probe) == "True"  # the first load checks the file
     assert _probe(probe) == "False"  # the next ones read what passed
+
+
+SUMS = (
+    "from data_prep import features, targets, features_test, targets_test\n"
+    "print(round(float(features.values.sum()), 6), len(targets))\n"
+)
+
+
+def _published_output(grader: Grader, hidden: bool = False) -> str:
+    program = submission.Program(Path("sums.py"), SUMS, SUMS.encode())
+    grade = grader.grade("gradient", program, seed=1, hidden=hidden)
+    return grade.runs[0].output
+
+
+def test_a_test_run_starts_on_the_kept_published_values_and_checks_them(
+    cache: Path, grader: Grader
+) -> None:
+    """`gradient`'s published data is prepared with pandas: its plain values are kept, so the
+    next TEST RUN sends them before preparing; they are checked against the prepared ones, and
+    a kept file that no longer matches costs a second run, never a wrong grade."""
+    first = _published_output(grader)
+    [kept] = cache.glob("gradient-published-given-*.json")
+    right = kept.read_text(encoding="utf-8")
+    assert _published_output(grader) == first  # from the kept values
+
+    kept.write_text(_tampered(right), encoding="utf-8")  # values that differ from today's
+    assert _published_output(grader) == first  # run again, on the right values
+    assert kept.read_text(encoding="utf-8") == right  # and kept right again
+
+
+def _tampered(text: str) -> str:
+    values = json.loads(text)
+    [features] = [key for key in values if key.split("|")[0].lstrip("?") == "features"]
+    values[features]["frame"]["array"][0] += 1000.0
+    return json.dumps(values)
+
+
+def test_submit_never_starts_on_kept_values(cache: Path, grader: Grader) -> None:
+    first = _published_output(grader)
+    [kept] = cache.glob("gradient-published-given-*.json")
+    wrong = _tampered(kept.read_text(encoding="utf-8"))
+    kept.write_text(wrong, encoding="utf-8")
+    assert _published_output(grader, hidden=True) == first
+    assert kept.read_text(encoding="utf-8") == wrong  # neither read nor rewritten
