@@ -158,3 +158,17 @@ def test_submit_never_starts_on_kept_values(cache: Path, grader: Grader) -> None
     kept.write_text(wrong, encoding="utf-8")
     assert _published_output(grader, hidden=True) == first
     assert kept.read_text(encoding="utf-8") == wrong  # neither read nor rewritten
+
+
+def test_the_same_file_in_another_folder_is_that_folder_s_exercise(
+    cache: Path, tmp_path: Path
+) -> None:
+    """An exercise's id, and its notebook's default name, are its folder's."""
+    for name in ("first", "second"):
+        shutil.copytree(exercises.solutions_root() / "gradient_basic", tmp_path / name)
+        spec = tmp_path / name / "exercise.toml"
+        lines = spec.read_text(encoding="utf-8").splitlines(keepends=True)
+        spec.write_text("".join(x for x in lines if not x.startswith("notebook")), "utf-8")
+    assert exercises.load(tmp_path / "first").notebook == "first.ipynb"
+    second = exercises.load(tmp_path / "second")
+    assert (second.id, second.notebook) == ("second", "second.ipynb")

@@ -5,10 +5,10 @@ is most of what loading an exercise costs, on every TEST RUN, for a file that ra
 Once a file has passed, the `Exercise` built from it (but its folder and reference, which are
 read anew) is kept as JSON in the cache folder (``$GDLAB_CACHE``, default
 ``$XDG_CACHE_HOME/gdlab``, beside the published values), named by a digest of the file's exact
-text and of the source of the code that checks and builds it. Any edit of the file, or of that
-code, is another name: the file is checked again, and a broken one gets its one-line error as
-before. A missing or unreadable entry is only slower. Nothing else is ever read from there, and
-JSON, not pickle: the entry is data.
+text, its folder's name and the source of the code that checks and builds it. Any edit of the
+file, or of that code, is another name: the file is checked again, and a broken one gets its
+one-line error as before. A missing or unreadable entry is only slower. Nothing else is ever
+read from there, and JSON, not pickle: the entry is data.
 """
 
 from __future__ import annotations
@@ -50,21 +50,22 @@ def folder() -> Path:
 _code_digest: str | None = None
 
 
-def _path(text: str) -> Path:
+def _path(text: str, name: str) -> Path:
     global _code_digest
     if _code_digest is None:
         code = hashlib.sha256()
-        for name in _CODE:
-            code.update((_PACKAGE / name).read_bytes())
+        for module in _CODE:
+            code.update((_PACKAGE / module).read_bytes())
         _code_digest = code.hexdigest()
-    digest = hashlib.sha256(f"{_code_digest}\0{text}".encode()).hexdigest()[:24]
+    # the folder's name too: it is the exercise's id, and its notebook's name by default
+    digest = hashlib.sha256(f"{_code_digest}\0{name}\0{text}".encode()).hexdigest()[:24]
     return folder() / f"exercise-{digest}.json"
 
 
 def load(spec_text: str, exercise_folder: Path, reference: str) -> Exercise | None:
     """The exercise `spec_text` describes, as validated before; None if it was not (yet)."""
     try:
-        plain = json.loads(_path(spec_text).read_text(encoding="utf-8"))
+        plain = json.loads(_path(spec_text, exercise_folder.name).read_text(encoding="utf-8"))
         return decode(plain, exercise_folder, reference)
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -74,7 +75,7 @@ def store(spec_text: str, exercise: Exercise) -> None:
     """Keep `exercise`, just validated from `spec_text` (a cache that cannot be written is
     only slower)."""
     try:
-        path = _path(spec_text)
+        path = _path(spec_text, exercise.folder.name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", dir=path.parent, suffix=".json", delete=False, encoding="utf-8"
