@@ -1,4 +1,4 @@
-"""Grade a class: many submissions, in parallel, each committed the moment it is graded.
+"""Grade a class: many submissions, in parallel, committed a few at a time as they are graded.
 
 Resumable by construction: every file is stored (``pending``) before any grading starts, the
 grades are written as they arrive, a few per transaction (`_WRITE_EVERY`), and a re-run skips
