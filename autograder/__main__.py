@@ -1,5 +1,5 @@
 """`python -m autograder …` is the `gdlab` command."""
 
-from autograder.commands.cli import main
+from autograder.commands.cli import entry
 
-raise SystemExit(main())
+entry()

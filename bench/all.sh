@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
+scripts/setup  # also compiles gdlab's bytecode, as an installed gdlab has it
 $py -u bench/run_and_submit.py --repeat 15
 $py -u bench/validate_vs_testrun.py --repeat 5
 $py -u bench/grade_vs_nbgrader.py --notebooks 60 --scripts 1000 --repeat 3

@@ -266,3 +266,29 @@ def test_a_grade_reads_back_as_it_was_graded(tmp_path, grader):
         Reason.CARRIED_FORWARD,
     }
     assert [r.status for r in runs] == [Outcome.FINISHED] * 5
+
+
+def test_grades_stored_together_read_back_each_as_it_was_graded(tmp_path, grader):
+    """A class's batch stores a few grades per transaction (`add_grades`): each file's checks
+    and runs are its own, and a grade stored again replaces the earlier try."""
+    exercise = exercises.get("gradient_basic")
+    reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
+    texts = {
+        "ada": reference,
+        "ben": reference.replace("error = y - nn_output", "error = nn_output - y"),
+    }
+    with Gradebook(f"sqlite:///{tmp_path / 'book.db'}") as book:
+        graded = {}
+        for student, text in texts.items():
+            program = submission.Program(REPO / "gradient.py", text, text.encode())
+            submission_id = book.add_submission(exercise.id, student, program, 5)
+            graded[submission_id] = grader.submit(exercise, program, student=student, seed=5)
+        book.add_grades(list(graded.items()))
+        book.add_grades(list(graded.items()))  # again: replaced, not doubled
+        for submission_id, result in graded.items():
+            assert [
+                (c.quantity, c.case, c.passed, c.mistake) for c in book.checks_of(submission_id)
+            ] == [(c.quantity, c.case, c.passed, c.mistake) for c in result.checks]
+            assert len(book.runs_of(submission_id)) == len(result.runs)
+        scores = {r.student: r.score for r in book.rows()}
+    assert scores == {"ada": 100.0, "ben": graded[max(graded)].score} and scores["ben"] < 100

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ import numpy as np
 from autograder import toml as tomllib
 from autograder.errors import UserError
 from autograder.judge.reference import quiet_namespace, quiet_numpy
-from autograder.load import frames
+from autograder.load import frames, spec_cache
 from autograder.load.program import ALIAS_SEPARATOR, SOFT
 from autograder.run.sandbox import Limits
 from autograder.run.trace import Point
@@ -320,33 +320,44 @@ def load(folder: Path, reference: str | None = None) -> Exercise:
 
     The file is checked against the schema (`schema`) first: a misspelt key or a bad value stops
     here with one line naming the file, the key and a suggestion. The schema (pydantic, 0.15 s
-    to import and build) is imported here, not with this module: a command starts its sandbox
-    worker first, and the two then overlap.
+    to import and build) is imported only for a file not checked before: the exercise built
+    from a file that passed is kept, named by the file's exact text (`spec_cache`).
     """
-    from autograder.load import schema
-
     spec_path = folder / "exercise.toml"
     try:
-        data = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+        text = spec_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExerciseError(f"{spec_path} does not exist") from None
+    checked = spec_cache.load(text, folder, "")
+    if checked is not None:
+        return replace(checked, reference=_reference(folder, checked.script, reference))
+    from autograder.load import schema
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ExerciseError(f"{spec_path}: {error}") from None
     try:
         spec = schema.validate(data, spec_path)
     except schema.SpecError as error:
         raise ExerciseError(str(error)) from None
-    return _from_spec(folder, spec, reference)
+    exercise = _from_spec(folder, spec, _reference(folder, spec.script, reference))
+    spec_cache.store(text, exercise)
+    return exercise
 
 
-def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str | None) -> Exercise:
-    if reference is None:
-        try:
-            reference = (folder / spec.script).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ExerciseError(
-                f"{folder / 'exercise.toml'}: script {spec.script!r} does not exist in {folder}"
-            ) from None
+def _reference(folder: Path, script: str, reference: str | None) -> str:
+    if reference is not None:
+        return reference
+    try:
+        return (folder / script).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExerciseError(
+            f"{folder / 'exercise.toml'}: script {script!r} does not exist in {folder}"
+        ) from None
+
+
+def _from_spec(folder: Path, spec: schema.ExerciseSpec, reference: str) -> Exercise:
     points = tuple(
         Point(
             name,

@@ -1,9 +1,10 @@
-"""Grade a class: many submissions, in parallel, each committed the moment it is graded.
+"""Grade a class: many submissions, in parallel, committed a few at a time as they are graded.
 
-Resumable by construction: every file is stored (``pending``) before any grading starts, each
-grade is written in its own transaction as it arrives, and a re-run skips files already graded
-(same student, exercise and content) and completes the pending ones. Killing the run at any
-moment, even with ``kill -9``, loses nothing and duplicates nothing.
+Resumable by construction: every file is stored (``pending``) before any grading starts, the
+grades are written as they arrive, a few per transaction (`_WRITE_EVERY`), and a re-run skips
+files already graded (same student, exercise and content) and completes the pending ones.
+Killing the run at any moment, even with ``kill -9``, loses nothing and duplicates nothing (the
+few files graded since the last commit are pending, and graded again).
 
 Parallelism is threads sharing one `Grader` with a sandbox per thread (``Grader(workers=N)``):
 the student code runs in the sandboxes' processes, our share is parsing and comparing, so
@@ -48,6 +49,9 @@ __all__ = [
     "progress_printer",
 ]
 log = logging.getLogger("gdlab")
+#: Grades stored per transaction: one commit (and one insert of their checks and runs) for
+#: several files; a run killed before a commit leaves at most these few files pending.
+_WRITE_EVERY = 8
 
 
 def grade_class(
@@ -70,10 +74,10 @@ def grade_class(
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
         loaded = {e: grader.exercise(e) for e in seeds}
 
-        def work(item: Item, submission_id: int) -> ItemResult:
-            """Grade one stored file and commit its grade at once, from this worker's own
-            thread (one writer thread would queue every commit behind the GIL); hand back only
-            the outcome, so a class of any size holds no grades in memory.
+        def work(item: Item, submission_id: int) -> tuple[ItemResult, Grade | None]:
+            """Grade one stored file; hand back the outcome and the grade to store (the main
+            thread stores a few at a time, `_WRITE_EVERY`, so a class of any size holds only
+            those few grades in memory).
 
             A file that cannot be loaded gets its 0 with the reason; a failure of ours (an
             internal error, a sandbox that fails) is recorded as needing a regrade."""
@@ -81,7 +85,7 @@ def grade_class(
             try:
                 program = intake.program(item.path, book.content_of(submission_id))
             except submission.SubmissionError as error:
-                return _refuse(book, item, submission_id, str(error), exercise.max_score)
+                return _refuse(book, item, submission_id, str(error), exercise.max_score), None
             try:
                 result = grader.submit(
                     exercise, program, student=item.student, seed=seeds[item.exercise]
@@ -98,9 +102,11 @@ def grade_class(
                     one_line(reason),
                 )
                 book.add_needs_regrade(submission_id, reason)
-                return ItemResult(item, submission_id, 0.0, exercise.max_score, [], regrade=reason)
-            book.add_grade(submission_id, result)
-            return ItemResult(
+                outcome = ItemResult(
+                    item, submission_id, 0.0, exercise.max_score, [], regrade=reason
+                )
+                return outcome, None
+            outcome = ItemResult(
                 item,
                 submission_id,
                 result.score,
@@ -108,6 +114,7 @@ def grade_class(
                 result.mistakes,
                 problem=_first_problem(result),
             )
+            return outcome, result
 
         done = 0
         for outcome in summary.outcomes:
@@ -115,8 +122,9 @@ def grade_class(
             if progress:
                 progress(done, len(items), outcome)
         waiting = iter(todo)
+        unwritten: list[tuple[int, Grade]] = []
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            running: set[Future[ItemResult]] = set()
+            running: set[Future[tuple[ItemResult, Grade | None]]] = set()
             while True:
                 for item, submission_id in itertools.islice(waiting, 4 * workers - len(running)):
                     running.add(pool.submit(work, item, submission_id))
@@ -124,11 +132,17 @@ def grade_class(
                     break
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    outcome = future.result()
+                    outcome, grade = future.result()
+                    if grade is not None:
+                        unwritten.append((outcome.submission_id, grade))
+                    if len(unwritten) >= _WRITE_EVERY or not running:
+                        book.add_grades(unwritten)
+                        unwritten = []
                     summary.outcomes.append(outcome)
                     done += 1
                     if progress:
                         progress(done, len(items), outcome)
+        book.add_grades(unwritten)
     return summary
 
 

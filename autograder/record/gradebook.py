@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -157,27 +158,38 @@ class Gradebook:
 
     def add_grade(self, submission_id: int, grade: Grade) -> None:
         """Store the grade, all its checks and its runs at once (replacing any earlier try)."""
+        self.add_grades([(submission_id, grade)])
+
+    def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> None:
+        """Store several submissions' grades as `add_grade` does, in one transaction (a class's
+        batch: one commit, and one insert of all their checks, for several files)."""
+        if not grades:
+            return
+        ids = [submission_id for submission_id, _ in grades]
         with self.engine.begin() as conn:
-            conn.execute(checks.delete().where(checks.c.submission_id == submission_id))
-            conn.execute(runs.delete().where(runs.c.submission_id == submission_id))
-            conn.execute(
-                submissions.update()
-                .where(submissions.c.id == submission_id)
-                .values(
-                    status=GRADED,
-                    graded_at=_now(),
-                    score=grade.score,
-                    max_score=grade.max_score,
-                    verdict=grade.verdict,
-                    mistakes=json.dumps(grade.mistakes),
-                    seed=grade.seed,
-                    problem=None,
+            conn.execute(checks.delete().where(checks.c.submission_id.in_(ids)))
+            conn.execute(runs.delete().where(runs.c.submission_id.in_(ids)))
+            for submission_id, grade in grades:
+                conn.execute(
+                    submissions.update()
+                    .where(submissions.c.id == submission_id)
+                    .values(
+                        status=GRADED,
+                        graded_at=_now(),
+                        score=grade.score,
+                        max_score=grade.max_score,
+                        verdict=grade.verdict,
+                        mistakes=json.dumps(grade.mistakes),
+                        seed=grade.seed,
+                        problem=None,
+                    )
                 )
-            )
-            if grade.checks:
-                conn.execute(checks.insert(), check_rows(submission_id, grade))
-            if grade.runs:
-                conn.execute(runs.insert(), run_rows(submission_id, grade))
+            check_values = [row for i, grade in grades for row in check_rows(i, grade)]
+            if check_values:
+                conn.execute(checks.insert(), check_values)
+            run_values = [row for i, grade in grades for row in run_rows(i, grade)]
+            if run_values:
+                conn.execute(runs.insert(), run_values)
 
     def add_refusal(self, submission_id: int, reason: str, max_score: float) -> None:
         """Record a final 0 for a file that cannot be graded at all (unreadable, malformed, a

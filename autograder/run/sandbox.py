@@ -26,8 +26,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -35,33 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from autograder.home import default_home
-from autograder.run import notes
+from autograder.run import boot, notes
+from autograder.run.boot import BOOT as _BOOT
+from autograder.run.boot import PLAIN_BOOT as _PLAIN_BOOT
+from autograder.run.boot import plain_mode
 from autograder.run.outcome import Outcome
 from autograder.run.protocol import STRETCH, Answer, Request, trace_shape
 from autograder.run.trace import Point, Record, read_trace
 from autograder.run.values import Unreadable, Value
-
-#: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
-_WORKER_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "MPLBACKEND": "Agg",
-    "PYTHONDONTWRITEBYTECODE": "1",
-}
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from autograder.run.worker import main; main()"
-#: Where Linux namespaces are missing (or GDLAB_SANDBOX=plain): unconfined, said once.
-_PLAIN_BOOT = (
-    "import sys; sys.path.insert(0, {root!r}); from autograder.run.plain import main; main()"
-)
-
-
-def plain_mode() -> bool:
-    """Run programs in a plain subprocess: forced with GDLAB_SANDBOX=plain, and off Linux."""
-    return os.environ.get("GDLAB_SANDBOX") == "plain" or not sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
@@ -162,26 +141,14 @@ class Sandbox:
         self._start()
 
     def _start(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # the folder holding autograder/
-        self._home = tempfile.mkdtemp(prefix="gdlab-sandbox-")
-        os.chmod(self._home, 0o711)  # a case running as another uid reaches its workdir below
-        boot = _PLAIN_BOOT if plain_mode() else _BOOT
-        env = {**_WORKER_ENV, "HOME": self._home, "TMPDIR": self._home}
-        if os.name != "posix":  # Windows needs these to start Python at all
-            env.update({k: os.environ[k] for k in ("SYSTEMROOT", "PATH") if k in os.environ})
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", boot.format(root=root)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=self._home,
-            start_new_session=os.name == "posix",
-        )
+        boot_code = _PLAIN_BOOT if plain_mode() else _BOOT
+        # the worker the command started first (`boot.early`), else a new one
+        started = boot.take(boot_code) or boot.spawn(boot_code)
+        self._process, self._home = started.process, started.home
         self._buffer = bytearray()
         self._confinement = None
         self._lines: queue.Queue[bytes] | None = None
-        if boot is _PLAIN_BOOT:  # select() cannot wait on a pipe on Windows: a reader thread
+        if boot_code == _PLAIN_BOOT:  # select() cannot wait on a pipe on Windows: a reader thread
             self._lines = queue.Queue()
             threading.Thread(
                 target=_read_lines, args=(self._process.stdout, self._lines), daemon=True
