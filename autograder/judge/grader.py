@@ -62,6 +62,7 @@ class Grader:
         self._open: list[Sandbox] = []
         self._lock = threading.Lock()
         self._exercises: dict[str, Exercise] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._closed = False
 
     # --- what it grades -------------------------------------------------------------------
@@ -110,10 +111,10 @@ class Grader:
         exercise = self.exercise(exercise)
         cases = exercise.cases(seed, hidden=hidden, data=data or self.data)
         job = grading.job(exercise, program, cases)
-        with self._sandbox() as sandbox, ThreadPoolExecutor(1) as pool:
+        with self._sandbox() as sandbox:
             # The program runs in the sandbox while the references run here: a training
             # exercise's TEST RUN then costs the longer of the two, not their sum.
-            running = pool.submit(sandbox.run_cases, job)
+            running = self._runner().submit(sandbox.run_cases, job)
             oracles = grading.prepare(exercise, cases)
             runs = running.result()
             if any(r.status is Outcome.SANDBOX_FAILURE for r in runs):
@@ -150,6 +151,15 @@ class Grader:
         return next(c for c in grading.check_case(oracle, run, None, 1) if c.quantity == quantity)
 
     # --- the sandboxes ----------------------------------------------------------------------
+
+    def _runner(self) -> ThreadPoolExecutor:
+        """The threads that wait on the sandboxes (one per sandbox that may be lent), kept for
+        the Grader's life: a course server's worker grades thousands of SUBMITs, and starting
+        a thread for each cost more than the wait it does."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="gdlab-run")
+            return self._pool
 
     def start(self, count: int = 1) -> None:
         """Start `count` sandboxes now (at most `workers`), so that their workers boot (numpy:
@@ -201,8 +211,11 @@ class Grader:
         with self._lock:
             self._closed = True
             open_now, self._open, self._idle = self._open, [], []
+            pool, self._pool = self._pool, None
         for sandbox in open_now:
             sandbox.close()
+        if pool is not None:
+            pool.shutdown()
 
     def __enter__(self) -> Grader:
         return self

@@ -72,6 +72,52 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: A grade's statements, built once: a course server writes one grade per SUBMIT, and building
+#: a statement costs more than SQLite's running it. (A bound name may not be a SET column's.)
+_SUBMISSION = sa.bindparam("submission")
+_CLEAR_CHECKS = checks.delete().where(checks.c.submission_id == _SUBMISSION)
+_CLEAR_RUNS = runs.delete().where(runs.c.submission_id == _SUBMISSION)
+_GRADED = (
+    submissions.update()
+    .where(submissions.c.id == _SUBMISSION)
+    .values(
+        status=GRADED,
+        graded_at=sa.bindparam("new_graded_at"),
+        score=sa.bindparam("new_score"),
+        max_score=sa.bindparam("new_max_score"),
+        verdict=sa.bindparam("new_verdict"),
+        mistakes=sa.bindparam("new_mistakes"),
+        seed=sa.bindparam("new_seed"),
+        problem=None,
+    )
+)
+_NEW_CHECKS, _NEW_RUNS = checks.insert(), runs.insert()
+
+
+def write_grade(conn: sa.Connection, submission_id: int, grade: Grade) -> None:
+    """The grade, its checks and its runs, in the caller's transaction (replacing any earlier
+    try): `Gradebook.add_grade`, and a course server's worker, which marks the job done and
+    claims the next one in the same transaction (one commit per SUBMIT)."""
+    conn.execute(_CLEAR_CHECKS, {"submission": submission_id})
+    conn.execute(_CLEAR_RUNS, {"submission": submission_id})
+    conn.execute(
+        _GRADED,
+        {
+            "submission": submission_id,
+            "new_graded_at": _now(),
+            "new_score": grade.score,
+            "new_max_score": grade.max_score,
+            "new_verdict": grade.verdict,
+            "new_mistakes": json.dumps(grade.mistakes),
+            "new_seed": grade.seed,
+        },
+    )
+    if grade.checks:
+        conn.execute(_NEW_CHECKS, check_rows(submission_id, grade))
+    if grade.runs:
+        conn.execute(_NEW_RUNS, run_rows(submission_id, grade))
+
+
 class Gradebook:
     """Submissions, grades, checks and runs in one database."""
 
@@ -133,7 +179,7 @@ class Gradebook:
                 "sha256": program.sha256,
                 "content": program.content,
                 "submitted_at": now,
-                "seed": None,
+                "new_seed": None,
                 "status": "pending",
                 "origin": origin,
             }
@@ -158,26 +204,7 @@ class Gradebook:
     def add_grade(self, submission_id: int, grade: Grade) -> None:
         """Store the grade, all its checks and its runs at once (replacing any earlier try)."""
         with self.engine.begin() as conn:
-            conn.execute(checks.delete().where(checks.c.submission_id == submission_id))
-            conn.execute(runs.delete().where(runs.c.submission_id == submission_id))
-            conn.execute(
-                submissions.update()
-                .where(submissions.c.id == submission_id)
-                .values(
-                    status=GRADED,
-                    graded_at=_now(),
-                    score=grade.score,
-                    max_score=grade.max_score,
-                    verdict=grade.verdict,
-                    mistakes=json.dumps(grade.mistakes),
-                    seed=grade.seed,
-                    problem=None,
-                )
-            )
-            if grade.checks:
-                conn.execute(checks.insert(), check_rows(submission_id, grade))
-            if grade.runs:
-                conn.execute(runs.insert(), run_rows(submission_id, grade))
+            write_grade(conn, submission_id, grade)
 
     def add_refusal(self, submission_id: int, reason: str, max_score: float) -> None:
         """Record a final 0 for a file that cannot be graded at all (unreadable, malformed, a

@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from autograder.judge.checks import Grade
 from autograder.load.submission import Program
-from autograder.record.gradebook import submissions
+from autograder.record.gradebook import submissions, write_grade
 from autograder.server.schema import grade_versions, jobs
 
 
@@ -111,6 +112,17 @@ def _claim_statement(postgres: bool) -> sa.Update:
 
 
 _CLAIM, _CLAIM_POSTGRES = _claim_statement(False), _claim_statement(True)
+
+#: Ending a job (`Queue.finish`): only its lease holder may; what graded a SUBMIT is replaced.
+_FINISH = (
+    jobs.update()
+    .where(jobs.c.id == sa.bindparam("job"), jobs.c.worker == sa.bindparam("holder"))
+    .values(state="done", result=sa.bindparam("new_result"), content=None, lease_until=None)
+)
+_CLEAR_VERSIONS = grade_versions.delete().where(
+    grade_versions.c.submission_id == sa.bindparam("submission")
+)
+_NEW_VERSIONS = grade_versions.insert()
 
 
 def now_iso(offset: float = 0.0) -> str:
@@ -320,18 +332,21 @@ class Queue:
         result: dict[str, Any],
         versions: tuple[int, str, str] | None = None,
         lease: float | None = None,
+        grade: Grade | None = None,
     ) -> Claimed | None:
         """Mark the job done with its public result; with `versions` (submission id, engine
-        version, exercise version), record what graded it in the same transaction. With
-        `lease`, claim the next job in that transaction too (a busy worker's next job costs no
-        commit of its own) and return it."""
+        version, exercise version), record what graded it, and with `grade` the SUBMIT's grade
+        itself, in the same transaction: a SUBMIT's grade, its versions and its job's end are
+        one commit, never one without the others. With `lease`, claim the next job in that
+        transaction too (a busy worker's next job costs no commit of its own) and return it."""
         with self.engine.begin() as conn:
             if versions is not None:
+                if grade is not None:
+                    write_grade(conn, versions[0], grade)
                 self._record_versions(conn, *versions)
             conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.worker == worker)
-                .values(state="done", result=json.dumps(result), content=None, lease_until=None)
+                _FINISH,
+                {"job": job_id, "holder": worker, "new_result": json.dumps(result)},
             )
             return self._claim(conn, worker, lease) if lease is not None else None
 
@@ -349,11 +364,10 @@ class Queue:
     def _record_versions(
         conn: sa.Connection, submission_id: int, engine: str, exercise_version: str
     ) -> None:
-        conn.execute(grade_versions.delete().where(grade_versions.c.submission_id == submission_id))
+        conn.execute(_CLEAR_VERSIONS, {"submission": submission_id})
         conn.execute(
-            grade_versions.insert().values(
-                submission_id=submission_id, engine=engine, exercise_version=exercise_version
-            )
+            _NEW_VERSIONS,
+            {"submission_id": submission_id, "engine": engine, "exercise_version": exercise_version},
         )
 
     def requeue_dead(self, host: str) -> int:

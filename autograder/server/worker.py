@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.judge.checks import Grade
 from autograder.judge.grader import Grader
 from autograder.load import submission
 from autograder.record.gradebook import Gradebook
@@ -34,8 +35,9 @@ LEASE_SECONDS = 120.0
 _IDLE_SLEEP = 0.01
 
 
-def handle(store: Store, grader: Grader, job: Claimed) -> dict:
-    """Grade one claimed job; store a SUBMIT's grade and versions; return the public view."""
+def handle(store: Store, grader: Grader, job: Claimed) -> tuple[dict, Grade | None]:
+    """Grade one claimed job: the public view, and a SUBMIT's grade to store (the caller
+    stores it with the job's end, in one transaction: `Queue.finish`)."""
     exercise = course.get(job.exercise)
     if job.kind == "submit":
         assert job.submission_id is not None
@@ -45,14 +47,11 @@ def handle(store: Store, grader: Grader, job: Claimed) -> dict:
     try:
         program = submission.from_content(Path(job.filename), content)
     except UserError as error:
-        return unreadable(job.kind, job.exercise, job.filename, str(error))
+        return unreadable(job.kind, job.exercise, job.filename, str(error)), None
     result = grader.grade(
         exercise, program, student=job.student, seed=seed, hidden=job.kind == "submit"
     )
-    if job.kind == "submit":
-        assert job.submission_id is not None
-        store.book.add_grade(job.submission_id, result)
-    return public(result, job.kind)
+    return public(result, job.kind), result if job.kind == "submit" else None
 
 
 def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
@@ -81,8 +80,9 @@ def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS)
     done = 0
     job = store.claim(name, lease)
     while job is not None:
+        grade = None
         try:
-            result = handle(store, grader, job)
+            result, grade = handle(store, grader, job)
         except Exception as error:  # one broken job never stops the worker
             log.exception("job %s failed", job.id)
             result = unreadable(
@@ -94,7 +94,7 @@ def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS)
         versions = None
         if job.kind == "submit" and job.submission_id is not None:
             versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
-        job = store.finish(job.id, name, result, versions, lease=lease)
+        job = store.finish(job.id, name, result, versions, lease=lease, grade=grade)
         done += 1
     return done
 
