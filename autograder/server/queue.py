@@ -367,7 +367,11 @@ class Queue:
         conn.execute(_CLEAR_VERSIONS, {"submission": submission_id})
         conn.execute(
             _NEW_VERSIONS,
-            {"submission_id": submission_id, "engine": engine, "exercise_version": exercise_version},
+            {
+                "submission_id": submission_id,
+                "engine": engine,
+                "exercise_version": exercise_version,
+            },
         )
 
     def requeue_dead(self, host: str) -> int:
