@@ -147,15 +147,21 @@ class Oracle:
         for other in self.exercise.mistakes:
             if other.quantity not in earlier or other.quantity not in student:
                 continue
-            there, here = self._mutant_value(other, other.quantity), self._mutant_value(other, name)
+            # First what the mistake makes of its own quantity (the student's slip, if it is
+            # this one): most mistakes fail here, and the rest is not computed for them.
+            there = self._mutant_value(other, other.quantity)
+            if (
+                there is None
+                or close(there, self.expected[other.quantity], *tol)
+                or not compare(there, student[other.quantity], *tol).ok
+            ):
+                continue
+            here = self._mutant_value(other, name)
             claims = None if found is None else self._mutant_value(found, other.quantity)
             if (
                 (found is None or claims is not None)
                 and (claims is None or close(claims, self.expected[other.quantity], *tol))
-                and there is not None
                 and here is not None
-                and not close(there, self.expected[other.quantity], *tol)
-                and compare(there, student[other.quantity], *tol).ok
                 and compare(here, received, *tol).ok
             ):
                 return other
