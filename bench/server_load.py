@@ -35,6 +35,8 @@ from autograder.record.gradebook import Gradebook  # noqa: E402
 from autograder.server.store import Store  # noqa: E402
 
 MAX_REQUESTS = 20_000
+#: A connection idle this long is not reused (uvicorn closes one idle for 5 s).
+KEEP_ALIVE = 3.0
 P95_GOAL = 0.5
 
 
@@ -94,12 +96,16 @@ class Client:
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     async def request(self, method: str, path: str, token: str, body: dict | None = None) -> dict:
-        if self.idle:
-            reader, writer = self.idle.pop()
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < KEEP_ALIVE:
+                break
+            writer.close()  # the server may be closing it: idle longer than it keeps one
+            self.opened -= 1
         else:
             if self.opened >= self.MAX_CONNECTIONS:
                 raise OSError("too many connections")
@@ -126,11 +132,11 @@ class Client:
             writer.close()
             self.opened -= 1
             raise
-        self.idle.append((reader, writer))
+        self.idle.append((reader, writer, time.monotonic()))
         return answer
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
 

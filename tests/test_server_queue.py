@@ -1,12 +1,15 @@
 """The queue as a busy worker uses it: finishing a job claims the next in the same transaction,
-still by one worker only, and what the finish records (result, versions) is all there."""
+still by one worker only, and what the finish records (result, versions, the SUBMIT's grade) is
+all there, written by the lease holder only."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.judge.checks import CaseRun, Check, Grade
 from autograder.load import submission
 from autograder.record.gradebook import Gradebook
+from autograder.run.outcome import Outcome
 from autograder.server.store import Store
 from tests.server_helpers import REFERENCE
 
@@ -57,3 +60,42 @@ def test_a_worker_that_lost_its_lease_does_not_finish_the_job(tmp_path: Path) ->
         assert store.job(job).state == "running"  # still the fast worker's
         store.finish(job, "fast", {"score": 1})
         assert store.job(job).result == {"score": 1}
+
+
+def _grade(score: float) -> Grade:
+    check = Check("h", "published", True, score > 0, score, 20.0, "1", "1", "correct")
+    run = CaseRun("published", True, Outcome.FINISHED, 0.01, "out\n", False, None)
+    return Grade("gradient_basic", "ada", "gradient.py", 7, [check], [run], max_score=100.0)
+
+
+def test_a_submits_grade_is_recorded_with_its_jobs_end(tmp_path: Path) -> None:
+    """One commit per graded SUBMIT: its grade (checks, runs), what graded it and the job's
+    end are written by the one `finish` call."""
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
+        store = Store(book)
+        store.add_person("ada")
+        ((job, sub),) = _queue(store, 1)
+        assert store.claim("w1", lease=60) is not None
+        assert [r.status for r in book.rows()] == ["pending"]
+        store.finish(job, "w1", {"score": 20}, (sub, "engine 1", "exercise 2"), grade=_grade(20))
+        (row,) = book.rows()
+        assert (row.status, row.score, row.max_score, row.seed) == ("graded", 20.0, 100.0, 7)
+        assert [(c.quantity, c.score) for c in book.checks_of(sub)] == [("h", 20.0)]
+        assert [(r.case, r.output) for r in book.runs_of(sub)] == [("published", "out\n")]
+        assert store.versions([sub]) == {sub: ("engine 1", "exercise 2")}
+        assert store.job(job).state == "done"
+
+
+def test_a_worker_that_lost_its_lease_records_no_grade(tmp_path: Path) -> None:
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
+        store = Store(book)
+        store.add_person("ada")
+        ((job, sub),) = _queue(store, 1)
+        assert store.claim("slow", lease=-1) is not None  # its lease has already run out
+        assert store.claim("fast", lease=60) is not None
+        store.finish(job, "slow", {"score": 0}, (sub, "engine 0", "exercise 0"), grade=_grade(0))
+        assert [r.status for r in book.rows()] == ["pending"]  # the fast worker's to grade
+        assert store.versions([sub]) == {}
+        store.finish(job, "fast", {"score": 20}, (sub, "engine 1", "exercise 1"), grade=_grade(20))
+        assert [(r.status, r.score) for r in book.rows()] == [("graded", 20.0)]
+        assert store.versions([sub]) == {sub: ("engine 1", "exercise 1")}

@@ -337,17 +337,19 @@ class Queue:
         """Mark the job done with its public result; with `versions` (submission id, engine
         version, exercise version), record what graded it, and with `grade` the SUBMIT's grade
         itself, in the same transaction: a SUBMIT's grade, its versions and its job's end are
-        one commit, never one without the others. With `lease`, claim the next job in that
-        transaction too (a busy worker's next job costs no commit of its own) and return it."""
+        one commit (one per SUBMIT), never one without the others, and only by the job's lease
+        holder (a worker that lost its lease leaves the grade to the one that took the job).
+        With `lease`, claim the next job in that transaction too (a busy worker's next job
+        costs no commit of its own) and return it."""
         with self.engine.begin() as conn:
-            if versions is not None:
+            held = conn.execute(
+                _FINISH,
+                {"job": job_id, "holder": worker, "new_result": json.dumps(result)},
+            ).rowcount
+            if held and versions is not None:
                 if grade is not None:
                     write_grade(conn, versions[0], grade)
                 self._record_versions(conn, *versions)
-            conn.execute(
-                _FINISH,
-                {"job": job_id, "holder": worker, "new_result": json.dumps(result)},
-            )
             return self._claim(conn, worker, lease) if lease is not None else None
 
     def submitted(self, submission_id: int) -> tuple[bytes, int | None]:
