@@ -74,7 +74,7 @@ def _now() -> str:
 
 #: A grade's statements, built once: a course server writes one grade per SUBMIT, and building
 #: a statement costs more than SQLite's running it. (A bound name may not be a SET column's.)
-_SUBMISSION = sa.bindparam("submission")
+_SUBMISSION: sa.BindParameter[int] = sa.bindparam("submission")
 _CLEAR_CHECKS = checks.delete().where(checks.c.submission_id == _SUBMISSION)
 _CLEAR_RUNS = runs.delete().where(runs.c.submission_id == _SUBMISSION)
 _GRADED = (
