@@ -99,3 +99,21 @@ def test_a_worker_that_lost_its_lease_records_no_grade(tmp_path: Path) -> None:
         store.finish(job, "fast", {"score": 20}, (sub, "engine 1", "exercise 1"), grade=_grade(20))
         assert [(r.status, r.score) for r in book.rows()] == [("graded", 20.0)]
         assert store.versions([sub]) == {sub: ("engine 1", "exercise 1")}
+
+
+def test_the_waiter_reads_the_done_jobs_among_those_awaited_in_one_query(tmp_path: Path) -> None:
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
+        store = Store(book)
+        store.add_person("ada")
+        (first, _), (second, _) = _queue(store, 2)
+        assert store.claim("w1", lease=60) is not None
+        assert store.done_jobs([first, second]) == {}
+        store.finish(first, "w1", {"score": 20})
+        (view,) = store.done_jobs([first, second, 10**6]).values()
+        assert (view.id, view.state, view.position, view.result) == (
+            first,
+            "done",
+            0,
+            {"score": 20},
+        )
+        assert view == store.job(first)  # what the request would have read itself

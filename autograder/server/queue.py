@@ -68,7 +68,7 @@ class Claimed:
 
 
 #: A job's page and the queue ahead of it: asked by every waiting request, so built once.
-_JOB = sa.select(
+_JOB_COLUMNS = sa.select(
     jobs.c.id,
     jobs.c.kind,
     jobs.c.student,
@@ -76,7 +76,8 @@ _JOB = sa.select(
     jobs.c.state,
     jobs.c.submission_id,
     jobs.c.result,
-).where(jobs.c.id == sa.bindparam("id"))
+)
+_JOB = _JOB_COLUMNS.where(jobs.c.id == sa.bindparam("id"))
 _AHEAD = sa.select(sa.func.count()).where(jobs.c.state == "queued", jobs.c.id < sa.bindparam("id"))
 
 
@@ -123,6 +124,19 @@ _CLEAR_VERSIONS = grade_versions.delete().where(
     grade_versions.c.submission_id == sa.bindparam("submission")
 )
 _NEW_VERSIONS = grade_versions.insert()
+
+
+def _view(row: Any, position: int) -> JobView:
+    return JobView(
+        row.id,
+        row.kind,
+        row.student,
+        row.exercise,
+        row.state,
+        position,
+        row.submission_id,
+        json.loads(row.result) if row.result else None,
+    )
 
 
 def now_iso(offset: float = 0.0) -> str:
@@ -263,16 +277,16 @@ class Queue:
             position = 0
             if row.state == "queued":
                 position = 1 + int(conn.execute(_AHEAD, {"id": job_id}).scalar_one())
-        return JobView(
-            row.id,
-            row.kind,
-            row.student,
-            row.exercise,
-            row.state,
-            position,
-            row.submission_id,
-            json.loads(row.result) if row.result else None,
-        )
+        return _view(row, position)
+
+    def done_jobs(self, job_ids: list[int]) -> dict[int, JobView]:
+        """Those of `job_ids` that are done, as their owners see them, in one query (the
+        waiter asks this every tick for every job a request is waiting on)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                _JOB_COLUMNS.where(jobs.c.state == "done", jobs.c.id.in_(job_ids))
+            ).all()
+        return {row.id: _view(row, 0) for row in rows}
 
     def pending(self) -> int:
         with self.engine.connect() as conn:
