@@ -4,7 +4,10 @@ all there, written by the lease holder only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from autograder.judge.checks import CaseRun, Check, Grade
 from autograder.load import submission
@@ -117,3 +120,31 @@ def test_the_waiter_reads_the_done_jobs_among_those_awaited_in_one_query(tmp_pat
             {"score": 20},
         )
         assert view == store.job(first)  # what the request would have read itself
+
+
+def test_a_grade_the_gradebook_refuses_ends_its_job_and_the_worker_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file never stops a class: a grade that cannot be stored (here the first) leaves its
+    SUBMIT pending and its job done with "the grader failed", and the next job is graded."""
+    from autograder.server import queue, worker
+
+    monkeypatch.setattr(worker, "handle", lambda store, grader, job: ({"score": 20}, _grade(20)))
+    real_write = queue.write_grade
+    refused: list[int] = []
+
+    def write_grade(conn, submission_id, grade):
+        if not refused:
+            refused.append(submission_id)
+            raise ValueError("refused")
+        real_write(conn, submission_id, grade)
+
+    monkeypatch.setattr(queue, "write_grade", write_grade)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
+        store = Store(book)
+        store.add_person("ada")
+        (first, _), (second, _) = _queue(store, 2)
+        assert worker.drain(store, grader=None, name="w1") == 2  # type: ignore[arg-type]
+        assert [r.status for r in book.rows()] == ["pending", "graded"]
+        assert "the grader failed (ValueError)" in json.dumps(store.job(first).result)
+        assert store.job(second).result == {"score": 20}

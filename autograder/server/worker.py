@@ -85,18 +85,29 @@ def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS)
             result, grade = handle(store, grader, job)
         except Exception as error:  # one broken job never stops the worker
             log.exception("job %s failed", job.id)
-            result = unreadable(
-                job.kind,
-                job.exercise,
-                job.filename,
-                f"the grader failed ({type(error).__name__}); please try again",
-            )
+            result = _failed(job, error)
         versions = None
         if job.kind == "submit" and job.submission_id is not None:
             versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
-        job = store.finish(job.id, name, result, versions, lease=lease, grade=grade)
+        try:
+            following = store.finish(job.id, name, result, versions, lease=lease, grade=grade)
+        except Exception as error:  # nor does a grade the gradebook refuses: the job ends
+            if grade is None:  # without it (its SUBMIT stays pending), as a failed one
+                raise
+            log.exception("job %s: its grade could not be stored", job.id)
+            following = store.finish(job.id, name, _failed(job, error), versions, lease=lease)
+        job = following
         done += 1
     return done
+
+
+def _failed(job: Claimed, error: Exception) -> dict:
+    return unreadable(
+        job.kind,
+        job.exercise,
+        job.filename,
+        f"the grader failed ({type(error).__name__}); please try again",
+    )
 
 
 def start_pool(url: str, count: int, lease: float = LEASE_SECONDS) -> list[subprocess.Popen]:
