@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.judge.compare import compare
+from autograder.judge.compare import close, compare
 from autograder.run.describe import describe
 from autograder.run.values import Value
 
@@ -108,3 +108,44 @@ def test_objects_arrive_as_names_not_objects():
     value = received(AlwaysEqual())
     assert value.kind == "object" and "AlwaysEqual" in value.type
     assert not compare(EXPECTED, value, 1e-5, 1e-8).ok
+
+
+def _numpy_within(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """The rule as numpy states it, element by element: the oracle for the fast path."""
+    return bool(np.all(np.abs(actual - expected) - (atol + rtol * np.abs(expected)) <= 0))
+
+
+def test_small_values_are_judged_exactly_as_numpy_judges_them():
+    """Values of a few numbers are compared in Python floats (cheaper per call): differentially
+    against numpy's arithmetic, on values placed at the very edge of the tolerance, with
+    zeros, tiny and huge magnitudes, and both ways round."""
+    rng = np.random.default_rng(20261130)
+    rtol, atol = 1e-5, 1e-8
+    seen = set()
+    for _ in range(4000):
+        shape = [(), (1,), (3,), (2, 3), (7,)][int(rng.integers(5))]
+        scale = 10.0 ** rng.integers(-12, 12)
+        expected = rng.normal(size=shape) * scale
+        if rng.random() < 0.1:
+            expected = expected * 0.0
+        edge = atol + rtol * np.abs(expected)
+        step = rng.choice([-1.0, 1.0], size=shape) * edge * rng.choice([0.5, 1.0, 1.0 + 1e-9, 2.0])
+        actual = np.asarray(expected + step, dtype=np.float64)
+        ours = compare(expected, received(actual), rtol, atol).ok
+        assert ours == _numpy_within(actual, expected, rtol, atol), (actual, expected)
+        assert close(actual, expected, rtol, atol) == bool(
+            np.all(np.abs(actual - expected) <= atol + rtol * np.abs(expected))
+        )
+        seen.add(ours)
+    assert seen == {True, False}  # both verdicts were reached at the edge
+
+
+def test_close_treats_what_is_not_finite_as_numpy_does():
+    """`close` compares our own arrays (a mistake's value may overflow): nan is never close,
+    and an infinite bound holds anything, in both ways of computing it."""
+    one = np.array([1.0, 2.0])
+    for bad in (np.nan, np.inf, -np.inf):
+        other = np.array([1.0, bad])
+        for a, b in ((other, one), (one, other)):
+            numpy_says = bool(np.all(np.abs(a - b) <= 1e-8 + 1e-5 * np.abs(b)))
+            assert close(a, b, 1e-5, 1e-8) == numpy_says

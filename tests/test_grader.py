@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,20 @@ def test_one_grader_runs_and_submits_several_files_on_one_sandbox(boots: list[in
         assert grader.sandboxes == 1
     assert len(boots) == 1
     assert grader.sandboxes == 0  # closed with the context
+
+
+def test_one_grader_waits_on_its_sandbox_from_one_thread_for_every_file() -> None:
+    """A course server's worker grades thousands of SUBMITs with one Grader: the thread that
+    waits on the sandbox while the references run is started once, not once per file, and
+    goes with the Grader."""
+    before = {t.ident for t in threading.enumerate()}
+    with Grader() as grader:
+        for name in ("ada_correct", "ben_sign_flip", "cara_no_derivative"):
+            program = submission.load(EXAMPLES / f"{name}.py")
+            assert grader.submit("gradient_basic", program, seed=3).checks
+        started = [t for t in threading.enumerate() if t.ident not in before]
+        assert [t.name.startswith("gdlab-run") for t in started] == [True]
+    assert not started[0].is_alive()
 
 
 def test_a_lab_check_starts_no_sandbox(boots: list[int]) -> None:

@@ -14,6 +14,7 @@ within ``|received - expected| <= atol + rtol * |expected|`` element by element,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,17 +82,16 @@ def compare(expected: np.ndarray, received: Value, rtol: float, atol: float) -> 
             return Comparison(False, f"{shape_text(actual.shape)}, expected {wanted}", Reason.SHAPE)
         shaped = f"{shape_text(actual.shape)} where the lesson has {wanted}: the same numbers"
         actual = actual.reshape(expected.shape)
-    if not np.all(np.isfinite(actual)):
-        bad = "nan" if np.any(np.isnan(actual)) else "inf"
+    if not _finite(actual):
+        bad = "nan" if np.isnan(actual).any() else "inf"
         return Comparison(
             False,
             f"contains {bad}: the computation overflowed or divided by zero",
             Reason.NOT_FINITE,
         )
-    slack = atol + rtol * np.abs(expected)
-    excess = np.abs(actual - expected) - slack
-    if np.all(excess <= 0):
+    if _within(actual, expected, rtol, atol):
         return Comparison(True, note=shaped)
+    excess = np.abs(actual - expected) - (atol + rtol * np.abs(expected))
     if expected.ndim == 0:
         return Comparison(False, "wrong value", Reason.WRONG_VALUE)
     worst = np.unravel_index(int(np.argmax(excess)), expected.shape)
@@ -114,4 +114,34 @@ def _batch_of_one(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
     """Do two of *our* arrays agree (same shape, within tolerance of `b`)?"""
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+    if a.shape != b.shape:
+        return False
+    if _small(a, b):
+        pairs = zip(a.ravel().tolist(), b.ravel().tolist(), strict=True)
+        return all(abs(x - y) <= atol + rtol * abs(y) for x, y in pairs)
+    return bool((np.abs(a - b) <= atol + rtol * np.abs(b)).all())
+
+
+#: Up to this many numbers, a value is compared in Python floats: the same IEEE double
+#: arithmetic, operation for operation, as numpy's, without numpy's cost per call (a SUBMIT
+#: compares about a hundred values of a few numbers each; numpy took 15 µs a comparison).
+SMALL = 64
+
+
+def _small(*arrays: np.ndarray) -> bool:
+    """Few numbers, all float64 (what Python's float is), so the arithmetic is the same."""
+    return all(a.size <= SMALL and a.dtype == np.float64 for a in arrays)
+
+
+def _finite(actual: np.ndarray) -> bool:
+    if _small(actual):
+        return all(map(math.isfinite, actual.ravel().tolist()))
+    return bool(np.isfinite(actual).all())
+
+
+def _within(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """Every number within ``atol + rtol * |expected|`` (as `numpy.isclose`, one-sided)."""
+    if _small(actual, expected):
+        pairs = zip(actual.ravel().tolist(), expected.ravel().tolist(), strict=True)
+        return all(abs(x - y) - (atol + rtol * abs(y)) <= 0 for x, y in pairs)
+    return bool((np.abs(actual - expected) - (atol + rtol * np.abs(expected)) <= 0).all())

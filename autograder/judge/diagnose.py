@@ -57,6 +57,10 @@ class Oracle:
     case: Case
     #: Per mistake: the edited reference's final namespace, or the exception it raised.
     _mutant_runs: dict[str, dict[str, Any] | BaseException] = field(default_factory=dict)
+    #: Per (mistake, quantity): that quantity's value in the mistake's run (None: none). A
+    #: wrong value asks for the same few several times (`_made_elsewhere` asks for every
+    #: earlier mistake's), and each answer costs an eval in a copy of the run's namespace.
+    _mutant_values: dict[tuple[str, str], np.ndarray | None] = field(default_factory=dict)
 
     @cached_property
     def namespace(self) -> dict[str, Any]:
@@ -143,15 +147,21 @@ class Oracle:
         for other in self.exercise.mistakes:
             if other.quantity not in earlier or other.quantity not in student:
                 continue
-            there, here = self._mutant_value(other, other.quantity), self._mutant_value(other, name)
+            # First what the mistake makes of its own quantity (the student's slip, if it is
+            # this one): most mistakes fail here, and the rest is not computed for them.
+            there = self._mutant_value(other, other.quantity)
+            if (
+                there is None
+                or close(there, self.expected[other.quantity], *tol)
+                or not compare(there, student[other.quantity], *tol).ok
+            ):
+                continue
+            here = self._mutant_value(other, name)
             claims = None if found is None else self._mutant_value(found, other.quantity)
             if (
                 (found is None or claims is not None)
                 and (claims is None or close(claims, self.expected[other.quantity], *tol))
-                and there is not None
                 and here is not None
-                and not close(there, self.expected[other.quantity], *tol)
-                and compare(there, student[other.quantity], *tol).ok
                 and compare(here, received, *tol).ok
             ):
                 return other
@@ -225,6 +235,12 @@ class Oracle:
         return self._mutant_runs[mistake.name]
 
     def _mutant_value(self, mistake: Mistake, name: str) -> np.ndarray | None:
+        key = (mistake.name, name)
+        if key not in self._mutant_values:
+            self._mutant_values[key] = self._evaluate_mutant(mistake, name)
+        return self._mutant_values[key]
+
+    def _evaluate_mutant(self, mistake: Mistake, name: str) -> np.ndarray | None:
         scope = self._mutant_run(mistake)
         if isinstance(scope, BaseException):
             return None
@@ -291,7 +307,7 @@ def _as_array(value: Any) -> np.ndarray | None:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    return array if np.all(np.isfinite(array)) else None
+    return array if np.isfinite(array).all() else None
 
 
 _ORACLES: dict[tuple[Any, ...], Oracle] = {}

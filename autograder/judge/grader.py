@@ -64,6 +64,7 @@ class Grader:
         self._open: list[Sandbox] = []
         self._lock = threading.Lock()
         self._exercises: dict[str, Exercise] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._closed = False
 
     # --- what it grades -------------------------------------------------------------------
@@ -112,7 +113,8 @@ class Grader:
         exercise = self.exercise(exercise)
         data = data or self.data
         kept = None if hidden else published_plain.load(exercise, data)
-        with self._sandbox() as sandbox, ThreadPoolExecutor(1) as pool:
+        with self._sandbox() as sandbox:
+            pool = self._runner()
             # The program runs in the sandbox while the references run here: a training
             # exercise's TEST RUN then costs the longer of the two, not their sum. With its
             # published values as prepared last time, it starts even before the data is
@@ -124,6 +126,8 @@ class Grader:
             if not hidden and exercise.published is not None:
                 plain = cases[0].given_plain(exercise.given_keys)
                 if kept is None or not published_plain.same(kept, plain):
+                    if kept is not None:  # one job at a time on a sandbox: let it end
+                        running.result()
                     kept = None
                     published_plain.store(exercise, data, plain)
             if kept is None:
@@ -164,6 +168,15 @@ class Grader:
         return next(c for c in grading.check_case(oracle, run, None, 1) if c.quantity == quantity)
 
     # --- the sandboxes ----------------------------------------------------------------------
+
+    def _runner(self) -> ThreadPoolExecutor:
+        """The threads that wait on the sandboxes (one per sandbox that may be lent), kept for
+        the Grader's life: a course server's worker grades thousands of SUBMITs, and starting
+        a thread for each cost more than the wait it does."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="gdlab-run")
+            return self._pool
 
     def start(self, count: int = 1) -> None:
         """Start `count` sandboxes now (at most `workers`), so that their workers boot (numpy:
@@ -215,8 +228,11 @@ class Grader:
         with self._lock:
             self._closed = True
             open_now, self._open, self._idle = self._open, [], []
+            pool, self._pool = self._pool, None
         for sandbox in open_now:
             sandbox.close()
+        if pool is not None:
+            pool.shutdown()
 
     def __enter__(self) -> Grader:
         return self

@@ -321,9 +321,11 @@ def inject_given(
         raise GivenNotFound(missing, line)
     body: list[ast.stmt] = []
     for index, statement in enumerate(tree.body):
-        body.extend(_rewrite(statement, found[index], modules) if index in found else [statement])
+        if index in found:  # only what we built lacks locations: the rest came from the parser
+            body.extend(map(ast.fix_missing_locations, _rewrite(statement, found[index], modules)))
+        else:
+            body.append(statement)
     tree.body = body
-    ast.fix_missing_locations(tree)
     return tree
 
 

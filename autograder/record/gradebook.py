@@ -73,6 +73,52 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: A grade's statements, built once: a course server writes one grade per SUBMIT, and building
+#: a statement costs more than SQLite's running it. (A bound name may not be a SET column's.)
+_SUBMISSION: sa.BindParameter[int] = sa.bindparam("submission")
+_CLEAR_CHECKS = checks.delete().where(checks.c.submission_id == _SUBMISSION)
+_CLEAR_RUNS = runs.delete().where(runs.c.submission_id == _SUBMISSION)
+_GRADED = (
+    submissions.update()
+    .where(submissions.c.id == _SUBMISSION)
+    .values(
+        status=GRADED,
+        graded_at=sa.bindparam("new_graded_at"),
+        score=sa.bindparam("new_score"),
+        max_score=sa.bindparam("new_max_score"),
+        verdict=sa.bindparam("new_verdict"),
+        mistakes=sa.bindparam("new_mistakes"),
+        seed=sa.bindparam("new_seed"),
+        problem=None,
+    )
+)
+_NEW_CHECKS, _NEW_RUNS = checks.insert(), runs.insert()
+
+
+def write_grade(conn: sa.Connection, submission_id: int, grade: Grade) -> None:
+    """The grade, its checks and its runs, in the caller's transaction (replacing any earlier
+    try): `Gradebook.add_grade`, and a course server's worker, which marks the job done and
+    claims the next one in the same transaction (one commit per SUBMIT)."""
+    conn.execute(_CLEAR_CHECKS, {"submission": submission_id})
+    conn.execute(_CLEAR_RUNS, {"submission": submission_id})
+    conn.execute(
+        _GRADED,
+        {
+            "submission": submission_id,
+            "new_graded_at": _now(),
+            "new_score": grade.score,
+            "new_max_score": grade.max_score,
+            "new_verdict": grade.verdict,
+            "new_mistakes": json.dumps(grade.mistakes),
+            "new_seed": grade.seed,
+        },
+    )
+    if grade.checks:
+        conn.execute(_NEW_CHECKS, check_rows(submission_id, grade))
+    if grade.runs:
+        conn.execute(_NEW_RUNS, run_rows(submission_id, grade))
+
+
 class Gradebook:
     """Submissions, grades, checks and runs in one database."""
 
@@ -134,7 +180,7 @@ class Gradebook:
                 "sha256": program.sha256,
                 "content": program.content,
                 "submitted_at": now,
-                "seed": None,
+                "new_seed": None,
                 "status": "pending",
                 "origin": origin,
             }
@@ -162,34 +208,12 @@ class Gradebook:
 
     def add_grades(self, grades: Sequence[tuple[int, Grade]]) -> None:
         """Store several submissions' grades as `add_grade` does, in one transaction (a class's
-        batch: one commit, and one insert of all their checks, for several files)."""
+        batch: one commit for several files)."""
         if not grades:
             return
-        ids = [submission_id for submission_id, _ in grades]
         with self.engine.begin() as conn:
-            conn.execute(checks.delete().where(checks.c.submission_id.in_(ids)))
-            conn.execute(runs.delete().where(runs.c.submission_id.in_(ids)))
             for submission_id, grade in grades:
-                conn.execute(
-                    submissions.update()
-                    .where(submissions.c.id == submission_id)
-                    .values(
-                        status=GRADED,
-                        graded_at=_now(),
-                        score=grade.score,
-                        max_score=grade.max_score,
-                        verdict=grade.verdict,
-                        mistakes=json.dumps(grade.mistakes),
-                        seed=grade.seed,
-                        problem=None,
-                    )
-                )
-            check_values = [row for i, grade in grades for row in check_rows(i, grade)]
-            if check_values:
-                conn.execute(checks.insert(), check_values)
-            run_values = [row for i, grade in grades for row in run_rows(i, grade)]
-            if run_values:
-                conn.execute(runs.insert(), run_values)
+                write_grade(conn, submission_id, grade)
 
     def add_refusal(self, submission_id: int, reason: str, max_score: float) -> None:
         """Record a final 0 for a file that cannot be graded at all (unreadable, malformed, a

@@ -17,12 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy
-
 from autograder.load.frames import from_plain as given_from_plain
 from autograder.load.frames import needs_pandas
 from autograder.load.program import GIVEN_NAME, LAB_NAME, GivenNotFound, compile_program
-from autograder.run import early, trace
+from autograder.run import early, pristine, trace
 from autograder.run.describe import describe
 from autograder.run.protocol import Report, Request
 
@@ -108,14 +106,13 @@ def run_program(
         namespace[GIVEN_NAME] = {name: given_from_plain(v) for name, v in given.items()}
     recorder = trace.Recorder(points, trace.budgeted(describe), complete=_sender(send))
     recorder.install(namespace)
-    pristine = [(vars(module), dict(vars(module))) for module in (builtins, numpy)]
+    saved = pristine.snapshot()
     ending: BaseException | None = None
     try:
         exec(code, namespace)
     except BaseException as failure:
         ending = failure
-    for live, saved in pristine:  # undo the program's patches before we read its values
-        live.update(saved)
+    pristine.restore(saved)  # undo the program's patches before we read its values
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
     status, info = _ending(ending, filename)

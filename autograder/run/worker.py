@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
 
-from autograder.run import allowlist, confine, execute, rootfs, watch
+from autograder.run import allowlist, confine, execute, pristine, rootfs, watch
 from autograder.run.protocol import Request
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -44,11 +44,14 @@ def main() -> None:
     confine.prepare_network()
     plan = confine.probe(pids.fork if pids else os.fork)
     _send(protocol_out, {"confinement": plan.summary(pid_namespace=pids is not None)})
+    pristine.take()  # each child compares with this instead of copying (pristine.py)
     _freeze()
     for line in sys.stdin.buffer:
         request = Request.decode(line)
         if execute.warm(request):
             _freeze()
+        if pristine.stale():  # taking it writes to every page it covers: only when needed
+            pristine.take()
         answers, clean_up = watch.run_job(
             request, plan, pids, lambda pid: _send(protocol_out, {"started": pid})
         )

@@ -94,8 +94,9 @@ async def _wait(request: Request, job_id: int, fresh: bool = False) -> JobView:
             raise HTTPException(404, "no such job")
         if job.state == "done" or wait <= 0:
             return job
-    await request.app.state.waiter.wait(job_id, wait)
-    job = await run_in_threadpool(store.job, job_id)
+    job = await request.app.state.waiter.wait(job_id, wait)
+    if job is None:  # not done in time: where it stands now
+        job = await run_in_threadpool(store.job, job_id)
     if job is None:
         raise HTTPException(404, "no such job")
     return job

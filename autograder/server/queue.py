@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from autograder.judge.checks import Grade
 from autograder.load.submission import Program
-from autograder.record.gradebook import submissions
+from autograder.record.gradebook import submissions, write_grade
 from autograder.server.schema import grade_versions, jobs
 
 
@@ -67,7 +68,7 @@ class Claimed:
 
 
 #: A job's page and the queue ahead of it: asked by every waiting request, so built once.
-_JOB = sa.select(
+_JOB_COLUMNS = sa.select(
     jobs.c.id,
     jobs.c.kind,
     jobs.c.student,
@@ -75,7 +76,8 @@ _JOB = sa.select(
     jobs.c.state,
     jobs.c.submission_id,
     jobs.c.result,
-).where(jobs.c.id == sa.bindparam("id"))
+)
+_JOB = _JOB_COLUMNS.where(jobs.c.id == sa.bindparam("id"))
 _AHEAD = sa.select(sa.func.count()).where(jobs.c.state == "queued", jobs.c.id < sa.bindparam("id"))
 
 
@@ -111,6 +113,30 @@ def _claim_statement(postgres: bool) -> sa.Update:
 
 
 _CLAIM, _CLAIM_POSTGRES = _claim_statement(False), _claim_statement(True)
+
+#: Ending a job (`Queue.finish`): only its lease holder may; what graded a SUBMIT is replaced.
+_FINISH = (
+    jobs.update()
+    .where(jobs.c.id == sa.bindparam("job"), jobs.c.worker == sa.bindparam("holder"))
+    .values(state="done", result=sa.bindparam("new_result"), content=None, lease_until=None)
+)
+_CLEAR_VERSIONS = grade_versions.delete().where(
+    grade_versions.c.submission_id == sa.bindparam("submission")
+)
+_NEW_VERSIONS = grade_versions.insert()
+
+
+def _view(row: Any, position: int) -> JobView:
+    return JobView(
+        row.id,
+        row.kind,
+        row.student,
+        row.exercise,
+        row.state,
+        position,
+        row.submission_id,
+        json.loads(row.result) if row.result else None,
+    )
 
 
 def now_iso(offset: float = 0.0) -> str:
@@ -251,16 +277,16 @@ class Queue:
             position = 0
             if row.state == "queued":
                 position = 1 + int(conn.execute(_AHEAD, {"id": job_id}).scalar_one())
-        return JobView(
-            row.id,
-            row.kind,
-            row.student,
-            row.exercise,
-            row.state,
-            position,
-            row.submission_id,
-            json.loads(row.result) if row.result else None,
-        )
+        return _view(row, position)
+
+    def done_jobs(self, job_ids: list[int]) -> dict[int, JobView]:
+        """Those of `job_ids` that are done, as their owners see them, in one query (the
+        waiter asks this every tick for every job a request is waiting on)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                _JOB_COLUMNS.where(jobs.c.state == "done", jobs.c.id.in_(job_ids))
+            ).all()
+        return {row.id: _view(row, 0) for row in rows}
 
     def pending(self) -> int:
         with self.engine.connect() as conn:
@@ -320,19 +346,24 @@ class Queue:
         result: dict[str, Any],
         versions: tuple[int, str, str] | None = None,
         lease: float | None = None,
+        grade: Grade | None = None,
     ) -> Claimed | None:
         """Mark the job done with its public result; with `versions` (submission id, engine
-        version, exercise version), record what graded it in the same transaction. With
-        `lease`, claim the next job in that transaction too (a busy worker's next job costs no
-        commit of its own) and return it."""
+        version, exercise version), record what graded it, and with `grade` the SUBMIT's grade
+        itself, in the same transaction: a SUBMIT's grade, its versions and its job's end are
+        one commit (one per SUBMIT), never one without the others, and only by the job's lease
+        holder (a worker that lost its lease leaves the grade to the one that took the job).
+        With `lease`, claim the next job in that transaction too (a busy worker's next job
+        costs no commit of its own) and return it."""
         with self.engine.begin() as conn:
-            if versions is not None:
+            held = conn.execute(
+                _FINISH,
+                {"job": job_id, "holder": worker, "new_result": json.dumps(result)},
+            ).rowcount
+            if held and versions is not None:
+                if grade is not None:
+                    write_grade(conn, versions[0], grade)
                 self._record_versions(conn, *versions)
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id == job_id, jobs.c.worker == worker)
-                .values(state="done", result=json.dumps(result), content=None, lease_until=None)
-            )
             return self._claim(conn, worker, lease) if lease is not None else None
 
     def submitted(self, submission_id: int) -> tuple[bytes, int | None]:
@@ -349,11 +380,14 @@ class Queue:
     def _record_versions(
         conn: sa.Connection, submission_id: int, engine: str, exercise_version: str
     ) -> None:
-        conn.execute(grade_versions.delete().where(grade_versions.c.submission_id == submission_id))
+        conn.execute(_CLEAR_VERSIONS, {"submission": submission_id})
         conn.execute(
-            grade_versions.insert().values(
-                submission_id=submission_id, engine=engine, exercise_version=exercise_version
-            )
+            _NEW_VERSIONS,
+            {
+                "submission_id": submission_id,
+                "engine": engine,
+                "exercise_version": exercise_version,
+            },
         )
 
     def requeue_dead(self, host: str) -> int:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from autograder.errors import UserError
+from autograder.judge.checks import Grade
 from autograder.judge.grader import Grader
 from autograder.load import submission
 from autograder.record.gradebook import Gradebook
@@ -34,8 +35,9 @@ LEASE_SECONDS = 120.0
 _IDLE_SLEEP = 0.01
 
 
-def handle(store: Store, grader: Grader, job: Claimed) -> dict:
-    """Grade one claimed job; store a SUBMIT's grade and versions; return the public view."""
+def handle(store: Store, grader: Grader, job: Claimed) -> tuple[dict, Grade | None]:
+    """Grade one claimed job: the public view, and a SUBMIT's grade to store (the caller
+    stores it with the job's end, in one transaction: `Queue.finish`)."""
     exercise = course.get(job.exercise)
     if job.kind == "submit":
         assert job.submission_id is not None
@@ -45,14 +47,11 @@ def handle(store: Store, grader: Grader, job: Claimed) -> dict:
     try:
         program = submission.from_content(Path(job.filename), content)
     except UserError as error:
-        return unreadable(job.kind, job.exercise, job.filename, str(error))
+        return unreadable(job.kind, job.exercise, job.filename, str(error)), None
     result = grader.grade(
         exercise, program, student=job.student, seed=seed, hidden=job.kind == "submit"
     )
-    if job.kind == "submit":
-        assert job.submission_id is not None
-        store.book.add_grade(job.submission_id, result)
-    return public(result, job.kind)
+    return public(result, job.kind), result if job.kind == "submit" else None
 
 
 def work(url: str, name: str, *, lease: float = LEASE_SECONDS, parent: int | None = None) -> int:
@@ -81,22 +80,34 @@ def drain(store: Store, grader: Grader, name: str, lease: float = LEASE_SECONDS)
     done = 0
     job = store.claim(name, lease)
     while job is not None:
+        grade = None
         try:
-            result = handle(store, grader, job)
+            result, grade = handle(store, grader, job)
         except Exception as error:  # one broken job never stops the worker
             log.exception("job %s failed", job.id)
-            result = unreadable(
-                job.kind,
-                job.exercise,
-                job.filename,
-                f"the grader failed ({type(error).__name__}); please try again",
-            )
+            result = _failed(job, error)
         versions = None
         if job.kind == "submit" and job.submission_id is not None:
             versions = (job.submission_id, course.ENGINE_VERSION, course.version(job.exercise))
-        job = store.finish(job.id, name, result, versions, lease=lease)
+        try:
+            following = store.finish(job.id, name, result, versions, lease=lease, grade=grade)
+        except Exception as error:  # nor does a grade the gradebook refuses: the job ends
+            if grade is None:  # without it (its SUBMIT stays pending), as a failed one
+                raise
+            log.exception("job %s: its grade could not be stored", job.id)
+            following = store.finish(job.id, name, _failed(job, error), versions, lease=lease)
+        job = following
         done += 1
     return done
+
+
+def _failed(job: Claimed, error: Exception) -> dict:
+    return unreadable(
+        job.kind,
+        job.exercise,
+        job.filename,
+        f"the grader failed ({type(error).__name__}); please try again",
+    )
 
 
 def start_pool(url: str, count: int, lease: float = LEASE_SECONDS) -> list[subprocess.Popen]:
