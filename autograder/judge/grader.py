@@ -22,18 +22,25 @@ What it owns:
   server worker's successive jobs, share them.
 
 The grading itself is `grading.judge_runs`, pure data in and out.
+
+A TEST RUN sends its job before this process imports numpy: the published case's given values
+as last sent are kept in plain form (`published_plain`), so the job is built from the exercise,
+the program and that file alone, and the judge (`grading`: numpy and the references) is
+imported while the program runs. The values are then worked out anew and compared with the ones
+sent; should they differ, the program runs again on the right ones, so the kept file can cost
+time, never a grade. This module imports nothing heavy itself.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from autograder.judge import grading
+from autograder.judge import names
 from autograder.judge.checks import Check, Grade, new_seed
 from autograder.load import exercise as exercises
 from autograder.load import published_plain
@@ -117,13 +124,14 @@ class Grader:
             pool = self._runner()
             # The program runs in the sandbox while the references run here: a training
             # exercise's TEST RUN then costs the longer of the two, not their sum. With its
-            # published values as prepared last time, it starts even before the data is
-            # prepared here (pandas); should they differ from today's, it runs again.
+            # published values as sent last time, it starts before this process imports numpy
+            # and prepares the data (pandas); should they differ from today's, it runs again.
             if kept is not None:
-                early = replace(grading.job(exercise, program, []), cases=(kept,))
-                running = pool.submit(sandbox.run_cases, early)
+                running = pool.submit(sandbox.run_cases, job(exercise, program, [kept]))
+            from autograder.judge import grading  # numpy: while the program runs
+
             cases = exercise.cases(seed, hidden=hidden, data=data)
-            if not hidden and exercise.published is not None:
+            if not hidden:
                 plain = cases[0].given_plain(exercise.given_keys)
                 if kept is None or not published_plain.same(kept, plain):
                     if kept is not None:  # one job at a time on a sandbox: let it end
@@ -131,7 +139,8 @@ class Grader:
                     kept = None
                     published_plain.store(exercise, data, plain)
             if kept is None:
-                running = pool.submit(sandbox.run_cases, grading.job(exercise, program, cases))
+                given = [case.given_plain(exercise.given_keys) for case in cases]
+                running = pool.submit(sandbox.run_cases, job(exercise, program, given))
             oracles = grading.prepare(exercise, cases)
             runs = running.result()
             if any(r.status is Outcome.SANDBOX_FAILURE for r in runs):
@@ -160,6 +169,7 @@ class Grader:
         """One quantity's check on the published case from values already computed (a lab's
         check cell, in the student's own kernel): no sandbox, the same comparison, carried-
         forward credit and named mistakes as a TEST RUN."""
+        from autograder.judge import grading
         from autograder.judge.diagnose import oracle_for
 
         exercise = self.exercise(exercise)
@@ -239,3 +249,18 @@ class Grader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def job(exercise: Exercise, program: Program, cases: Iterable[dict[str, Any] | None]) -> Job:
+    """What the sandbox runs: the program once per case (its given values in plain form,
+    `Case.given_plain`), reading back the quantities."""
+    return Job(
+        program.source,
+        program.path.name,
+        None,
+        names.job_quantities(exercise),
+        exercise.limits,
+        cases=tuple(cases),
+        files=tuple(str(exercise.folder / f) for f in exercise.files),
+        trace=exercise.points,
+    )

@@ -1,8 +1,8 @@
 """The grading logic for one submission: compare every case's run with the reference, diagnose.
 
 Pure: it runs nothing of the student's. `judge.grader.Grader` (the one entry point) draws the
-cases, runs the references while the sandbox runs the program (`prepare`, `job`), then hands the
-runs here (`judge_runs`). One check per quantity per case; each check is worth the quantity's
+cases, runs the references while the sandbox runs the program (`prepare`), then hands the runs
+here (`judge_runs`). One check per quantity per case; each check is worth the quantity's
 points divided by the number of cases. A run that cannot say anything about the later cases (it
 does not compile, its given block is gone, it hangs) stops the grading early instead of
 repeating the same failure.
@@ -21,7 +21,7 @@ from autograder.load import published_given
 from autograder.load.exercise import Case, Exercise
 from autograder.load.submission import Program
 from autograder.run import trace
-from autograder.run.sandbox import Job, RunResult
+from autograder.run.sandbox import RunResult
 from autograder.run.values import format_value
 
 __all__ = [  # the model lives in checks.py, one case's checks in case_checks.py
@@ -33,7 +33,6 @@ __all__ = [  # the model lives in checks.py, one case's checks in case_checks.py
     "Grade",
     "Reason",
     "check_case",
-    "job",
     "judge_runs",
     "new_seed",
     "prepare",
@@ -52,20 +51,6 @@ def prepare(exercise: Exercise, cases: list[Case]) -> list[Oracle]:
         for case in cases:
             step_oracle(exercise, case).reference  # noqa: B018
     return oracles
-
-
-def job(exercise: Exercise, program: Program, cases: list[Case]) -> Job:
-    """What the sandbox runs: the program once per case, reading back the quantities."""
-    return Job(
-        program.source,
-        program.path.name,
-        None,
-        names.job_quantities(exercise),
-        exercise.limits,
-        cases=tuple(case.given_plain(exercise.given_keys) for case in cases),
-        files=tuple(str(exercise.folder / f) for f in exercise.files),
-        trace=exercise.points,
-    )
 
 
 @dataclass

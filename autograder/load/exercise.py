@@ -10,6 +10,9 @@ the per-process caches every stage shares (drawn cases, prepared data, published
 kept together while other work reshapes the stages that read them; parsing and checking
 (`schema`), the published values (`published_given`) and pandas data (`frames`) are apart. The
 next seams to cut: the data preparation (`_prepare`) and the registry (`available`, `get`).
+
+numpy is imported where cases are drawn or prepared, not with the module: a TEST RUN loads its
+exercise and sends the job before the grader imports numpy (`judge.grader`).
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from autograder import toml as tomllib
 from autograder.errors import UserError
-from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load import frames, spec_cache
 from autograder.load.program import ALIAS_SEPARATOR, SOFT
 from autograder.run.sandbox import Limits
 from autograder.run.trace import Point
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from autograder.load import schema
 
 
@@ -141,6 +143,8 @@ class GivenRule:
         return ALIAS_SEPARATOR.join((self.name, *self.aliases))
 
     def draw(self, rng: np.random.Generator, sizes: dict[str, int]) -> Any:
+        import numpy as np
+
         shape = (
             None
             if self.shape is None
@@ -265,6 +269,8 @@ class Exercise:
         return cases + _DRAWN[key]
 
     def _draw(self, seed: int | None) -> list[Case]:
+        import numpy as np
+
         cases = []
         rng = np.random.default_rng(seed)
         for number in range(1, self.hidden_cases + 1):
@@ -436,6 +442,8 @@ _PUBLISHED: dict[tuple[str, int, str], dict[str, Any]] = {}
 
 def _prepare(folder: Path, published: Published, data: Path | None) -> tuple[dict[str, Any], str]:
     """Run the given preparation script (ours, trusted) in a scratch folder holding `data`."""
+    from autograder.judge.reference import quiet_namespace, quiet_numpy
+
     script = folder / published.prepare
     if data is not None and not data.is_file():
         raise ExerciseError(f"{data}: no such data file")

@@ -4,17 +4,19 @@ Series of targets), on both sides of the sandbox.
 Only *our* given values pass through here: the grader encodes them as plain numbers plus their
 labels (`to_plain`), the worker rebuilds the same pandas object for the student's program
 (`from_plain`). pandas is imported only when a value is a pandas object, so an exercise without
-one (and its TEST RUN) never pays for the import.
+one (and its TEST RUN) never pays for the import; numpy only where a value is made, so a TEST
+RUN sends its job before importing it.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from autograder.run.values import given_from_plain, given_to_plain
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _pandas() -> Any:
@@ -43,6 +45,8 @@ def to_plain(value: Any) -> dict[str, Any]:
     """One of our given values for the worker; pandas objects keep their labels."""
     if not is_pandas(value):
         return given_to_plain(value)
+    import numpy as np
+
     pandas = _pandas()
     numbers = given_to_plain(np.ascontiguousarray(value.to_numpy()))
     index = [_label(i) for i in value.index]
@@ -52,6 +56,8 @@ def to_plain(value: Any) -> dict[str, Any]:
 
 
 def _label(label: Any) -> Any:
+    import numpy as np
+
     return label.item() if isinstance(label, np.generic) else label
 
 

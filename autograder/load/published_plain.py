@@ -1,15 +1,15 @@
 """The published case's given values as the sandbox gets them, kept so a TEST RUN starts at once.
 
-An exercise whose published data is prepared by a given script (`gradient`, `backprop`:
-``data_prep.py``, pandas) spends half a second importing pandas and preparing the data before
-its program can start. The values the sandbox receives are plain numbers (`Case.given_plain`),
-the same on every run, so they are kept as JSON in the cache folder (beside the checked exercise
-and the published expected values), named by a digest of what they come from: the reference,
-the preparation script, the data file and the given names. A TEST RUN sends them to the sandbox
-first and prepares the data in the grader while the program runs; the values it prepared are
-then compared with the ones sent, and should they differ (something the name does not cover
-changed), the program runs again on the right ones and the file is rewritten. So the kept file
-can only ever cost time, never a grade.
+Working out the published given values takes numpy (the reference's given block builds arrays)
+and, for an exercise whose data a given script prepares (`gradient`, `backprop`:
+``data_prep.py``), half a second of pandas. The values the sandbox receives are plain numbers
+(`Case.given_plain`), the same on every run, so they are kept as JSON in the cache folder
+(beside the checked exercise and the published expected values), named by a digest of what they
+come from: the reference, the preparation script and the data file (if any) and the given names.
+A TEST RUN sends them to the sandbox first, before the grader imports numpy, and works the
+values out while the program runs; those are then compared with the ones sent, and should they
+differ (something the name does not cover changed), the program runs again on the right ones
+and the file is rewritten. So the kept file can only ever cost time, never a grade.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ if TYPE_CHECKING:
 
 def _path(exercise: Exercise, data: Path | None) -> Path | None:
     if exercise.published is None:
-        return None  # the given values are the reference's own, no preparation to skip
-    try:
-        script = (exercise.folder / exercise.published.prepare).read_bytes()
-        source = hashlib.sha256(data.read_bytes()).hexdigest() if data else "default"
-    except OSError:
-        return None
+        if data is not None:
+            return None  # --data does not apply: the grader says so, sending nothing first
+        script, source = b"", "the reference's own"
+    else:
+        try:
+            script = (exercise.folder / exercise.published.prepare).read_bytes()
+            source = hashlib.sha256(data.read_bytes()).hexdigest() if data else "default"
+        except OSError:
+            return None
     digest = hashlib.sha256(
         repr((exercise.reference, script, source, sorted(exercise.given_keys.items()))).encode()
     ).hexdigest()[:24]

@@ -47,8 +47,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+# numpy is imported where the grader's own runs use it: the sandbox reads traces with this
+# module, and a TEST RUN sends its job before the grader imports numpy (`judge.grader`).
 from autograder.run.protocol import MAX_PASS, MAX_TRACE_ELEMENTS
 from autograder.run.values import Value
 
@@ -320,6 +320,8 @@ class _Curve:
 
 def same_live(a: Any, b: Any) -> bool:
     """Equal live values (the grader's own runs), arrays element by element."""
+    import numpy as np
+
     try:
         return type(a) is type(b) and bool(np.array_equal(a, b))
     except Exception:
@@ -328,6 +330,8 @@ def same_live(a: Any, b: Any) -> bool:
 
 def live_copy(value: Any) -> Any:
     """What the grader's own runs keep: a copy (a running total changes in place later)."""
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.copy()
     try:
@@ -431,6 +435,8 @@ def _number(value: Any) -> float | None:
         if value.kind != "real" or value.array is None:
             return None
         value = value.array
+    import numpy as np
+
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

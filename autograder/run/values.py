@@ -6,15 +6,19 @@ allowed to be. A description never carries behaviour: an object with a lying ``_
 ndarray subclass arrives as a name, not as an object.
 
 Given values travel the other way (`given_to_plain` / `given_from_plain`); those are ours.
+
+numpy is imported where an array is made, not with the module: a TEST RUN builds and sends its
+job (`sandbox`, which reads answers with this module) before the grader imports numpy.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Arrays larger than this are reported as too large rather than shipped back.
 MAX_ELEMENTS = 200_000
@@ -73,6 +77,8 @@ class Value:
         shape_t = tuple(shape) if shape is not None else None
         dtype = plain.get("dtype")
         if kind == "real":
+            import numpy as np
+
             data = np.array(
                 [_NAMED.get(v, v) if type(v) is str else v for v in plain["data"]], dtype=np.float64
             )
@@ -196,6 +202,8 @@ def _nested(array: np.ndarray, digits: int) -> str:
 
 def given_to_plain(value: Any) -> dict[str, Any]:
     """Encode one of *our* given values (float, int or real ndarray) for the worker."""
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return {"array": value.ravel().tolist(), "dtype": str(value.dtype), "shape": value.shape}
     return {"scalar": value}
@@ -204,5 +212,7 @@ def given_to_plain(value: Any) -> dict[str, Any]:
 def given_from_plain(plain: dict[str, Any]) -> Any:
     """Rebuild a given value inside the worker (or the reference run)."""
     if "array" in plain:
+        import numpy as np
+
         return np.array(plain["array"], dtype=plain["dtype"]).reshape(plain["shape"])
     return plain["scalar"]
