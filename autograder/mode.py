@@ -23,7 +23,6 @@ import importlib.util
 import os
 from pathlib import Path
 
-from autograder import toml as tomllib
 from autograder.errors import UserError
 
 COURSE, SELF_STUDY = "course", "self-study"
@@ -59,6 +58,8 @@ def _configured() -> str:
     path = config_file()
     if not path.is_file():
         return ""
+    from autograder import toml as tomllib  # a TOML parser only when there is a file to read
+
     try:
         settings = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -237,16 +237,14 @@ def _run(exercise_id: str, file: Path | None, solution: bool, data: Path | None)
         raise UsageError("give either a FILE or --solution, not both")
     boot.early()  # first: the worker boots (numpy, confinement) on the other core meanwhile
     from autograder.judge.grader import Grader
-    from autograder.load import exercise as exercises
     from autograder.report.terminal import test_run_text
 
-    if exercise_id not in exercises.available():
-        exercises.get(exercise_id)  # the one-line error naming the known ones (`main` kills
-        # the worker started early, unwaited)
+    # an unknown exercise or a bad file: its one line before any sandbox opens (`main` kills
+    # the worker started early, unwaited)
+    exercise, program = _load(exercise_id, file, solution)
     with Grader(data=data) as grader:
         grader.start()  # takes the worker started above
-        exercise, program = _load(exercise_id, file, solution)
-        result = grader.test_run(exercise, program)
+        result = grader.test_run(exercise, program)  # sends the job before importing numpy
     print(test_run_text(result, exercise.hidden_cases, _data_label(exercise, data)))
     _print_notes(program.notes)
     return 0 if result.full_marks else 1

@@ -25,7 +25,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder import toml as tomllib
 from autograder.errors import UserError
 from autograder.load import frames, spec_cache
 from autograder.load.program import ALIAS_SEPARATOR, SOFT
@@ -337,6 +336,7 @@ def load(folder: Path, reference: str | None = None) -> Exercise:
     checked = spec_cache.load(text, folder, "")
     if checked is not None:
         return replace(checked, reference=_reference(folder, checked.script, reference))
+    from autograder import toml as tomllib
     from autograder.load import schema
 
     try:
@@ -484,8 +484,9 @@ def solutions_root() -> Path:
 
 def available() -> list[str]:
     """Exercise ids, in the course's order (``order`` in exercise.toml, then by name)."""
-    root = solutions_root()
-    folders = [p for p in root.iterdir() if (p / "exercise.toml").is_file()]
+    from autograder import toml as tomllib
+
+    folders = _folders(solutions_root())
 
     def order(folder: Path) -> tuple[int, str]:
         try:  # a malformed file sorts last here; loading it says what is wrong
@@ -497,9 +498,15 @@ def available() -> list[str]:
     return [p.name for p in sorted(folders, key=order)]
 
 
+def _folders(root: Path) -> list[Path]:
+    return [p for p in root.iterdir() if (p / "exercise.toml").is_file()]
+
+
 def get(exercise_id: str) -> Exercise:
-    """Load an exercise by id, with a one-line error that lists the known ones."""
-    known = available()
-    if exercise_id not in known:
+    """Load an exercise by id, with a one-line error that lists the known ones (in order:
+    only then is every exercise.toml read, a TEST RUN reads its own)."""
+    root = solutions_root()
+    if exercise_id not in {p.name for p in _folders(root)}:
+        known = available()
         raise ExerciseError(f"unknown exercise {exercise_id!r}; known: {', '.join(known)}")
-    return load(solutions_root() / exercise_id)
+    return load(root / exercise_id)
