@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -15,7 +17,7 @@ from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import spec_cache, submission
 from autograder.run import boot
-from autograder.run.sandbox import Sandbox
+from autograder.run.sandbox import Job, RunResult, Sandbox
 from tests.helpers import REPO
 
 
@@ -172,3 +174,99 @@ def test_the_same_file_in_another_folder_is_that_folder_s_exercise(
     assert exercises.load(tmp_path / "first").notebook == "first.ipynb"
     second = exercises.load(tmp_path / "second")
     assert (second.id, second.notebook) == ("second", "second.ipynb")
+
+
+def _lab(tmp_path: Path) -> Path:
+    """gradient_basic's reference as a one-cell notebook (a solved lab, as a student runs it)."""
+    source = (exercises.solutions_root() / "gradient_basic" / "gradient.py").read_text("utf-8")
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": source}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    lab = tmp_path / "gradient_basic.ipynb"
+    lab.write_text(json.dumps(notebook), encoding="utf-8")
+    return lab
+
+
+def test_a_test_run_sends_its_job_before_the_grader_imports_numpy(
+    cache: Path, tmp_path: Path
+) -> None:
+    """The job (the program and the published case's given values as sent last time) is built
+    and handed to the sandbox with no numpy in the grader: the worker's boot, not the
+    grader's imports, is what the program waits for. The first run keeps the values."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from autograder.judge import grader\n"
+        "built, numpy_then = grader.job, []\n"
+        "def job(*args):\n"
+        "    numpy_then.append('numpy' in sys.modules)\n"
+        "    return built(*args)\n"
+        "grader.job = job\n"
+        "from autograder.commands import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    status = cli.main(['run', 'gradient_basic', {str(_lab(tmp_path))!r}])\n"
+        "print(status, numpy_then, 'IPython' in sys.modules)\n"
+    )
+    assert _probe(probe) == "0 [True] False"  # nothing kept yet: the values are worked out
+    assert _probe(probe) == "0 [False] False"  # kept: sent first, one job, full marks
+
+
+class _Counting(Sandbox):
+    """A sandbox that notes the given values of every job it runs, as the worker reads them."""
+
+    sent: ClassVar[list[list[dict[str, Any] | None]]] = []
+
+    def run_cases(self, job: Job) -> list[RunResult]:
+        self.sent.append(json.loads(json.dumps(job.cases)))
+        return super().run_cases(job)
+
+
+@pytest.fixture
+def counting() -> Iterator[Grader]:
+    _Counting.sent = []
+    with Grader(sandbox=_Counting) as grader:
+        yield grader
+
+
+def _seen(grade: Any) -> tuple[Any, list[str]]:
+    """What a TEST RUN shows: its checks and the program's output (not its timing)."""
+    return grade.checks, [run.output for run in grade.runs]
+
+
+def _reference() -> submission.Program:
+    path = exercises.solutions_root() / "gradient_basic" / "gradient.py"
+    return submission.load(path)
+
+
+def test_kept_given_values_are_sent_once_and_a_stale_file_costs_a_run_never_a_grade(
+    cache: Path, counting: Grader
+) -> None:
+    """gradient_basic's published values are the reference's given block: kept after the first
+    TEST RUN, sent alone on the next; a kept file that differs from them is run, then the
+    program runs again on the right values, which alone are graded, and the file is put right."""
+    first = _seen(counting.test_run("gradient_basic", _reference()))
+    [kept] = cache.glob("gradient_basic-published-given-*.json")
+    right = json.loads(kept.read_text(encoding="utf-8"))
+    assert all(check.passed for check in first[0]) and _Counting.sent == [[right]]
+
+    _Counting.sent = []
+    assert _seen(counting.test_run("gradient_basic", _reference())) == first
+    assert _Counting.sent == [[right]]  # one job, on the kept values
+
+    wrong = dict(right)
+    [x] = [key for key in wrong if key.lstrip("?").split("|")[0] == "x"]
+    wrong[x] = {**wrong[x], "array": [v + 1 for v in wrong[x]["array"]]}
+    kept.write_text(json.dumps(wrong), encoding="utf-8")
+    _Counting.sent = []
+    assert _seen(counting.test_run("gradient_basic", _reference())) == first
+    assert _Counting.sent == [[wrong], [right]]
+    assert json.loads(kept.read_text(encoding="utf-8")) == right
+
+
+def test_data_for_an_exercise_without_any_sends_nothing_first(
+    cache: Path, counting: Grader, tmp_path: Path
+) -> None:
+    data = tmp_path / "binary.csv"
+    data.write_text("admit,gre\n1,380\n", encoding="utf-8")
+    counting.test_run("gradient_basic", _reference())  # keeps the values
+    with pytest.raises(exercises.ExerciseError, match="reads no data file"):
+        counting.test_run("gradient_basic", _reference(), data=data)
+    assert len(_Counting.sent) == 1  # the first run's only
