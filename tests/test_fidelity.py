@@ -20,7 +20,7 @@ from autograder.judge.grading import FULL_MARKS, SIZE_HINT
 from autograder.load import exercise as exercises
 from autograder.load import frames
 from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
-from tests.conftest import checks_for
+from tests.helpers import checks_for
 
 GIVEN = {
     "learnrate": 0.25,

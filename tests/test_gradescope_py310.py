@@ -15,7 +15,7 @@ import pytest
 
 from autograder.report import distribution, gradescope
 from autograder.report.distribution import tomllib
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
 #: The sandbox's switch that forces the unconfined path (as in a container that refuses
@@ -40,9 +40,13 @@ def python310() -> str | None:
 
 
 PY310 = python310()
-pytestmark = pytest.mark.skipif(
-    PY310 is None, reason="no Python 3.10 on this machine (set GDLAB_PY310 to one)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        PY310 is None, reason="no Python 3.10 on this machine (set GDLAB_PY310 to one)"
+    ),
+    # One worker for the module: its virtualenv (in pytest's cache) is built once, by one.
+    pytest.mark.xdist_group("py310-venv"),
+]
 
 
 def test_the_bundle_declares_what_the_project_declares():
