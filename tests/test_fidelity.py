@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import textwrap
+import types
 
 import numpy as np
 import pandas as pd
@@ -353,6 +355,16 @@ def test_pandas_given_values_cross_the_sandbox_with_their_labels():
         assert np.array_equal(back.to_numpy(), value.to_numpy())
     assert list(frames.from_plain(frames.to_plain(features)).columns) == ["gre", "gpa"]
     assert frames.from_plain(frames.to_plain(targets)).name == "admit"
+
+
+def test_a_value_is_plain_while_another_thread_is_still_importing_pandas(monkeypatch):
+    """`gdlab grade` over a course of several labs grades in threads: one may ask about a value
+    while another is halfway through importing pandas (no DataFrame yet). That once made a
+    right notebook "needs regrade: partially initialized module 'pandas'"."""
+    half_made = types.ModuleType("pandas")  # what sys.modules holds mid-import
+    monkeypatch.setitem(sys.modules, "pandas", half_made)
+    assert frames.to_plain(np.array([1.0, 2.0])) is not None
+    assert not frames.is_pandas(np.array([1.0, 2.0]))
 
 
 @pytest.mark.parametrize(
