@@ -27,8 +27,8 @@ def is_pandas(value: Any) -> bool:
     # While another thread of a batch imports pandas, sys.modules holds it half made (no
     # DataFrame yet): then no value can be a pandas object, and the question is not an error.
     pandas = sys.modules.get("pandas")
-    kinds = tuple(getattr(pandas, name, None) for name in ("DataFrame", "Series"))
-    return None not in kinds and isinstance(value, kinds)
+    frame, series = getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)
+    return frame is not None and series is not None and isinstance(value, frame | series)
 
 
 def as_pandas(array: np.ndarray, kind: str, columns: tuple[str, ...], name: str) -> Any:
