@@ -1,9 +1,9 @@
 """Shared fixtures: one Grader (so one sandbox) for the whole session, exercises, a private
 gradebook home and a throwaway PostgreSQL server.
 
-Under pytest-xdist (`scripts/test` runs two workers) every session fixture is per worker: each
-has its own temporary folders (GDLAB_HOME, GDLAB_CACHE), sandbox and PostgreSQL server; tests
-that must share one worker (a module-wide course or virtualenv) say so with ``xdist_group``."""
+Under pytest-xdist (`scripts/test` runs a worker per core, each test module whole in one
+worker) every session fixture is per worker: each has its own temporary folders (GDLAB_HOME),
+sandbox and PostgreSQL server; only the published-values cache, safe to share, is shared."""
 
 from __future__ import annotations
 

@@ -128,3 +128,20 @@ def filled_release(exercise: exercises.Exercise, answer: dict[str, str] | None =
                 text = text.replace(old, new)
             cell["source"] = text
     return release
+
+
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    # nbgrader runs `alembic` from PATH to create its database: put this Python's bin/ first.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PATH": path, **(env or {})},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done

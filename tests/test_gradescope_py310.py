@@ -40,13 +40,9 @@ def python310() -> str | None:
 
 
 PY310 = python310()
-pytestmark = [
-    pytest.mark.skipif(
-        PY310 is None, reason="no Python 3.10 on this machine (set GDLAB_PY310 to one)"
-    ),
-    # One worker for the module: its virtualenv (in pytest's cache) is built once, by one.
-    pytest.mark.xdist_group("py310-venv"),
-]
+pytestmark = pytest.mark.skipif(
+    PY310 is None, reason="no Python 3.10 on this machine (set GDLAB_PY310 to one)"
+)
 
 
 def test_the_bundle_declares_what_the_project_declares():

@@ -44,10 +44,6 @@ REPO = HERE.parent.parent
 CASES = HERE / "cases"
 TABLE: list[dict[str, Any]] = tomllib.loads((HERE / "cases.toml").read_text("utf-8"))["case"]
 SEED = 20261123
-#: One test process for the whole table: a case's leftovers are found by a marker in any
-#: process's command line and the network cheats try one fixed port (LISTENER_PORT), so two
-#: processes running cases at once would see each other's.
-pytestmark = pytest.mark.xdist_group("adversarial")
 LISTENER_PORT = 47811  # the port cheat_network.py and nb_network.ipynb try
 WHY = {
     "network_isolated": "no network namespace here, so the case could really connect",
