@@ -22,7 +22,7 @@ from autograder.judge.grading import FULL_MARKS, SIZE_HINT
 from autograder.load import exercise as exercises
 from autograder.load import frames
 from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
-from tests.helpers import checks_for
+from tests.helpers import checks_for, tiny_data
 
 GIVEN = {
     "learnrate": 0.25,
@@ -374,7 +374,7 @@ def test_a_value_is_plain_while_another_thread_is_still_importing_pandas(monkeyp
         "import data_prep",
     ],
 )
-def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, imports):
+def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, imports, tmp_path):
     gradient, text = reference_of("gradient")
     given = "from data_prep import features, targets, features_test, targets_test"
     assert given in text
@@ -382,7 +382,8 @@ def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, import
     if imports == "import data_prep":
         text = re.sub(r"\b(features|targets|features_test|targets_test)\b", r"data_prep.\1", text)
         text = text.replace("import data_prep.", "import ")
-    result = grade_text(gradient, text, seed=4)
+    # The published case on a tiny data file: how the module is imported is the point.
+    result = grade_text(gradient, text, seed=4, data=tiny_data(tmp_path))
     assert result.score == 100 and result.verdict == FULL_MARKS
 
 
