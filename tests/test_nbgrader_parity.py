@@ -32,8 +32,9 @@ def varied_answers(exercise: exercises.Exercise, released: dict) -> dict[str, di
     """Kinds of student notebook, one of each: right, untouched and catalogued mistakes in two
     graded cells, for every lab (each lab's cells and points are its own); a crash and a syntax
     error for one quiz lab and one training lab (a program that fails is scored by the same code
-    whatever the lab). Every mistake is shown graded alike as a notebook and as a script by the
-    fast tests; here a mistake per cell proves that nbgrader gives a cell gdlab's points."""
+    whatever the lab). Every catalogued mistake is graded and named by test_grading, and a
+    notebook and a script with the same mistake get the same grade (test_notebooks); here a
+    mistake in each of two cells proves that nbgrader gives a cell gdlab's points."""
     answers = {"right": filled_release(exercise), "untouched": released}
     cells: dict[str, exercises.Mistake] = {}
     for mistake in exercise.mistakes:
