@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.commands.build import solved
 from autograder.judge.grader import Grader
 from autograder.judge.grading import Check, Grade
 from autograder.load import exercise as exercises
@@ -106,3 +108,40 @@ def gdlab(*args: str, home: Path, **kwargs: Any) -> subprocess.CompletedProcess[
         env=env,
         **kwargs,
     )
+
+
+# --- notebooks ------------------------------------------------------------------------------
+
+
+def source_notebook(exercise: exercises.Exercise) -> str:
+    return (REPO / "source" / exercise.id / exercise.notebook).read_text(encoding="utf-8")
+
+
+def filled_release(exercise: exercises.Exercise, answer: dict[str, str] | None = None) -> dict:
+    """The student's release notebook with every solution cell answered (as in the source)."""
+    release = json.loads((REPO / "release" / exercise.id / exercise.notebook).read_text())
+    source = {c["id"]: c for c in json.loads(source_notebook(exercise))["cells"]}
+    for cell in release["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            text = solved("".join(source[cell["id"]]["source"]))
+            for old, new in (answer or {}).items():
+                text = text.replace(old, new)
+            cell["source"] = text
+    return release
+
+
+def nbgrader(
+    *args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    # nbgrader runs `alembic` from PATH to create its database: put this Python's bin/ first.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=cwd,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PATH": path, **(env or {})},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import textwrap
+import types
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from autograder.judge.grading import FULL_MARKS, SIZE_HINT
 from autograder.load import exercise as exercises
 from autograder.load import frames
 from autograder.load.program import GIVEN_NAME, GivenNotFound, compile_program
-from tests.conftest import checks_for
+from tests.helpers import checks_for, tiny_data
 
 GIVEN = {
     "learnrate": 0.25,
@@ -355,6 +357,16 @@ def test_pandas_given_values_cross_the_sandbox_with_their_labels():
     assert frames.from_plain(frames.to_plain(targets)).name == "admit"
 
 
+def test_a_value_is_plain_while_another_thread_is_still_importing_pandas(monkeypatch):
+    """`gdlab grade` over a course of several labs grades in threads: one may ask about a value
+    while another is halfway through importing pandas (no DataFrame yet). That once made a
+    right notebook "needs regrade: partially initialized module 'pandas'"."""
+    half_made = types.ModuleType("pandas")  # what sys.modules holds mid-import
+    monkeypatch.setitem(sys.modules, "pandas", half_made)
+    assert frames.to_plain(np.array([1.0, 2.0])) is not None
+    assert not frames.is_pandas(np.array([1.0, 2.0]))
+
+
 @pytest.mark.parametrize(
     "imports",
     [
@@ -362,7 +374,7 @@ def test_pandas_given_values_cross_the_sandbox_with_their_labels():
         "import data_prep",
     ],
 )
-def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, imports):
+def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, imports, tmp_path):
     gradient, text = reference_of("gradient")
     given = "from data_prep import features, targets, features_test, targets_test"
     assert given in text
@@ -370,7 +382,8 @@ def test_the_given_data_module_imported_whole_gets_full_marks(grade_text, import
     if imports == "import data_prep":
         text = re.sub(r"\b(features|targets|features_test|targets_test)\b", r"data_prep.\1", text)
         text = text.replace("import data_prep.", "import ")
-    result = grade_text(gradient, text, seed=4)
+    # The published case on a tiny data file: how the module is imported is the point.
+    result = grade_text(gradient, text, seed=4, data=tiny_data(tmp_path))
     assert result.score == 100 and result.verdict == FULL_MARKS
 
 

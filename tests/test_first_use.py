@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
-from tests.test_gradebook import postgres_url  # noqa: F401  (the throwaway server)
+from tests.helpers import REPO
 
 ANSWER = REPO / "examples" / "gradient_basic" / "ada_correct.py"
 
@@ -66,15 +65,10 @@ def test_eight_concurrent_first_submits_are_all_recorded_in_a_private_file(tmp_p
 
 
 @pytest.mark.slow  # eight gdlab SUBMIT processes at once
-def test_eight_concurrent_first_submits_on_postgresql_are_all_recorded(postgres_url):  # noqa: F811
+def test_eight_concurrent_first_submits_on_postgresql_are_all_recorded(postgres_url):
     import sqlalchemy as sa
 
-    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS first_use"))
-        conn.execute(sa.text("CREATE DATABASE first_use"))
-    engine.dispose()
-    fresh = postgres_url.replace("/postgres?", "/first_use?")
+    fresh = postgres_url  # a new, empty database
     outcomes = concurrent_submits(8, dict(os.environ), "--db", fresh)
     assert [status for status, _ in outcomes] == [0] * 8, [err for _, err in outcomes]
     engine = sa.create_engine(fresh)

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,79 +98,7 @@ def test_the_class_seed_is_stable_per_exercise_and_secret(tmp_path):
     assert one.class_seed("gradient_basic") != other.class_seed("gradient_basic")
 
 
-# --- PostgreSQL -----------------------------------------------------------------------------
-
-
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL server on a Unix socket, started for these tests."""
-    pytest.importorskip("psycopg", reason="psycopg (the PostgreSQL driver) is not installed")
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
-    data = Path(tempfile.mkdtemp(prefix="gdlab-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(data, "postgres")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    password = Path(tempfile.mkstemp(prefix="gdlab-pg-password-")[1])  # never trust: a password
-    password.write_text("gdlab-test-password\n")
-    if as_user:
-        shutil.chown(password, "postgres")
-    run = subprocess.run(
-        [
-            *as_user,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "gdlab",
-            "--auth=scram-sha-256",
-            f"--pwfile={password}",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    password.unlink()
-    if run.returncode != 0:
-        pytest.skip(f"initdb failed: {run.stderr.strip()[:200]}")
-    start = subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-w",
-            "-l",
-            str(data / "log"),
-            "-o",
-            f"-k {data} -p {port} -c listen_addresses=''",
-            "start",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if start.returncode != 0:
-        pytest.skip(f"PostgreSQL did not start: {start.stdout[-300:]}")
-    try:
-        yield (f"postgresql+psycopg://gdlab:gdlab-test-password@/postgres?host={data}&port={port}")
-    finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(data, ignore_errors=True)
+# --- PostgreSQL (the server: conftest's `postgres_url`) ---------------------------------
 
 
 def test_the_gradebook_works_on_postgresql(postgres_url, grader):

@@ -15,7 +15,7 @@ import pytest
 
 from autograder.report import distribution, gradescope
 from autograder.report.distribution import tomllib
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 EXAMPLES = REPO / "examples" / "gradient_basic"
 #: The sandbox's switch that forces the unconfined path (as in a container that refuses

@@ -21,8 +21,7 @@ import pytest
 
 from autograder import notebook
 from autograder.load import exercise as exercises
-from tests.helpers import REPO, tiny_data
-from tests.test_notebooks import filled_release
+from tests.helpers import REPO, filled_release, tiny_data
 
 
 def lab_folder(folder: Path, exercise: exercises.Exercise, edits: dict[str, str]) -> Path:

@@ -156,7 +156,15 @@ def test_a_diverging_run_is_stored_as_plain_json_and_shown_as_diverged(
     assert curve["diverged"]
 
 
-@pytest.mark.parametrize("exercise_id", ["gradient", "backprop", "relu_network"])
+@pytest.mark.parametrize(
+    "exercise_id",
+    [
+        # the reference trains to the end on the published data (seconds; backprop's 900 epochs)
+        pytest.param("gradient", marks=pytest.mark.slow),
+        pytest.param("backprop", marks=pytest.mark.slow),
+        "relu_network",
+    ],
+)
 def test_each_training_exercise_traces_the_loss_its_reference_prints(exercise_id: str) -> None:
     """The reference's traced curve is its printed curve, at the epochs where it prints."""
     exercise = exercises.get(exercise_id)

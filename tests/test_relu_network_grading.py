@@ -15,7 +15,7 @@ from autograder.judge.compare import close
 from autograder.judge.diagnose import oracle_for
 from autograder.judge.grading import FULL_MARKS
 from autograder.load import exercise as exercises
-from tests.conftest import checks_for
+from tests.helpers import checks_for
 
 RELU = exercises.get("relu_network")
 SEED = 3

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from autograder.run.sandbox import Job, Limits, Sandbox
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 ADA = REPO / "examples" / "gradient_basic" / "ada_correct.py"
 NOTE = "programs run unconfined on this machine"

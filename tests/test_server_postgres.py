@@ -11,11 +11,10 @@ from autograder.record.gradebook import Gradebook
 from autograder.server.store import Store
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, STUB
-from tests.test_gradebook import postgres_url  # noqa: F401  (the throwaway server fixture)
 
 
 def test_workers_claim_each_job_once_with_skip_locked(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
     grader: Grader,
 ) -> None:
     store = Store(Gradebook(postgres_url))

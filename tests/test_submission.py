@@ -21,8 +21,7 @@ import pytest
 from autograder.load import cells, magics, submission
 from autograder.load.program import LAB_NAME
 from autograder.load.submission import SubmissionError
-from tests.conftest import REPO
-from tests.test_notebooks import filled_release
+from tests.helpers import REPO, filled_release
 
 
 def notebook(*sources: str, metadata: dict | None = None) -> str:

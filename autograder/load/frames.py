@@ -26,8 +26,11 @@ def _pandas() -> Any:
 
 
 def is_pandas(value: Any) -> bool:
+    # While another thread of a batch imports pandas, sys.modules holds it half made (no
+    # DataFrame yet): then no value can be a pandas object, and the question is not an error.
     pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(value, pandas.DataFrame | pandas.Series)
+    frame, series = getattr(pandas, "DataFrame", None), getattr(pandas, "Series", None)
+    return frame is not None and series is not None and isinstance(value, frame | series)
 
 
 def as_pandas(array: np.ndarray, kind: str, columns: tuple[str, ...], name: str) -> Any:
