@@ -21,6 +21,7 @@ from autograder.judge.grader import Grader
 from autograder.judge.grading import Check, Grade
 from autograder.load import exercise as exercises
 from autograder.load import submission
+from autograder.record.gradebook import Gradebook
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -145,3 +146,55 @@ def nbgrader(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
+
+
+#: The seed of the feedback tests' SUBMITs.
+SEED = 918_273_645
+
+#: A training exercise small enough to run in a blink: the loop prints its loss as the labs do.
+TINY_TOML = """
+title = "A tiny training loop"
+script = "train.py"
+training = true
+
+[quantities]
+w = { points = 10, about = "the trained weight" }
+
+[cases]
+hidden = 1
+
+[cases.given]
+target = { uniform = [0.5, 2.0], round = 2 }
+"""
+TINY_REFERENCE = """\
+target = 1.0
+learnrate = 0.5
+w = 0.0
+last_loss = None
+for e in range(8):
+    w = w + learnrate * (target - w)
+    loss = (target - w) ** 2
+    if last_loss and last_loss < loss:
+        print("Train loss: ", loss, "  WARNING - Loss Increasing")
+    else:
+        print("Train loss: ", loss)
+    last_loss = loss
+"""
+
+
+def submit(
+    book: Gradebook,
+    grader: Grader,
+    folder: Path,
+    exercise: exercises.Exercise,
+    student: str,
+    text: str,
+) -> Grade:
+    """SUBMIT `text` as `student`'s file and record it, as `gdlab submit` does."""
+    path = folder / "answer.py"
+    path.write_text(text, encoding="utf-8")
+    program = submission.load(path)
+    submission_id = book.add_submission(exercise.id, student, program, SEED)
+    result = grader.grade(exercise, program, student=student, seed=SEED)
+    book.add_grade(submission_id, result)
+    return result

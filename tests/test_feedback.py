@@ -5,50 +5,17 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 from autograder.judge.grader import Grader
-from autograder.judge.grading import Grade
 from autograder.load import exercise as exercises
-from autograder.load import submission
 from autograder.record.gradebook import Gradebook
 from autograder.report.feedback import page_path, parse_losses, write_pages
+from tests.helpers import SEED, TINY_REFERENCE, TINY_TOML, submit
 
-SEED = 918_273_645
 SCRIPT_TAG = '<script>alert("gotcha")</script>'
-
-#: A training exercise small enough to run in a blink: the loop prints its loss as the labs do.
-TINY_TOML = """
-title = "A tiny training loop"
-script = "train.py"
-training = true
-
-[quantities]
-w = { points = 10, about = "the trained weight" }
-
-[cases]
-hidden = 1
-
-[cases.given]
-target = { uniform = [0.5, 2.0], round = 2 }
-"""
-TINY_REFERENCE = """\
-target = 1.0
-learnrate = 0.5
-w = 0.0
-last_loss = None
-for e in range(8):
-    w = w + learnrate * (target - w)
-    loss = (target - w) ** 2
-    if last_loss and last_loss < loss:
-        print("Train loss: ", loss, "  WARNING - Loss Increasing")
-    else:
-        print("Train loss: ", loss)
-    last_loss = loss
-"""
 
 
 @pytest.fixture(scope="module")
@@ -58,24 +25,6 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> exercises.Exercise:
     (folder / "exercise.toml").write_text(TINY_TOML, encoding="utf-8")
     (folder / "train.py").write_text(TINY_REFERENCE, encoding="utf-8")
     return exercises.load(folder)
-
-
-def submit(
-    book: Gradebook,
-    grader: Grader,
-    folder: Path,
-    exercise: exercises.Exercise,
-    student: str,
-    text: str,
-) -> Grade:
-    """SUBMIT `text` as `student`'s file and record it, as `gdlab submit` does."""
-    path = folder / "answer.py"
-    path.write_text(text, encoding="utf-8")
-    program = submission.load(path)
-    submission_id = book.add_submission(exercise.id, student, program, SEED)
-    result = grader.grade(exercise, program, student=student, seed=SEED)
-    book.add_grade(submission_id, result)
-    return result
 
 
 @pytest.fixture(scope="module")

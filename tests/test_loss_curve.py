@@ -23,7 +23,7 @@ from autograder.report import feedback
 from autograder.report.curves import parse_losses, reference_curves
 from autograder.run import protocol, trace
 from autograder.run.values import Unreadable
-from tests.test_feedback import TINY_REFERENCE, TINY_TOML, submit
+from tests.helpers import TINY_REFERENCE, TINY_TOML, submit
 
 CURVE_TOML = (
     TINY_TOML
