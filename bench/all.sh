@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark the README's Speed section quotes, one after another (about 13 minutes).
+# Every benchmark the README's Speed section quotes, one after another (about 8 minutes).
 # Run it on a quiet machine: each script prints the load average it saw.
 set -euo pipefail
 cd "$(dirname "$0")/.."
