@@ -1,5 +1,5 @@
-"""`python -m autograder …` is the `gdlab` command."""
+"""`python -m autograder …` is the `gdlab` command (its worker started first: `start.py`)."""
 
-from autograder.commands.cli import entry
+from autograder.commands.start import entry
 
 entry()

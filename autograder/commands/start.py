@@ -1,0 +1,37 @@
+"""The `gdlab` process's first lines: start the sandbox worker, then load the command.
+
+A TEST RUN waits for its worker's boot (numpy, the confinement probe: ~0.15 s), so the worker
+should start as early as the process can: before the command module's own imports (argparse,
+logging, the parser and the console: ~30 ms) and before the arguments are parsed. Here only
+`sys` and `run/boot.py` (standard library, a few ms) are loaded first; when the command line's
+first word names a command that grades here (`run`, `submit`), the worker starts, and the
+command proper (`cli.entry`) then parses, checks the mode and takes that worker when it opens
+its sandbox. A command that turns out not to need it (a usage error, `--help`, a course server
+that grades instead) ends with the worker killed unused (`boot.discard`, in `cli.main`), as
+before. Sniffing the first word only: a wrong guess costs a killed process, never a grade.
+"""
+
+from __future__ import annotations
+
+import sys
+
+#: Commands whose worker is started before their arguments are parsed. (`grade` starts its
+#: workers itself once `--workers` is read: its own startup is long enough to cover theirs.)
+EARLY = frozenset({"run", "submit"})
+_HELP = frozenset({"-h", "--help"})
+
+
+def wants_worker(argv: list[str]) -> bool:
+    """Does this command line (without the program name) look like a TEST RUN or SUBMIT?"""
+    return bool(argv) and argv[0] in EARLY and _HELP.isdisjoint(argv)
+
+
+def entry() -> None:
+    """The `gdlab` command (`python -m autograder`): the worker first, then `cli.entry`."""
+    if wants_worker(sys.argv[1:]):
+        from autograder.run import boot
+
+        boot.early()
+    from autograder.commands.cli import entry as command
+
+    command()
