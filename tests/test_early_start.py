@@ -1,0 +1,98 @@
+"""`gdlab run` and `submit` start their sandbox worker before anything else loads
+(`commands/start.py`), in a private scratch home made without `tempfile` (`run/boot.py`)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.commands.start import wants_worker
+from tests.helpers import REPO
+
+#: Runs `gdlab ARGS…` as the console script does, saying for each worker started: its pid,
+#: its home, and which of the command's own modules were loaded by then.
+_PROBE = """
+import os, sys
+from autograder.run import boot
+real = boot.spawn
+def spawn(code):
+    started = real(code)
+    loaded = [m for m in ("argparse", "logging", "autograder.commands.cli") if m in sys.modules]
+    os.write(1, f"{started.process.pid} {started.home} {','.join(loaded) or '-'}\\n".encode())
+    return started
+boot.spawn = spawn
+sys.argv = ["gdlab", *sys.argv[1:]]
+from autograder.commands.start import entry
+entry()
+"""
+
+
+def _gdlab(*args: str) -> tuple[int, list[list[str]]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    spawned = [line.split() for line in done.stdout.splitlines() if line.count(" ") == 2]
+    return done.returncode, [s for s in spawned if s[1].startswith("/")]
+
+
+def test_a_test_run_starts_its_worker_before_argparse_and_uses_that_one() -> None:
+    status, spawned = _gdlab("run", "gradient_basic", "--solution")
+    assert status == 0
+    [(_pid, home, loaded)] = spawned  # one worker: the early one is the sandbox's
+    assert loaded == "-"  # neither argparse, logging nor the command module yet
+    assert not os.path.exists(home)
+
+
+def test_an_early_worker_the_command_never_uses_is_killed() -> None:
+    status, spawned = _gdlab("run", "no_such_exercise", "lab.py")
+    assert status == 2  # the unknown exercise's one line
+    [(pid, home, loaded)] = spawned
+    assert loaded == "-"
+    assert not os.path.exists(home)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "early"),
+    [
+        (["run", "gradient_basic", "x.py"], True),
+        (["submit", "gradient_basic", "x.py"], True),
+        (["run", "--help"], False),
+        (["list"], False),
+        (["grade", "course"], False),  # grade starts its own once --workers is read
+        ([], False),
+    ],
+)
+def test_only_run_and_submit_start_a_worker_before_parsing(argv: list[str], early: bool) -> None:
+    assert wants_worker(argv) is early
+
+
+def test_the_worker_s_home_is_new_and_private_without_tempfile(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom autograder.run import boot\n"
+        "home = boot.scratch_home()\nprint(home, 'tempfile' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    home, tempfile_loaded = done.stdout.split()
+    assert tempfile_loaded == "False"
+    assert Path(home).parent == tmp_path
+    assert Path(home).name.startswith("gdlab-sandbox-")
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
