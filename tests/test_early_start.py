@@ -32,10 +32,12 @@ entry()
 """
 
 
-def _gdlab(*args: str) -> tuple[int, list[list[str]]]:
+def _gdlab(*args: str, config: Path) -> tuple[int, list[list[str]]]:
+    env = {k: v for k, v in os.environ.items() if k != "GDLAB_SERVER"}
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
         cwd=REPO,
+        env={**env, "XDG_CONFIG_HOME": str(config)},  # no course server configured
         capture_output=True,
         text=True,
         timeout=120,
@@ -44,16 +46,16 @@ def _gdlab(*args: str) -> tuple[int, list[list[str]]]:
     return done.returncode, [s for s in spawned if s[1].startswith("/")]
 
 
-def test_a_test_run_starts_its_worker_before_argparse_and_uses_that_one() -> None:
-    status, spawned = _gdlab("run", "gradient_basic", "--solution")
+def test_a_test_run_starts_its_worker_before_argparse_and_uses_that_one(tmp_path: Path) -> None:
+    status, spawned = _gdlab("run", "gradient_basic", "--solution", config=tmp_path)
     assert status == 0
     [(_pid, home, loaded)] = spawned  # one worker: the early one is the sandbox's
     assert loaded == "-"  # neither argparse, logging nor the command module yet
     assert not os.path.exists(home)
 
 
-def test_an_early_worker_the_command_never_uses_is_killed() -> None:
-    status, spawned = _gdlab("run", "no_such_exercise", "lab.py")
+def test_an_early_worker_the_command_never_uses_is_killed(tmp_path: Path) -> None:
+    status, spawned = _gdlab("run", "no_such_exercise", "lab.py", config=tmp_path)
     assert status == 2  # the unknown exercise's one line
     [(pid, home, loaded)] = spawned
     assert loaded == "-"
@@ -71,10 +73,31 @@ def test_an_early_worker_the_command_never_uses_is_killed() -> None:
         (["list"], False),
         (["grade", "course"], False),  # grade starts its own once --workers is read
         ([], False),
+        (["submit", "gradient_basic", "x.py", "--server", "https://course"], False),
+        (["run", "gradient_basic", "x.py", "--server=https://course"], False),
     ],
 )
-def test_only_run_and_submit_start_a_worker_before_parsing(argv: list[str], early: bool) -> None:
+def test_only_run_and_submit_start_a_worker_before_parsing(
+    argv: list[str], early: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("GDLAB_SERVER", raising=False)
     assert wants_worker(argv) is early
+
+
+def test_no_worker_is_started_early_where_a_course_server_may_grade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command asks the server first and starts a worker only if it grades here."""
+    argv = ["submit", "gradient_basic", "x.py"]
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("GDLAB_SERVER", "https://course")
+    assert not wants_worker(argv)
+    monkeypatch.delenv("GDLAB_SERVER")
+    assert wants_worker(argv)
+    (tmp_path / "gdlab").mkdir()
+    (tmp_path / "gdlab" / "server.toml").write_text('url = "https://course"\n')
+    assert not wants_worker(argv)
 
 
 def test_the_worker_s_home_is_new_and_private_without_tempfile(tmp_path: Path) -> None:
