@@ -119,3 +119,25 @@ def test_the_worker_s_home_is_new_and_private_without_tempfile(tmp_path: Path) -
     assert Path(home).parent == tmp_path
     assert Path(home).name.startswith("gdlab-sandbox-")
     assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+
+
+def test_an_early_worker_is_killed_when_the_command_fails_to_load(tmp_path: Path) -> None:
+    """Anything raised while `cli` loads (Ctrl-C, say) happens before `cli.main`'s clean-up."""
+    broken = _PROBE.replace(
+        "from autograder.commands.start import entry",
+        "sys.modules['autograder.commands.cli'] = None  # its import fails\n"
+        "from autograder.commands.start import entry",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", broken, "run", "gradient_basic", "lab.py"],
+        cwd=REPO,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "GDLAB_SERVER": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "ModuleNotFoundError" in done.stderr
+    [(pid, home, _loaded)] = [line.split() for line in done.stdout.splitlines()]
+    assert not os.path.exists(home)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid), 0)

@@ -44,6 +44,11 @@ def entry() -> None:
         from autograder.run import boot
 
         boot.early()
-    from autograder.commands.cli import entry as command
-
+        try:
+            from autograder.commands.cli import entry as command
+        except BaseException:  # e.g. Ctrl-C while loading: `cli.main` would have killed it
+            boot.discard()
+            raise
+    else:
+        from autograder.commands.cli import entry as command
     command()
