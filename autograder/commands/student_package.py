@@ -73,7 +73,7 @@ def _pyproject() -> str:
     # every dependency of the project: a student's install runs the labs (Jupyter) too
     runner = text.split("dependencies = ", 1)[1].split("\n", 1)[0]
     everything = json.dumps(config["project"]["dependencies"])
-    scripts = "\n[project.scripts]\n" + 'gdlab = "autograder.commands.cli:main"\n'
+    scripts = "\n[project.scripts]\n" + 'gdlab = "autograder.commands.start:entry"\n'
     return text.replace(runner, everything, 1) + scripts
 
 
