@@ -49,8 +49,8 @@ __all__ = [
     "progress_printer",
 ]
 log = logging.getLogger("gdlab")
-#: Grades stored per transaction: one commit (and one insert of their checks and runs) for
-#: several files; a run killed before a commit leaves at most these few files pending.
+#: Grades stored per transaction: one commit for several files; a run killed before a commit
+#: leaves at most these few files pending.
 _WRITE_EVERY = 8
 
 

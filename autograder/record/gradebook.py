@@ -180,7 +180,7 @@ class Gradebook:
                 "sha256": program.sha256,
                 "content": program.content,
                 "submitted_at": now,
-                "new_seed": None,
+                "seed": None,
                 "status": "pending",
                 "origin": origin,
             }
