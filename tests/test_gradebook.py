@@ -12,7 +12,8 @@ from autograder.judge.checks import TYPED_IN, Check, Reason
 from autograder.judge.grader import Grader
 from autograder.load import exercise as exercises
 from autograder.load import submission
-from autograder.record.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, schema_version
+from autograder.record.gradebook import SCHEMA_VERSION, Gradebook, GradebookError
+from autograder.record.schema import schema_version
 from autograder.run.outcome import Outcome
 from tests.helpers import REPO
 

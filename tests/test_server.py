@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from autograder.judge.grader import Grader
-from autograder.record.gradebook import submissions
+from autograder.record.schema import submissions
 from autograder.server.worker import drain
 from tests.server_helpers import REFERENCE, SIGN_FLIPPED, STUB, Course
 

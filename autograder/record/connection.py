@@ -1,34 +1,20 @@
-"""Opening a gradebook: its URL, the engine, the first use (a private SQLite file, migrations
-under a lock) and the errors a user can act on.
+"""Opening a gradebook through SQLAlchemy: the engine that migrates every gradebook and serves
+PostgreSQL and the course server (`database.py` says when SQLite needs none), its first use
+(migrations under a lock), and the errors a user can act on.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import functools
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from autograder.errors import UserError
-from autograder.home import default_home
 from autograder.record import first_use
+from autograder.record.database import GradebookError, Params, Writer
 from autograder.record.schema import migrate
-
-
-class GradebookError(UserError):
-    """The gradebook cannot be opened (bad URL, missing driver, unreachable server)."""
-
-
-def default_url() -> str:
-    """``$GDLAB_DB``, else SQLite in `default_home`."""
-    if os.environ.get("GDLAB_DB"):
-        return os.environ["GDLAB_DB"]
-    home = default_home()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # grades and hidden seeds are private
-    database = home / "gradebook.db"
-    if not database.exists():
-        database.touch(mode=0o600)
-    return f"sqlite:///{database}"
 
 
 def open_engine(url: str) -> sa.Engine:
@@ -66,3 +52,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+class EngineDatabase:
+    """A gradebook's `Database` on a SQLAlchemy engine (PostgreSQL, or a SQLite URL with
+    options): the same SQL text as `sqlite3` runs, as ``sa.text``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def read(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(_text(sql), dict(params or {}))]
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Writer]:
+        with self.engine.begin() as conn:
+            yield EngineWriter(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class EngineWriter:
+    """A `Writer` in a SQLAlchemy connection's transaction (the course server's queue writes a
+    SUBMIT's grade in the transaction that ends its job)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        result = self.conn.execute(_text(sql), dict(params or {}))
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.conn.execute(_text(sql), [dict(row) for row in rows])
+
+
+@functools.lru_cache(maxsize=128)
+def _text(sql: str) -> sa.TextClause:
+    """Each statement's construct made once (SQLAlchemy then reuses its compiled form)."""
+    return sa.text(sql)

@@ -17,8 +17,10 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+if TYPE_CHECKING:  # SQLAlchemy only where a gradebook is migrated (`database.py` says why)
+    import sqlalchemy as sa
 
 #: Any fixed 64-bit number: the advisory lock's name on PostgreSQL (the bytes of "gdlabmig").
 _PG_LOCK_KEY = int.from_bytes(b"gdlabmig", "big") & (2**63 - 1)
@@ -26,6 +28,8 @@ _PG_LOCK_KEY = int.from_bytes(b"gdlabmig", "big") & (2**63 - 1)
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL; None for another database or an in-memory one."""
+    import sqlalchemy as sa
+
     parsed = sa.engine.make_url(url)
     database = parsed.database
     if (
@@ -73,6 +77,8 @@ def migration_lock(engine: sa.Engine) -> Iterator[None]:
         finally:
             os.close(fd)
     elif engine.dialect.name == "postgresql":
+        import sqlalchemy as sa
+
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
             conn.commit()  # the lock belongs to the session, not to a transaction

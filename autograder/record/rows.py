@@ -2,18 +2,18 @@
 insert, stored rows back as `Check`, `CaseRun` and `Row` objects.
 
 Kept apart from the queries (`gradebook.py`) so that what a column holds is said in one place.
+Rows are read as plain tuples, their columns in the order the ``*_COLUMNS`` names give (the
+queries select them by those names).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from autograder.judge.checks import CaseRun, Check, Grade
-from autograder.record.schema import submissions
 
 #: What the gradebook keeps of a run's output; longer is cut.
 OUTPUT_KEPT = 20_000
@@ -39,41 +39,60 @@ class Row:
     problem: str | None = None
 
 
-def row_columns() -> list[sa.Column[Any]]:
-    """The columns of `submissions` a `Row` is made of, in its order."""
-    c = submissions.c
-    return [
-        c.id,
-        c.exercise,
-        c.student,
-        c.filename,
-        c.submitted_at,
-        c.graded_at,
-        c.status,
-        c.score,
-        c.max_score,
-        c.mistakes,
-        c.seed,
-        c.verdict,
-        c.problem,
-    ]
+#: The columns of `submissions` a `Row` is made of, in its order.
+ROW_COLUMNS = (
+    "id",
+    "exercise",
+    "student",
+    "filename",
+    "submitted_at",
+    "graded_at",
+    "status",
+    "score",
+    "max_score",
+    "mistakes",
+    "seed",
+    "verdict",
+    "problem",
+)
+#: The columns of `checks` a `Check` is read from, in `check_from`'s order.
+CHECK_COLUMNS = (
+    "quantity",
+    "case_name",
+    "visible",
+    "passed",
+    "score",
+    "max_score",
+    "expected",
+    "received",
+    "message",
+    "mistake",
+    "hint",
+    "carried_forward",
+    "reason",
+)
+#: The columns of `runs` a `CaseRun` is read from, in `case_run_from`'s order.
+RUN_COLUMNS = ("case_name", "visible", "status", "seconds", "output", "problem", "losses")
 
 
-def row_from(r: Any) -> Row:
+def row_from(r: Sequence[Any]) -> Row:
+    """A row of `ROW_COLUMNS`."""
+    (id_, exercise, student, filename, submitted_at, graded_at, status, score, max_score,
+     mistakes, seed, verdict, problem) = r  # fmt: skip
     return Row(
-        int(r.id),
-        r.exercise,
-        r.student,
-        r.filename,
-        r.submitted_at,
-        r.graded_at,
-        r.status,
-        r.score,
-        r.max_score,
-        json.loads(r.mistakes) if r.mistakes else [],
-        r.seed,
-        r.verdict or "",
-        r.problem,
+        int(id_),
+        exercise,
+        student,
+        filename,
+        submitted_at,
+        graded_at,
+        status,
+        score,
+        max_score,
+        json.loads(mistakes) if mistakes else [],
+        seed,
+        verdict or "",
+        problem,
     )
 
 
@@ -117,36 +136,41 @@ def run_rows(submission_id: int, grade: Grade) -> list[dict[str, Any]]:
     ]
 
 
-def check_from(r: Any) -> Check:
-    """A stored check as grading made it (what the gradebook does not keep, `built_on`, empty)."""
+def check_from(r: Sequence[Any]) -> Check:
+    """A stored check (a row of `CHECK_COLUMNS`) as grading made it (what the gradebook does
+    not keep, `built_on`, empty)."""
+    (quantity, case, visible, passed, score, max_score, expected, received, message, mistake,
+     hint, carried_forward, reason) = r  # fmt: skip
     return Check(
-        r.quantity,
-        r.case_name,
-        bool(r.visible),
-        bool(r.passed),
-        r.score,
-        r.max_score,
-        r.expected,
-        r.received,
-        r.message,
-        r.mistake,
-        r.hint,
-        bool(r.carried_forward),
-        reason=r.reason,
+        quantity,
+        case,
+        bool(visible),
+        bool(passed),
+        score,
+        max_score,
+        expected,
+        received,
+        message,
+        mistake,
+        hint,
+        bool(carried_forward),
+        reason=reason,
     )
 
 
-def case_run_from(r: Any) -> CaseRun:
-    """A stored run (its output as kept: `output_truncated` when the gradebook cut it)."""
+def case_run_from(r: Sequence[Any]) -> CaseRun:
+    """A stored run (a row of `RUN_COLUMNS`; its output as kept: `output_truncated` when the
+    gradebook cut it)."""
+    case, visible, status, seconds, output, problem, losses = r
     return CaseRun(
-        r.case_name,
-        bool(r.visible),
-        r.status,
-        r.seconds,
-        r.output,
-        len(r.output) >= OUTPUT_KEPT,
-        r.problem,
-        losses_from(getattr(r, "losses", None)),
+        case,
+        bool(visible),
+        status,
+        seconds,
+        output,
+        len(output) >= OUTPUT_KEPT,
+        problem,
+        losses_from(losses),
     )
 
 

@@ -13,13 +13,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from autograder.record.states import SCHEMA_VERSION
 from autograder.server.schema import add_server_tables
-
-SCHEMA_VERSION = 7
-#: A submission's status: stored, not graded yet; graded (a score, maybe a 0 for a file that
-#: could not be graded, with its reason in `problem`); or not graded because of a fault on the
-#: grader's side (`problem` says which), to be graded again by the next `gdlab grade`.
-PENDING, GRADED, NEEDS_REGRADE = "pending", "graded", "needs_regrade"
 
 metadata = sa.MetaData()
 submissions = sa.Table(

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autograder.record.gradebook import submissions
+from autograder.record.schema import submissions
 from autograder.server import course
 from autograder.server.config import ServerConfig
 from autograder.server.schema import jobs

@@ -24,7 +24,9 @@ import sqlalchemy as sa
 
 from autograder.judge.checks import Grade
 from autograder.load.submission import Program
-from autograder.record.gradebook import submissions, write_grade
+from autograder.record.connection import EngineWriter
+from autograder.record.gradebook import write_grade
+from autograder.record.schema import submissions
 from autograder.server.schema import grade_versions, jobs
 
 
@@ -362,7 +364,7 @@ class Queue:
             ).rowcount
             if held and versions is not None:
                 if grade is not None:
-                    write_grade(conn, versions[0], grade)
+                    write_grade(EngineWriter(conn), versions[0], grade)
                 self._record_versions(conn, *versions)
             return self._claim(conn, worker, lease) if lease is not None else None
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autograder.record.gradebook import Gradebook, submissions
+from autograder.record.gradebook import Gradebook
+from autograder.record.schema import submissions
 from autograder.server.queue import JobView, Queue, RateLimited, now_iso
 from autograder.server.schema import drafts as drafts_table
 from autograder.server.schema import due_dates, grade_versions, overrides, people
