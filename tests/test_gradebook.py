@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,64 @@ def test_grades_stored_together_read_back_each_as_it_was_graded(tmp_path, grader
             assert len(book.runs_of(submission_id)) == len(result.runs)
         scores = {r.student: r.score for r in book.rows()}
     assert scores == {"ada": 100.0, "ben": graded[max(graded)].score} and scores["ben"] < 100
+
+
+def test_sqlite_and_sqlalchemy_read_and_write_a_gradebook_alike(tmp_path, grader):
+    """A SQLite file is reached through `sqlite3` (`database.py`), any other URL through
+    SQLAlchemy; the same file opened both ways holds and returns the same grades."""
+    path = tmp_path / "book.db"
+    exercise = exercises.get("gradient_basic")
+    reference = (REPO / "solutions" / "gradient_basic" / "gradient.py").read_text()
+    flipped = reference.replace("error = y - nn_output", "error = nn_output - y")
+    ids = {}
+    for url, student, text in (
+        (f"sqlite:///{path}", "ada", reference),
+        (f"sqlite+pysqlite:///{path}", "ben", flipped),  # a driver named: SQLAlchemy's way
+    ):
+        with Gradebook(url) as book:
+            program = submission.Program(REPO / "gradient.py", text, text.encode())
+            ids[student] = book.add_submission(exercise.id, student, program, 5)
+            book.add_grade(ids[student], grader.submit(exercise, program, seed=5))
+    seen = []
+    for url in (f"sqlite:///{path}", f"sqlite+pysqlite:///{path}"):
+        with Gradebook(url) as book:
+            seen.append(
+                (
+                    [(r.student, r.score, r.mistakes, r.status) for r in book.rows()],
+                    [book.checks_of(i) for i in ids.values()],
+                    [book.runs_of(i) for i in ids.values()],
+                    book.content_of(ids["ben"]),
+                    book.class_seed("gradient_basic"),
+                    sorted(book.latest_by_content({"gradient_basic"})),
+                )
+            )
+    assert seen[0] == seen[1]
+    rows, checks, runs, content, _, _ = seen[0]
+    assert [(student, score) for student, score, *_ in rows] == [("ada", 100.0), ("ben", 80.0)]
+    assert content == flipped.encode() and [len(r) for r in runs] == [5, 5]
+    assert all(isinstance(c.passed, bool) and isinstance(c.visible, bool) for c in checks[1])
+
+
+def test_a_current_sqlite_gradebook_is_used_without_importing_sqlalchemy(tmp_path):
+    """Importing SQLAlchemy cost ~0.3 s of CPU of every `gdlab grade`, `export` and
+    `feedback`; a gradebook already at the current schema needs none of it."""
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    Gradebook(url).close()  # made (and migrated) once, as a first use does
+    code = (
+        "import sys; from autograder.record.gradebook import Gradebook; "
+        "from autograder.record import batch; from autograder.report import export; "
+        f"book = Gradebook({url!r}); book.rows(); book.class_seed('x'); "
+        "print('sqlalchemy' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_a_file_that_is_not_a_gradebook_is_one_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(GradebookError, match=r"cannot open gradebook .*not a database"):
+        Gradebook(f"sqlite:///{path}")
+    assert path.read_text().startswith("these are my notes")
