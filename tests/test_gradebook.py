@@ -278,3 +278,11 @@ def test_a_file_that_is_not_a_gradebook_is_one_clear_error(tmp_path):
     with pytest.raises(GradebookError, match=r"cannot open gradebook .*not a database"):
         Gradebook(f"sqlite:///{path}")
     assert path.read_text().startswith("these are my notes")
+
+
+def test_the_schema_version_is_the_last_migration():
+    """`states.SCHEMA_VERSION` (read without SQLAlchemy, to know a gradebook needs no
+    migration) names the last migration in `schema.MIGRATIONS`."""
+    from autograder.record import schema
+
+    assert sorted(schema.MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
