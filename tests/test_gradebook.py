@@ -286,3 +286,9 @@ def test_the_schema_version_is_the_last_migration():
     from autograder.record import schema
 
     assert sorted(schema.MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_a_gradebook_that_cannot_be_created_is_one_clear_error(tmp_path):
+    (tmp_path / "grades").write_text("a file where the folder should be")
+    with pytest.raises(GradebookError, match="cannot create gradebook"):
+        Gradebook(f"sqlite:///{tmp_path / 'grades' / 'book.db'}")

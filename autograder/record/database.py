@@ -89,8 +89,11 @@ def open_database(url: str) -> tuple[Database, Any]:
     if path is not None:
         try:
             first_use.create_private(path)
+        except OSError as error:  # creating the file or its folder
+            raise GradebookError(f"cannot create gradebook {url!r}: {error}") from None
+        try:
             database = SqliteFile(path)
-        except (OSError, sqlite3.Error) as error:
+        except sqlite3.Error as error:  # not a database, unreadable, locked for a minute
             raise GradebookError(f"cannot open gradebook {url!r}: {error}") from None
         if database.version() == SCHEMA_VERSION:
             return database, None
