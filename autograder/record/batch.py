@@ -6,9 +6,11 @@ files already graded (same student, exercise and content) and completes the pend
 Killing the run at any moment, even with ``kill -9``, loses nothing and duplicates nothing (the
 few files graded since the last commit are pending, and graded again).
 
-Parallelism is threads sharing one `Grader` with a sandbox per thread (``Grader(workers=N)``):
-the student code runs in the sandboxes' processes, our share is parsing and comparing, so
-threads keep the memory of a whole batch to one grader process plus one small worker per thread.
+Parallelism is threads sharing one `Grader` with `workers` sandboxes (``Grader(workers=N)``),
+two threads per sandbox, each borrowing one only while its program runs: the student code runs
+in the sandboxes' processes, our share is parsing and comparing (done by one thread while the
+other's program runs), so threads keep the memory of a whole batch to one grader process plus
+one small worker per sandbox.
 One Grader rather than one per thread: the exercises, the references' results and the
 replacement of a sandbox that failed live in one place, and the whole batch boots at most
 `workers` sandboxes (each the first time a thread needs one, so booting does not compete for
@@ -123,7 +125,10 @@ def grade_class(
                 progress(done, len(items), outcome)
         waiting = iter(todo)
         unwritten: list[tuple[int, Grade]] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Twice as many threads as sandboxes: a thread holds its sandbox only while the program
+        # runs (`Grader.grade`), so while one thread loads a file and judges its runs, another
+        # has the sandbox busy with the next file.
+        with ThreadPoolExecutor(max_workers=2 * workers) as pool:
             running: set[Future[tuple[ItemResult, Grade | None]]] = set()
             while True:
                 for item, submission_id in itertools.islice(waiting, 4 * workers - len(running)):
@@ -151,7 +156,8 @@ def _queue(
 ) -> list[tuple[Item, int]]:
     """Store every file not stored yet (a transaction per `chunk` files, so memory stays flat),
     then say which still need grading: new ones, pending ones a killed run left, and (with
-    `regrade`) graded ones. Unreadable files are stored too, and reported, never graded."""
+    `regrade`) graded ones. Unreadable files are stored too, and reported, never graded: those
+    that cannot be read or are too large here, those that cannot be loaded by `work`."""
     known = book.latest_by_content({item.exercise for item in items})
     todo: list[tuple[Item, int]] = []
     for start in range(0, len(items), chunk):
@@ -170,9 +176,9 @@ def _queue_chunk(
     for item in items:
         content, refused = b"", item.refused
         if refused is None:
-            try:
-                content = intake.read(item.path)
-                intake.program(item.path, content)
+            try:  # read, not loaded: `work` loads each file once, a file it cannot load
+                content = intake.read(item.path)  # gets its 0 there, with the same reason
+                submission.check_size(item.path, content)
             except submission.SubmissionError as error:
                 refused = str(error)
                 if len(content) > submission.MAX_BYTES:  # the reason says it: keep no bulk
