@@ -75,7 +75,7 @@ def _values_key(run: RunResult) -> tuple[Hashable, ...] | None:
             numbers += value.array.size
             if numbers > MAX_NUMBERS:
                 return None
-            data = (str(value.array.dtype), value.array.shape, value.array.tobytes())
+            data = (value.array.dtype.str, value.array.shape, value.array.tobytes())
         parts.append((name, value.kind, value.type, value.dtype, value.shape, value.text, data))
     return tuple(parts)
 
