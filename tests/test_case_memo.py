@@ -94,3 +94,20 @@ def test_a_run_with_many_numbers_is_not_kept(oracle, monkeypatch):
     before = len(case_memo._KEPT)
     check_case(oracle, run_of(sign_flipped(oracle)), None, 1)
     assert judged and len(case_memo._KEPT) == before
+
+
+def test_the_kept_checks_do_not_keep_their_case_alive():
+    """A course server draws new cases for every SUBMIT: their oracles go when the grader's
+    own table lets them go, whatever the checks kept of them."""
+    import gc
+    import weakref
+
+    exercise = exercises.get("gradient_basic")
+    case = exercise.published_case(None)
+    oracle = Oracle(exercise, case)  # not one of the shared oracles
+    values = {name: value.copy() for name, value in oracle_for(exercise, case).expected.items()}
+    check_case(oracle, run_of(values), None, 1)
+    gone = weakref.ref(oracle)
+    del oracle
+    gc.collect()
+    assert gone() is None

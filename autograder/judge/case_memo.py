@@ -10,12 +10,15 @@ Exactly means bit for bit: the key holds every value's kind, type, dtype, shape,
 bytes of its numbers, the run's outcome, its error and whether its loop was observed, the
 problem said of it, and the typed-in values and credit the grade passes in. Only small runs are
 kept (`MAX_NUMBERS`) and only the last `MAX_ENTRIES`, so the memory is bounded whatever the
-class. Checks are frozen: handing the same ones to two grades is safe.
+class; an oracle is held weakly (a course server draws new cases for every SUBMIT: the memo
+must not keep their oracles alive). Checks are frozen: handing the same ones to two grades is
+safe.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING
@@ -29,10 +32,10 @@ if TYPE_CHECKING:
 #: Runs with more numbers than this in all are judged every time (a training exercise's
 #: weights): their key would cost more memory than judging them again costs time.
 MAX_NUMBERS = 1024
-#: Cases kept at most (the oldest go first).
-MAX_ENTRIES = 2048
+#: Cases kept at most (the oldest go first): a few tens of kB each at most.
+MAX_ENTRIES = 1024
 
-_KEPT: OrderedDict[Hashable, tuple[Oracle, list[Check]]] = OrderedDict()
+_KEPT: OrderedDict[Hashable, tuple[weakref.ref[Oracle], list[Check]]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -50,12 +53,12 @@ def checks(
     full = (id(oracle), values, run.status, _error_key(run), any(run.trace.values()), *key)
     with _LOCK:
         kept = _KEPT.get(full)
-        if kept is not None and kept[0] is oracle:  # the same oracle, not one at its address
+        if kept is not None and kept[0]() is oracle:  # not another one at a dead one's address
             _KEPT.move_to_end(full)
             return list(kept[1])
     found = judge()
     with _LOCK:
-        _KEPT[full] = (oracle, list(found))  # the oracle kept too: its id stays its own
+        _KEPT[full] = (weakref.ref(oracle), list(found))
         while len(_KEPT) > MAX_ENTRIES:
             _KEPT.popitem(last=False)
     return found
