@@ -74,7 +74,7 @@ def grade_class(
     workers = max(1, workers)
     summary = Summary()
     with contextlib.nullcontext(grader) if grader else Grader(data=data, workers=workers) as grader:
-        _import_judge_meanwhile()
+        importing = _import_judge_meanwhile()
         todo = _queue(items, book, regrade, summary)
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
         loaded = {e: grader.exercise(e) for e in seeds}
@@ -151,19 +151,20 @@ def grade_class(
                     if progress:
                         progress(done, len(items), outcome)
         book.add_grades(unwritten)
+        importing.join()  # long done, unless there was nothing to grade
     return summary
 
 
-def _import_judge_meanwhile() -> None:
+def _import_judge_meanwhile() -> threading.Thread:
     """Import the judge (numpy: about 0.15 s) in the background while the files are queued
     (reading them and committing them wait on the disk), rather than in the first file's
-    thread, where it held up the first run while the sandboxes waited, booted."""
-    threading.Thread(
-        target=importlib.import_module,
-        args=("autograder.judge.grading",),
-        name="gdlab-import",
-        daemon=True,
-    ).start()
+    thread, where it held up the first run while the sandboxes waited, booted. Not a daemon:
+    an import cut short by the interpreter's exit would say so on stderr."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("autograder.judge.grading",), name="gdlab-import"
+    )
+    thread.start()
+    return thread
 
 
 def _queue(
