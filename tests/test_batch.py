@@ -262,3 +262,28 @@ def test_gradescope_bundle_runs_and_always_writes_results(tmp_path, private_home
         elif answer.startswith("ben"):
             hidden = [t for t in results["tests"] if t["visibility"] == "after_due_date"]
             assert len(hidden) == 20 and all("max_score" in t for t in hidden)
+
+
+def test_the_summary_lists_refused_files_in_the_order_of_the_files():
+    """A file that cannot be loaded is refused by the thread that grades it, so refusals arrive
+    in whatever order the threads finish; the summary lists them by file all the same, the
+    first twenty of them."""
+    from autograder.record.batch import Item, ItemResult, Summary
+
+    names = [f"s{n:02d}" for n in range(25)]
+    arrived = names[1::2] + names[::2]  # finished out of order
+    summary = Summary(
+        [
+            ItemResult(
+                Item(n, "gradient_basic", Path(f"{n}.ipynb")), 0, 0.0, 100.0, [], refused="bad"
+            )
+            for n in arrived
+        ]
+    )
+    text = summary.text()
+    assert "files graded 0 without running (the file itself cannot be graded): 25" in text
+    listed = [
+        line.split()[0] for line in text.splitlines() if line.endswith("(gradient_basic): bad")
+    ]
+    assert listed == names[:20]
+    assert "… and 5 more" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.judge.compare import close, compare
+from autograder.judge.compare import accepts, close, compare
 from autograder.run.describe import describe
 from autograder.run.values import Value
 
@@ -149,3 +149,27 @@ def test_close_treats_what_is_not_finite_as_numpy_does():
         for a, b in ((other, one), (one, other)):
             numpy_says = bool(np.all(np.abs(a - b) <= 1e-8 + 1e-5 * np.abs(b)))
             assert close(a, b, 1e-5, 1e-8) == numpy_says
+
+
+def test_accepts_gives_the_verdict_of_compare_on_every_kind_of_value():
+    """`accepts` (the diagnosis's verdict without words) says what `compare` says of it: on
+    every kind that is refused, at the edge of the tolerance, with axes of length one."""
+    rng = np.random.default_rng(20261201)
+    values: list[object] = [None, "1 2 3 4", EXPECTED + 1e-12j, EXPECTED.view(np.matrix)]
+    values += [[1.0, 2.0, 3.0], EXPECTED.reshape(4, 1), EXPECTED.reshape(1, 4), [1.0, 2.0]]
+    values += [np.array([1.0, np.nan, 3.0, 4.0]), np.array([1.0, 2.0, np.inf, 4.0]), (1, 2, 3, 4)]
+    values += [EXPECTED.astype(np.float32), EXPECTED * (1 + 5e-6), EXPECTED * (1 + 2e-5)]
+    values += [np.arange(100.0), np.array(["a"], dtype=object), np.array(2.5)]
+    for _ in range(300):
+        values.append(
+            EXPECTED
+            + rng.choice([-1.0, 1.0], 4) * (1e-8 + 1e-5 * EXPECTED) * rng.choice([0.5, 1.0, 2.0])
+        )
+    seen = set()
+    for expected in (EXPECTED, np.arange(100.0), np.array(2.5), np.array([[2.5]])):
+        for value in values:
+            arrived = received(value)
+            verdict = compare(expected, arrived, 1e-5, 1e-8).ok
+            assert accepts(expected, arrived, 1e-5, 1e-8) == verdict, (expected, value)
+            seen.add(verdict)
+    assert seen == {True, False}

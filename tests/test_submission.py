@@ -493,3 +493,18 @@ def test_the_given_cell_pasted_twice_grades_full(basic, grade_text):
     lab["cells"].insert(given + 1, dict(lab["cells"][given]))
     result = grade_text(basic, json.dumps(lab), suffix=".ipynb")
     assert result.score == basic.max_score, [c.message for c in result.checks if not c.passed]
+
+
+def test_a_notebook_of_plain_python_is_loaded_without_parsing_its_cells(tmp_path, monkeypatch):
+    """A batch loads every file once per grade: a cell with none of IPython's syntax is taken
+    as it is, unparsed (a syntax error included: compiling it will say where), and only a cell
+    with a magic is read further."""
+    parsed: list[str] = []
+    real = ast.parse
+    monkeypatch.setattr(
+        cells.ast, "parse", lambda text, *a, **k: parsed.append(text) or real(text, *a, **k)
+    )
+    program = load(tmp_path, notebook("import numpy as np\n", "h = np.dot(x,\n", "%time y = 2\n"))
+    assert program.source == "import numpy as np\n\nh = np.dot(x,\n\ny = 2\n\n"
+    # the magic's cell, then what IPython's transformer made of it: nothing else
+    assert parsed == ["%time y = 2\n", "get_ipython().run_line_magic('time', 'y = 2')\n"]

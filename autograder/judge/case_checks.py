@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from autograder.judge import names
+from autograder.judge import case_memo, names
 from autograder.judge.checks import CORRECT, TYPED_IN, Check, Reason
 from autograder.judge.compare import compare
 from autograder.judge.diagnose import Diagnosis, Oracle
@@ -34,8 +34,26 @@ def check_case(
 ) -> list[Check]:
     """Compare and diagnose every quantity of one case. `frozen`: the values that stayed as on
     the published case although the given values changed; `credit`: for each quantity, those
-    of them its own line reads (`judge.typed_in`), from which it may still carry credit."""
-    credit = credit or {}
+    of them its own line reads (`judge.typed_in`), from which it may still carry credit.
+
+    A run whose values are exactly those of one judged before on this case gets its checks
+    again (`case_memo`): a class makes the same few values."""
+    return case_memo.checks(
+        oracle,
+        run,
+        (problem, n_cases, tuple(sorted(frozen)), case_memo.credit_key(credit)),
+        lambda: _judge(oracle, run, problem, n_cases, frozen, credit or {}),
+    )
+
+
+def _judge(
+    oracle: Oracle,
+    run: RunResult,
+    problem: str | None,
+    n_cases: int,
+    frozen: frozenset[str],
+    credit: Mapping[str, frozenset[str]],
+) -> list[Check]:
     exercise, case = oracle.exercise, oracle.case
     checks = []
     for quantity in exercise.quantities:

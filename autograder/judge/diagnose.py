@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograder.judge import names, published_cache, reference
-from autograder.judge.compare import as_real, close, compare
+from autograder.judge.compare import accepts, as_real, close
 from autograder.load.exercise import Case, Exercise, ExerciseError, Mistake
 from autograder.run.values import Value
 
@@ -104,7 +104,7 @@ class Oracle:
             steps,
             name,
             student,
-            lambda q: compare(self.expected[q], student[q], *tol).ok,
+            lambda q: accepts(self.expected[q], student[q], *tol),
             lambda q: self._follows(steps, q, student),
         )
         if frozen.intersection(wrong):  # built on copied values: no credit, no local verdict
@@ -118,7 +118,7 @@ class Oracle:
         if (
             local is not None
             and not close(local, expected, *tol)
-            and compare(local, received, *tol).ok
+            and accepts(local, received, *tol)
         ):
             return Diagnosis(carried_forward=True, upstream=wrong)
         mistake = self._named_mistake(name, received, student, local=False)
@@ -153,7 +153,7 @@ class Oracle:
             if (
                 there is None
                 or close(there, self.expected[other.quantity], *tol)
-                or not compare(there, student[other.quantity], *tol).ok
+                or not accepts(there, student[other.quantity], *tol)
             ):
                 continue
             here = self._mutant_value(other, name)
@@ -162,7 +162,7 @@ class Oracle:
                 (found is None or claims is not None)
                 and (claims is None or close(claims, self.expected[other.quantity], *tol))
                 and here is not None
-                and compare(here, received, *tol).ok
+                and accepts(here, received, *tol)
             ):
                 return other
         return None
@@ -185,7 +185,7 @@ class Oracle:
                 candidate = self._mutant_value(mistake, name)
             if candidate is None or close(candidate, expected, *tol):
                 continue
-            if _same_kind(candidate, received) and compare(candidate, received, *tol).ok:
+            if _same_kind(candidate, received) and accepts(candidate, received, *tol):
                 return mistake
         return None
 
@@ -193,7 +193,7 @@ class Oracle:
         """Is the student's `name` what its step gives on the student's own upstream values?"""
         local = _as_array(steps.evaluate(name, self._scope_with(student, name)))
         tol = self.exercise.rtol, self.exercise.atol
-        return local is not None and compare(local, student[name], *tol).ok
+        return local is not None and accepts(local, student[name], *tol)
 
     def _mistake_upstream(self, name: str, received: Value, upstream: list[str]) -> Mistake | None:
         """A catalogued mistake in one of `upstream` whose program gives `received` for `name`."""
@@ -206,7 +206,7 @@ class Oracle:
                 candidate is not None
                 and not close(candidate, self.expected[name], *tol)
                 and _same_kind(candidate, received)
-                and compare(candidate, received, *tol).ok
+                and accepts(candidate, received, *tol)
             ):
                 return mistake
         return None

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from autograder.judge.checks import CORRECT, Check, Reason
-from autograder.judge.compare import as_real, close, compare
+from autograder.judge.compare import accepts, as_real, close, compare
 from autograder.judge.reference import quiet_namespace, quiet_numpy
 from autograder.load.exercise import Case, Exercise, Mistake, Step
 from autograder.load.program import GIVEN_NAME, assigned_names, compile_program
@@ -240,7 +240,7 @@ def _check(
         scope = _scope(exercise, step, namespace, expected_record, mine)
         local = _evaluate(_line(exercise, exercise.reference, step), step.name, scope)
         upstream = _upstream(exercise, step, expected_record, mine)
-        if local is not None and compare(local, received, *tol).ok:
+        if local is not None and accepts(local, received, *tol):
             carried = carried or upstream
             continue
         mistake = _named(oracle, step, index, scope, local, expected, received)
@@ -306,7 +306,7 @@ def _upstream(exercise: Exercise, step: Step, expected: Record, mine: Record) ->
     for name in line[1] if line else ():
         if name in theirs and name in ours:
             reference = np.asarray(ours[name], dtype=np.float64)
-            if not compare(reference, theirs[name], *tol).ok:
+            if not accepts(reference, theirs[name], *tol):
                 wrong.append(name)
     return tuple(wrong)
 
@@ -339,7 +339,7 @@ def _named(
                 candidate is not None
                 and candidate.shape == received.shape
                 and not close(candidate, right, *tol)
-                and compare(candidate, received, *tol).ok
+                and accepts(candidate, received, *tol)
             ):
                 return mistake
     return None

@@ -91,6 +91,10 @@ def ipython_keeps(text: str) -> bool:
 def to_python(text: str, depth: int = 0, budget: Budget | None = None) -> Code:
     """`text` as IPython runs it: transformed when it is not Python, magics rewritten."""
     budget = budget or Budget()
+    if ipython_keeps(text) and "get_ipython" not in text:
+        # what both ways below give such text (parsing or not, nothing to rewrite), without
+        # parsing it: most cells, and each costs a parse per grade
+        return Code.of(text)
     if parses(text):
         return rewrite_magics(Code.of(text), transformed=False, depth=depth, budget=budget)
     if ipython_keeps(text):  # a plain syntax error: compiling it will say where it is wrong

@@ -115,12 +115,29 @@ def _value_of(statement: ast.stmt, name: str) -> ast.expr | None:
 
 
 def _same(a: ast.expr, b: ast.expr) -> bool:
-    if ast.dump(a) == ast.dump(b):  # the file kept the lesson's text: no numbers to work out
+    if _same_tree(a, b):  # the file kept the lesson's text: no numbers to work out
         return True
     left, right = _number(a), _number(b)
     if left is not None and right is not None:
         return left.shape == right.shape and bool(np.allclose(left, right, rtol=0, atol=0))
-    return ast.dump(a) == ast.dump(b)
+    return False
+
+
+def _same_tree(a: Any, b: Any) -> bool:
+    """``ast.dump(a) == ast.dump(b)`` (the same expression, wherever it is written), without
+    writing either out: it stops at the first difference. Leaves compare as their reprs, as
+    the dump does (``1`` is not ``1.0``)."""
+    if isinstance(a, ast.AST):
+        return type(a) is type(b) and all(
+            _same_tree(getattr(a, field, None), getattr(b, field, None)) for field in a._fields
+        )
+    if isinstance(a, list):
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return type(a) is type(b) and repr(a) == repr(b)
 
 
 def _number(node: ast.expr) -> np.ndarray | None:

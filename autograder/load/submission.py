@@ -92,11 +92,7 @@ def load(path: Path) -> Program:
 
 def from_content(path: Path, content: bytes) -> Program:
     """A submission from its bytes (as stored in the gradebook); `path` names it."""
-    if len(content) > _max_file_bytes(path):
-        what = "a notebook (outputs included)" if path.suffix == ".ipynb" else "a submission"
-        raise SubmissionError(
-            f"{path}: more than {_max_file_bytes(path) // 2**20} MB, more than {what} may be"
-        )
+    check_size(path, content)
     text = _decode(path, content)
     try:
         if path.suffix == ".py":
@@ -104,6 +100,16 @@ def from_content(path: Path, content: bytes) -> Program:
         return _notebook(path, text, content)
     except ipynb.NotebookError as error:
         raise SubmissionError(f"{path}: {error}") from None
+
+
+def check_size(path: Path, content: bytes) -> None:
+    """Refuse a file larger than a submission may be, before reading anything in it (a batch
+    stores a class's files before it grades them: the bulk of an oversized one is not kept)."""
+    if len(content) > _max_file_bytes(path):
+        what = "a notebook (outputs included)" if path.suffix == ".ipynb" else "a submission"
+        raise SubmissionError(
+            f"{path}: more than {_max_file_bytes(path) // 2**20} MB, more than {what} may be"
+        )
 
 
 def _max_file_bytes(path: Path) -> int:

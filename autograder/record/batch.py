@@ -6,9 +6,11 @@ files already graded (same student, exercise and content) and completes the pend
 Killing the run at any moment, even with ``kill -9``, loses nothing and duplicates nothing (the
 few files graded since the last commit are pending, and graded again).
 
-Parallelism is threads sharing one `Grader` with a sandbox per thread (``Grader(workers=N)``):
-the student code runs in the sandboxes' processes, our share is parsing and comparing, so
-threads keep the memory of a whole batch to one grader process plus one small worker per thread.
+Parallelism is threads sharing one `Grader` with `workers` sandboxes (``Grader(workers=N)``),
+two threads per sandbox, each borrowing one only while its program runs: the student code runs
+in the sandboxes' processes, our share is parsing and comparing (done by one thread while the
+other's program runs), so threads keep the memory of a whole batch to one grader process plus
+one small worker per sandbox.
 One Grader rather than one per thread: the exercises, the references' results and the
 replacement of a sandbox that failed live in one place, and the whole batch boots at most
 `workers` sandboxes (each the first time a thread needs one, so booting does not compete for
@@ -21,8 +23,10 @@ Finding the files is `discover.py`; the class's summary and the progress bar are
 from __future__ import annotations
 
 import contextlib
+import importlib
 import itertools
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -70,6 +74,7 @@ def grade_class(
     workers = max(1, workers)
     summary = Summary()
     with contextlib.nullcontext(grader) if grader else Grader(data=data, workers=workers) as grader:
+        importing = _import_judge_meanwhile()
         todo = _queue(items, book, regrade, summary)
         seeds = {e: book.class_seed(e) for e in {item.exercise for item, _ in todo}}
         loaded = {e: grader.exercise(e) for e in seeds}
@@ -123,7 +128,10 @@ def grade_class(
                 progress(done, len(items), outcome)
         waiting = iter(todo)
         unwritten: list[tuple[int, Grade]] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Twice as many threads as sandboxes: a thread holds its sandbox only while the program
+        # runs (`Grader.grade`), so while one thread loads a file and judges its runs, another
+        # has the sandbox busy with the next file.
+        with ThreadPoolExecutor(max_workers=2 * workers) as pool:
             running: set[Future[tuple[ItemResult, Grade | None]]] = set()
             while True:
                 for item, submission_id in itertools.islice(waiting, 4 * workers - len(running)):
@@ -143,7 +151,20 @@ def grade_class(
                     if progress:
                         progress(done, len(items), outcome)
         book.add_grades(unwritten)
+        importing.join()  # long done, unless there was nothing to grade
     return summary
+
+
+def _import_judge_meanwhile() -> threading.Thread:
+    """Import the judge (numpy: about 0.15 s) in the background while the files are queued
+    (reading them and committing them wait on the disk), rather than in the first file's
+    thread, where it held up the first run while the sandboxes waited, booted. Not a daemon:
+    an import cut short by the interpreter's exit would say so on stderr."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("autograder.judge.grading",), name="gdlab-import"
+    )
+    thread.start()
+    return thread
 
 
 def _queue(
@@ -151,7 +172,8 @@ def _queue(
 ) -> list[tuple[Item, int]]:
     """Store every file not stored yet (a transaction per `chunk` files, so memory stays flat),
     then say which still need grading: new ones, pending ones a killed run left, and (with
-    `regrade`) graded ones. Unreadable files are stored too, and reported, never graded."""
+    `regrade`) graded ones. Unreadable files are stored too, and reported, never graded: those
+    that cannot be read or are too large here, those that cannot be loaded by `work`."""
     known = book.latest_by_content({item.exercise for item in items})
     todo: list[tuple[Item, int]] = []
     for start in range(0, len(items), chunk):
@@ -170,9 +192,9 @@ def _queue_chunk(
     for item in items:
         content, refused = b"", item.refused
         if refused is None:
-            try:
-                content = intake.read(item.path)
-                intake.program(item.path, content)
+            try:  # read, not loaded: `work` loads each file once, a file it cannot load
+                content = intake.read(item.path)  # gets its 0 there, with the same reason
+                submission.check_size(item.path, content)
             except submission.SubmissionError as error:
                 refused = str(error)
                 if len(content) > submission.MAX_BYTES:  # the reason says it: keep no bulk

@@ -55,7 +55,7 @@ def discover(root: Path, exercise: str | None) -> list[Item]:
         ]
     if not items:
         raise UserError(f"{root}: no .py or .ipynb submissions found")
-    known = set(exercises.available())
+    known = exercises.ids()
     unknown = sorted({i.exercise for i in items} - known)
     if unknown:
         raise UserError(

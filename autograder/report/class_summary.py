@@ -89,11 +89,12 @@ class Summary:
 
 
 def _listed(title: str, outcomes: list[ItemResult], why: str, shown: int = 20) -> list[str]:
-    """A titled list of students and reasons, the first `shown` of them."""
+    """A titled list of students and reasons, the first `shown` of them in the order of their
+    files (not the order in which the batch's threads happened to finish them)."""
     if not outcomes:
         return []
     lines = ["", f"{title}: {len(outcomes)}"]
-    for o in outcomes[:shown]:
+    for o in sorted(outcomes, key=lambda o: o.item.path)[:shown]:
         lines.append(
             f"  {one_line(o.item.student)} ({o.item.exercise}): {one_line(getattr(o, why) or '')}"
         )
