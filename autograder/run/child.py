@@ -175,9 +175,15 @@ def _set_limits(limits: dict[str, Any], address_space: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
 def _vm_size() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    """This process's address space in bytes: the first number of /proc/self/statm (pages),
+    read with one raw read: a text file object here costs the freshly forked child ~0.4 ms of
+    copied pages (measured), for one number."""
+    fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return int(os.read(fd, 200).split(maxsplit=1)[0]) * _PAGE
+    finally:
+        os.close(fd)
