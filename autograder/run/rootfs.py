@@ -61,8 +61,9 @@ def prepare(binds: Sequence[Bind]) -> None:
     case's namespace is then a copy that already holds it, and a case pays only for its /tmp,
     /proc and the switch. Without this (a grader that is not root), `build` assembles it per
     case, in the case's own namespace."""
-    global _prepared, _under_tmp
-    _assemble(os.path.abspath(STAGING), binds)
+    global _prepared, _under_tmp, _root
+    _root = os.path.abspath(STAGING)
+    _assemble(_root, binds)
     _under_tmp = _binds_under_tmp(binds)
     _prepared = True
 
@@ -71,6 +72,8 @@ _prepared = False
 #: The binds under /tmp (`_restore_under_tmp`), picked once by `prepare`: a case walking all
 #: the binds would touch (and so copy, after the fork) the pages of every one of them.
 _under_tmp: list[Bind] = []
+#: Where `prepare` assembled it (the worker's folder does not change).
+_root = ""
 
 
 def build(
@@ -83,7 +86,7 @@ def build(
 ) -> str:
     """Switch to the case's root at `STAGING` (assembled now unless `prepare` did it); returns
     the working directory. Runs in the case's own mount namespace, still privileged."""
-    new = os.path.abspath(STAGING)
+    new = _root if _prepared else os.path.abspath(STAGING)
     if not _prepared:
         _assemble(new, binds)
     for path in hide:

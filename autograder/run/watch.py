@@ -88,6 +88,7 @@ def _one_child(
     out_r, out_w = os.pipe()
     res_r, res_w = os.pipe()
     go_r, go_w = os.pipe()
+    out_w, res_w, go_r = above(out_w), above(res_w), above(go_r)
     with contextlib.suppress(OSError):  # fewer wake-ups for a flood of output
         fcntl.fcntl(out_r, F_SETPIPE_SZ, _PIPE_BYTES)
     pid = pids.fork() if pids else os.fork()
@@ -119,6 +120,14 @@ def _one_child(
             os.close(fd)
 
     return answers, clean_up
+
+
+def above(fd: int) -> int:
+    """`fd` moved above the descriptors the child gives them (`child.HIGH_FD`): done here, so
+    that the freshly forked child, where each first call copies pages, need not."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, _sandbox_child.HIGH_FD)
+    os.close(fd)
+    return high
 
 
 def _fallback_workdir(plan: confine.Plan, files: list[str]) -> str:
