@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 from autograder.run import confine
-from autograder.run.execute import run_program
+from autograder.run.execute import reseed, run_program
 from autograder.run.protocol import CHILD_STOPS, Report, Request
 
 RESULT_FD, CONTROL_FD, HIGH_FD = 3, 4, 100
@@ -112,6 +112,8 @@ def run(
     sys.stdout = sys.stderr = output.text = io.TextIOWrapper(
         io.BufferedWriter(output, 1 << 16), encoding="utf-8", errors="replace", line_buffering=True
     )
+    with contextlib.suppress(Exception):  # no fresh seed is no reason to fail the cases
+        reseed()
     child = os.getpid()
     for given in request.cases:
         if not _await_go():
