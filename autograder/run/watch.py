@@ -21,9 +21,7 @@ import fcntl
 import math
 import os
 import select
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -72,6 +70,8 @@ def run_job(
     def clean_up() -> None:  # reaping a killed tree takes milliseconds the grader need not wait
         clean_child()
         if workdir:
+            import shutil  # only without namespaces (`_fallback_workdir`)
+
             shutil.rmtree(workdir, ignore_errors=True)
 
     return answers, clean_up
@@ -134,6 +134,13 @@ def _fallback_workdir(plan: confine.Plan, files: list[str]) -> str:
     """Without a mount namespace: a fresh directory of the case's own (its uid's, when we
     switch uid; the sandbox's home above it is traversable for that reason), holding copies
     of the given files."""
+    # imported here, not with the module: tempfile brings `random` (reseeded at every fork)
+    # and shutil brings bz2 and lzma (libraries every fork copies and every exit unmaps);
+    # only this fallback uses them (measured, a `pass` job: ~0.5 ms less CPU per child,
+    # ~0.3 ms less in the worker)
+    import shutil
+    import tempfile
+
     workdir = tempfile.mkdtemp(prefix="gdlab-case-")
     for path in files:
         with contextlib.suppress(OSError):
