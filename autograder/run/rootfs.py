@@ -61,12 +61,19 @@ def prepare(binds: Sequence[Bind]) -> None:
     case's namespace is then a copy that already holds it, and a case pays only for its /tmp,
     /proc and the switch. Without this (a grader that is not root), `build` assembles it per
     case, in the case's own namespace."""
-    global _prepared
-    _assemble(os.path.abspath(STAGING), binds)
+    global _prepared, _under_tmp, _root
+    _root = os.path.abspath(STAGING)
+    _assemble(_root, binds)
+    _under_tmp = _binds_under_tmp(binds)
     _prepared = True
 
 
 _prepared = False
+#: The binds under /tmp (`_restore_under_tmp`), picked once by `prepare`: a case walking all
+#: the binds would touch (and so copy, after the fork) the pages of every one of them.
+_under_tmp: list[Bind] = []
+#: Where `prepare` assembled it (the worker's folder does not change).
+_root = ""
 
 
 def build(
@@ -79,7 +86,7 @@ def build(
 ) -> str:
     """Switch to the case's root at `STAGING` (assembled now unless `prepare` did it); returns
     the working directory. Runs in the case's own mount namespace, still privileged."""
-    new = os.path.abspath(STAGING)
+    new = _root if _prepared else os.path.abspath(STAGING)
     if not _prepared:
         _assemble(new, binds)
     for path in hide:
@@ -93,7 +100,7 @@ def build(
         MS_NOSUID | MS_NODEV,
         f"size={files_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={gid}",
     )
-    _restore_under_tmp(new, binds)
+    _restore_under_tmp(new, _under_tmp if _prepared else _binds_under_tmp(binds))
     for path in files:  # the exercise's given files, beside the program, read-only
         dest = f"{new}/tmp/{os.path.basename(path)}"
         _mountpoint(dest, False)
@@ -118,11 +125,16 @@ def _assemble(new: str, binds: Sequence[Bind]) -> None:
     _read_only(new, recursive=True, binds=[new + t for t in backing])
 
 
-def _restore_under_tmp(new: str, binds: Sequence[Bind]) -> None:
-    """Put back, read-only, the binds that lie under /tmp (a checkout or a virtualenv there:
-    `git clone` into /tmp, then the README's first command), which the case's own /tmp has just
-    covered: without them a program's first ``import numpy.random`` failed."""
-    under = [b for b in binds if within(b.target, "/tmp") and b.target.rstrip("/") != "/tmp"]
+def _binds_under_tmp(binds: Sequence[Bind]) -> list[Bind]:
+    return [b for b in binds if within(b.target, "/tmp") and b.target.rstrip("/") != "/tmp"]
+
+
+def _restore_under_tmp(new: str, under: Sequence[Bind]) -> None:
+    """Put back, read-only, the binds that lie under /tmp (`_binds_under_tmp`: a checkout or a
+    virtualenv there: `git clone` into /tmp, then the README's first command), which the case's
+    own /tmp has just covered: without them a program's first ``import numpy.random`` failed."""
+    if not under:
+        return
     for target in _place(new, under):
         _read_only(new + target, recursive=False)
 

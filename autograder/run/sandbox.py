@@ -322,8 +322,10 @@ def _result_from(plain: Any, job: Job) -> RunResult:
         answer = Answer.from_plain(plain, frozenset(job.quantities), job.limits.output_bytes, shape)
     except Unreadable:
         answer = Answer.unreadable(0.0, "", False)
-    values = {
-        name: Value.from_plain(answer.values[name]) if name in answer.values else Value.missing()
+    values = {  # checked by `Answer.from_plain` just now (`check_values`)
+        name: Value.from_plain(answer.values[name], checked=True)
+        if name in answer.values
+        else Value.missing()
         for name in job.quantities
     }
     return RunResult(

@@ -65,13 +65,16 @@ class Value:
         return cls(kind="missing", type="-")
 
     @classmethod
-    def from_plain(cls, plain: Any) -> Value:
+    def from_plain(cls, plain: Any, checked: bool = False) -> Value:
         """Read a description (checked by `check_description`); a malformed one is an
-        'object' of unknown type here (the sandbox refuses the whole report before this)."""
-        try:
-            plain = check_description(plain, [MAX_REPORT_ELEMENTS])
-        except Unreadable:
-            return cls(kind="object", type="unreadable")
+        'object' of unknown type here (the sandbox refuses the whole report before this).
+        `checked`: `plain` is what `check_description` returned already (a case's values,
+        read by `Answer.from_plain`), so reading it again would find nothing new."""
+        if not checked:
+            try:
+                plain = check_description(plain, [MAX_REPORT_ELEMENTS])
+            except Unreadable:
+                return cls(kind="object", type="unreadable")
         kind, type_name = plain["kind"], plain["type"]
         shape = plain.get("shape")
         shape_t = tuple(shape) if shape is not None else None

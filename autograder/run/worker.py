@@ -70,6 +70,15 @@ def _freeze() -> None:
     every object's header and copy the page it lies on (measured: a few ms per submission)."""
     gc.collect()
     gc.freeze()
+    _trim()
+
+
+def _trim() -> None:
+    """Give the C heap's free pages back (glibc's malloc_trim): what start-up freed (the
+    allow-list's reading, the probe) would otherwise stay mapped, and every fork copies the
+    page tables of all the worker's memory and every child's exit tears them down again."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to give back
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _send(out: Any, message: dict[str, Any]) -> None:
