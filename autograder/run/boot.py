@@ -17,6 +17,8 @@ import subprocess
 import sys
 from contextlib import suppress
 
+from autograder.run import twins
+
 #: Threads would multiply numpy's memory and defeat the process limit; one of each is plenty.
 WORKER_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -50,15 +52,20 @@ class Started:
     """A worker process as started: its pipes, its scratch home, and the code it runs.
     (A plain class: `dataclasses` costs this early path ~10 ms of imports.)"""
 
-    def __init__(self, process: subprocess.Popen[bytes], home: str, code: str) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes] | twins.TwinProcess, home: str, code: str
+    ) -> None:
         self.process, self.home, self.code = process, home, code
 
 
-def spawn(code: str) -> Started:
-    """Start a worker running `code` in a new session, with a scrubbed environment."""
+def spawn(
+    code: str, extra_env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = ()
+) -> Started:
+    """Start a worker running `code` in a new session, with a scrubbed environment (and
+    `extra_env`, and `pass_fds` left open: a batch's twins, `early`)."""
     home = scratch_home()
     os.chmod(home, 0o711)  # a case running as another uid reaches its workdir below
-    env = {**WORKER_ENV, "HOME": home, "TMPDIR": home}
+    env = {**WORKER_ENV, "HOME": home, "TMPDIR": home, **(extra_env or {})}
     if os.name != "posix":  # Windows needs these to start Python at all
         env.update({k: os.environ[k] for k in ("SYSTEMROOT", "PATH") if k in os.environ})
     process = subprocess.Popen(
@@ -69,6 +76,7 @@ def spawn(code: str) -> Started:
         env=env,
         cwd=home,
         start_new_session=os.name == "posix",
+        pass_fds=pass_fds,
     )
     return Started(process, home, code)
 
@@ -101,9 +109,28 @@ _early: list[Started] = []
 
 
 def early(count: int = 1) -> None:
-    """Start this command's `count` workers now, for the next sandboxes to take."""
+    """Start this command's `count` workers now, for the next sandboxes to take: one process,
+    forking the others once it has booted, where this machine allows (`twins.py`)."""
+    code = default_code()
+    if count - len(_early) > 1 and code == BOOT and hasattr(os, "pidfd_open"):
+        _early.extend(_spawn_with_twins(code, count - len(_early) - 1))
     while len(_early) < count:
-        _early.append(spawn(default_code()))
+        _early.append(spawn(code))
+
+
+def _spawn_with_twins(code: str, count: int) -> list[Started]:
+    """A worker, and `count` twins it forks after its imports (`twins.py`)."""
+    twins.adopt_orphans()
+    spec, inherited, processes, homes = twins.pipes(count, scratch_home)
+    try:
+        first = spawn(code, {twins.ENV: spec}, tuple(inherited))
+    finally:
+        for fd in inherited:  # the first worker's now, and the twins' after its fork
+            os.close(fd)
+    return [
+        first,
+        *(Started(process, home, code) for process, home in zip(processes, homes, strict=True)),
+    ]
 
 
 def take(code: str) -> Started | None:
@@ -125,7 +152,9 @@ def discard() -> None:
 def kill(started: Started) -> None:
     """Kill the worker's whole session at once (nothing of a submission runs in it yet)."""
     with suppress(ProcessLookupError, PermissionError):
-        if os.name == "posix":
+        if isinstance(started.process, twins.TwinProcess):
+            started.process.kill()  # by its pidfd, if it has said hello; else its pipes end it
+        elif os.name == "posix":
             os.killpg(started.process.pid, signal.SIGKILL)
         else:
             started.process.kill()

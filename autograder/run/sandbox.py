@@ -40,6 +40,7 @@ from autograder.run.boot import plain_mode
 from autograder.run.outcome import Outcome
 from autograder.run.protocol import STRETCH, Answer, Request, trace_shape
 from autograder.run.trace import Point, Record, read_trace
+from autograder.run.twins import TwinProcess
 from autograder.run.values import Unreadable, Value
 
 
@@ -134,16 +135,16 @@ class Sandbox:
     """
 
     def __init__(self, hide_paths: tuple[str, ...] | None = None) -> None:
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | TwinProcess | None = None
         self._buffer = bytearray()
         self._hide = None if hide_paths is None else tuple(hide_paths)
         self._confinement: dict[str, Any] | None = None
         self._start()
 
-    def _start(self) -> None:
+    def _start(self, fresh: bool = False) -> None:
         boot_code = _PLAIN_BOOT if plain_mode() else _BOOT
         # the worker the command started first (`boot.early`), else a new one
-        started = boot.take(boot_code) or boot.spawn(boot_code)
+        started = (None if fresh else boot.take(boot_code)) or boot.spawn(boot_code)
         self._process, self._home = started.process, started.home
         self._buffer = bytearray()
         self._confinement = None
@@ -169,8 +170,19 @@ class Sandbox:
         return self._confinement
 
     def _handshake(self) -> None:
-        """Read the worker's first line (it imports numpy first, so this waits for that)."""
-        hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
+        """Read the worker's first line (it imports numpy first, so this waits for that). A
+        twin (`twins.py`) names itself there; one that never says hello (its first worker
+        died first) is replaced by a worker started alone."""
+        try:
+            hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
+            if isinstance(self._process, TwinProcess):
+                self._process.adopt(hello.get("pid"))
+        except (OSError, TimeoutError, EOFError, ValueError, AttributeError):
+            if not isinstance(self._process, TwinProcess):
+                raise
+            self._kill()
+            self._start(fresh=True)
+            hello = json.loads(self._read_line(deadline=time.monotonic() + 30))
         self._confinement = dict(hello["confinement"])
         notes.warn_missing(self._confinement)
         notes.say_unconfined(self._confinement)
@@ -258,7 +270,9 @@ class Sandbox:
             _close(child)
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
-                if os.name == "posix":
+                if isinstance(self._process, TwinProcess):
+                    self._process.kill()  # through its pidfd: not our child (`twins.py`)
+                elif os.name == "posix":
                     os.killpg(self._process.pid, signal.SIGKILL)
                 else:
                     self._process.kill()

@@ -24,14 +24,17 @@ from typing import Any
 
 import numpy  # noqa: F401  (warm: every forked case starts with numpy imported)
 
-from autograder.run import allowlist, confine, execute, pristine, rootfs, watch
+from autograder.run import allowlist, confine, execute, pristine, rootfs, twins, watch
 from autograder.run.protocol import Request
 
 PR_SET_CHILD_SUBREAPER = 36
 
 
 def main() -> None:
-    """Serve jobs until stdin closes; the protocol channel is kept away from fds 0-2."""
+    """Serve jobs until stdin closes; the protocol channel is kept away from fds 0-2. A batch's
+    first worker forks its twins first (`twins.py`): each goes on from here as a worker of its
+    own, and says its pid in its first line (the grader is not its parent)."""
+    twin = twins.fork_twins()
     protocol_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
@@ -43,7 +46,10 @@ def main() -> None:
     confine.prepare_root()
     confine.prepare_network()
     plan = confine.probe(pids.fork if pids else os.fork)
-    _send(protocol_out, {"confinement": plan.summary(pid_namespace=pids is not None)})
+    hello: dict[str, object] = {"confinement": plan.summary(pid_namespace=pids is not None)}
+    if twin:
+        hello["pid"] = os.getpid()
+    _send(protocol_out, hello)
     pristine.take()  # each child compares with this instead of copying (pristine.py)
     _freeze()
     for line in sys.stdin.buffer:
