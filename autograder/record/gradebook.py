@@ -93,14 +93,12 @@ def write_grade(writer: Writer, submission_id: int, grade: Grade) -> None:
     """The grade, its checks and its runs, in the writer's transaction (replacing any earlier
     try): `Gradebook.add_grade`, and a course server's worker, which marks the job done and
     claims the next one in the same transaction (one commit per SUBMIT)."""
-    writer.execute(_CLEAR_CHECKS, {"submission": submission_id})
-    writer.execute(_CLEAR_RUNS, {"submission": submission_id})
-    writer.execute(
+    _replace(
+        writer,
+        submission_id,
         _GRADED,
         {
-            "submission": submission_id,
             "status": GRADED,
-            "graded_at": _now(),
             "score": grade.score,
             "max_score": grade.max_score,
             "verdict": grade.verdict,
@@ -110,6 +108,13 @@ def write_grade(writer: Writer, submission_id: int, grade: Grade) -> None:
     )
     writer.executemany(_NEW_CHECKS, check_rows(submission_id, grade))
     writer.executemany(_NEW_RUNS, run_rows(submission_id, grade))
+
+
+def _replace(writer: Writer, submission_id: int, update: str, values: dict[str, Any]) -> None:
+    """Clear a submission's checks and runs of an earlier try, then `update` its row."""
+    writer.execute(_CLEAR_CHECKS, {"submission": submission_id})
+    writer.execute(_CLEAR_RUNS, {"submission": submission_id})
+    writer.execute(update, {"submission": submission_id, "graded_at": _now(), **values})
 
 
 class Gradebook:
@@ -233,14 +238,12 @@ class Gradebook:
         problem: str,
     ) -> None:
         with self._db.write() as writer:
-            writer.execute(_CLEAR_CHECKS, {"submission": submission_id})
-            writer.execute(_CLEAR_RUNS, {"submission": submission_id})
-            writer.execute(
+            _replace(
+                writer,
+                submission_id,
                 _SETTLED,
                 {
-                    "submission": submission_id,
                     "status": status,
-                    "graded_at": _now(),
                     "score": score,
                     "max_score": max_score,
                     "verdict": verdict,
