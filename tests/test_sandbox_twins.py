@@ -97,11 +97,13 @@ def test_a_twin_whose_first_worker_died_before_forking_it_is_replaced() -> None:
         twin.close()
 
 
-def test_twins_nobody_took_are_ended_with_their_pipes() -> None:
+def test_twins_nobody_took_are_ended_and_reaped() -> None:
     boot.early(3)
     taken = Sandbox()
     left = list(boot._early)
     assert len(left) == 2 and all(isinstance(s.process, TwinProcess) for s in left)
     boot.discard()
-    assert all(not os.path.exists(s.home) for s in left)
+    for started in left:
+        assert started.process.poll() is not None and not os.path.exists(started.home)
+        assert started.process.pid is not None and _gone(started.process.pid)
     taken.close()

@@ -153,7 +153,8 @@ def kill(started: Started) -> None:
     """Kill the worker's whole session at once (nothing of a submission runs in it yet)."""
     with suppress(ProcessLookupError, PermissionError):
         if isinstance(started.process, twins.TwinProcess):
-            started.process.kill()  # by its pidfd, if it has said hello; else its pipes end it
+            started.process.settle()  # its pid, from its first line
+            started.process.kill()  # by its pidfd
         elif os.name == "posix":
             os.killpg(started.process.pid, signal.SIGKILL)
         else:

@@ -22,6 +22,7 @@ import os
 import select
 import signal
 import subprocess
+import time
 
 TYPE_CHECKING = False  # (not `typing`'s: this module is on the worker's early start path)
 if TYPE_CHECKING:
@@ -113,6 +114,26 @@ class TwinProcess:
             raise ValueError("pid")
         self._pidfd = os.pidfd_open(pid)
         self.pid = pid
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """A twin nobody took (the command ended first): read its first line, when it comes
+        within `timeout`, to learn its pid, so that it is killed and reaped, not left to end
+        alone once it finds its pipes closed."""
+        if self.pid is not None:
+            return
+        line, deadline = b"", time.monotonic() + timeout
+        fd = self.stdout.fileno()
+        while not line.endswith(b"\n") and len(line) < 65536:
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                return
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            line += chunk
+        with contextlib.suppress(ValueError, AttributeError, OSError):
+            import json  # only here: this module is on the worker's early start path
+
+            self.adopt(json.loads(line.split(b"\n", 1)[0]).get("pid"))
 
     def kill(self) -> None:
         """SIGKILL it through its pidfd (never by number: once it has ended, whoever reaped it
