@@ -51,14 +51,21 @@ def test_finishing_a_job_claims_the_next_for_the_same_worker_only(tmp_path: Path
         assert store.pending() == 0
 
 
+def _lost_lease(store: Store) -> tuple[int, int]:
+    """One queued SUBMIT whose job the worker "slow" claimed with a lease already run out and
+    "fast" then took over; its job's and its submission's ids."""
+    ((job, sub),) = _queue(store, 1)
+    assert store.claim("slow", lease=-1) is not None
+    taken = store.claim("fast", lease=60)
+    assert taken is not None and taken.id == job
+    return job, sub
+
+
 def test_a_worker_that_lost_its_lease_does_not_finish_the_job(tmp_path: Path) -> None:
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
         store = Store(book)
         store.add_person("ada")
-        ((job, _),) = _queue(store, 1)
-        assert store.claim("slow", lease=-1) is not None  # its lease has already run out
-        taken = store.claim("fast", lease=60)
-        assert taken is not None and taken.id == job
+        job, _ = _lost_lease(store)
         store.finish(job, "slow", {"score": 99})
         assert store.job(job).state == "running"  # still the fast worker's
         store.finish(job, "fast", {"score": 1})
@@ -93,9 +100,7 @@ def test_a_worker_that_lost_its_lease_records_no_grade(tmp_path: Path) -> None:
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
         store = Store(book)
         store.add_person("ada")
-        ((job, sub),) = _queue(store, 1)
-        assert store.claim("slow", lease=-1) is not None  # its lease has already run out
-        assert store.claim("fast", lease=60) is not None
+        job, sub = _lost_lease(store)
         store.finish(job, "slow", {"score": 0}, (sub, "engine 0", "exercise 0"), grade=_grade(0))
         assert [r.status for r in book.rows()] == ["pending"]  # the fast worker's to grade
         assert store.versions([sub]) == {}
