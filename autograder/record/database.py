@@ -85,7 +85,6 @@ def open_database(url: str) -> tuple[Database, Any]:
     one was made on the way (None when SQLite needed none); one clear error when it cannot be
     opened."""
     path = sqlite_file(url)
-    engine = None
     if path is not None:
         try:
             first_use.create_private(path)
