@@ -285,8 +285,10 @@ def _rewrite_module(
 
 
 def _lookup(name: str, key: str, where: ast.stmt) -> ast.stmt:
-    statement = ast.parse(f"{name} = {GIVEN_NAME}[{key!r}]").body[0]
-    return ast.copy_location(statement, where)
+    """``name = __gdlab_given__[key]``, built as nodes: parsing that line for each binding was
+    a good share of a freshly forked case's compile."""
+    value = ast.Subscript(ast.Name(GIVEN_NAME, ast.Load()), ast.Constant(key), ast.Load())
+    return ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], value), where)
 
 
 def _rewrite(statement: ast.stmt, bound: dict[str, str], modules: set[str]) -> list[ast.stmt]:
