@@ -21,7 +21,6 @@ import contextlib
 import os
 import select
 import signal
-import subprocess
 import time
 
 TYPE_CHECKING = False  # (not `typing`'s: this module is on the worker's early start path)
@@ -156,6 +155,10 @@ class TwinProcess:
         pidfd = self._pidfd
         if self.returncode is None and pidfd is not None:
             if not select.select([pidfd], [], [], timeout)[0]:
+                # imported here: the worker imports this module, and `subprocess` brings
+                # `threading`, whose at-fork handler cost every forked case ~0.6 ms (measured)
+                import subprocess
+
                 raise subprocess.TimeoutExpired("gdlab twin worker", timeout or 0)
             self._ended()
         return self.returncode or 0
