@@ -99,11 +99,25 @@ def _names(tree: ast.AST, context: type[ast.expr_context]) -> set[str]:
             continue
         for field in node._fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+            if type(value) is list:
+                stack.extend(item for item in value if type(item) not in _LEAVES)
+            elif type(value) not in _LEAVES:
                 stack.append(value)
     return names
+
+
+#: What `_names` need not visit: no names below them (a literal's numbers, every name's
+#: context, operators), and the plain values of fields (strings, numbers, None).
+_LEAVES = frozenset(
+    {ast.Constant, ast.Load, ast.Store, ast.Del}
+    | {str, int, bool, float, complex, bytes, type(None), type(...)}
+    | {
+        kind
+        for kind in vars(ast).values()
+        if isinstance(kind, type)
+        and issubclass(kind, ast.operator | ast.unaryop | ast.cmpop | ast.boolop)
+    }
+)
 
 
 def _target_names(target: ast.expr) -> list[str]:
