@@ -8,10 +8,12 @@ missing. Run here in the test's own process (the child's function, on our own pr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from autograder.load import program
+from autograder.load import given_text, program
 from autograder.run import execute
 from autograder.run.protocol import Request
 from autograder.run.values import Value, given_to_plain
@@ -67,3 +69,23 @@ def test_a_soft_value_the_file_lacks_leaves_the_published_case_running(compiles)
     assert hidden == ["given_missing", "given_missing"]
     # the hidden cases' names tried once (and the miss kept), then the published case's own
     assert compiles == [("x", "w"), ("?x", "?w")]
+
+
+def test_the_graders_text_is_compiled_instead_of_the_parsed_program(compiles):
+    source = "x = 3.0\nw = 0.5\nh = x * w\n"
+    plain = _request(source, [{"?x": 2.0, "?w": 0.5}, {"x": 4.0, "w": 0.25}])
+    text = given_text.injected(source, ["x", "w"], ["h"])
+    request = replace(plain, injected={"names": ["x", "w"], "source": text})
+    assert [_h(request, case) for case in request.cases] == [1.0, 1.0]
+    assert compiles == []  # no tree rewritten in the child
+
+
+def test_text_for_other_names_or_broken_text_leaves_it_to_the_parsed_program(compiles):
+    source = "x = 3.0\nw = 0.5\nh = x * w\n"
+    plain = _request(source, [{"x": 4.0, "w": 0.25}])
+    other = replace(plain, injected={"names": ["x"], "source": "x = __gdlab_given__['x']"})
+    assert _h(other, other.cases[0]) == 1.0
+    execute._compiled.clear()
+    broken = replace(plain, injected={"names": ["x", "w"], "source": "h = ("})
+    assert _h(broken, broken.cases[0]) == 1.0
+    assert compiles == [("x", "w"), ("x", "w")]

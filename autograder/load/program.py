@@ -323,14 +323,8 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str], modules: set[str]) -> l
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         return lookups  # `x = ...`: the given value instead
     target, value = targets[0], statement.value
-    if (
-        len(targets) == 1
-        and isinstance(target, ast.Tuple | ast.List)
-        and isinstance(value, ast.Tuple | ast.List)
-        and len(value.elts) == len(target.elts)
-        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
-        and not reads(value) & set(_target_names(target))
-    ):
+    if splits(statement):
+        assert isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List)
         # `x, y = a, b`: one assignment per name, the given ones replaced
         parts: list[ast.stmt] = []
         for element, part in zip(target.elts, value.elts, strict=True):
@@ -340,6 +334,21 @@ def _rewrite(statement: ast.stmt, bound: dict[str, str], modules: set[str]) -> l
                 parts.append(ast.copy_location(ast.Assign([element], part), statement))
         return parts
     return [statement, *lookups]  # anything else runs, then the given values win
+
+
+def splits(statement: ast.Assign | ast.AnnAssign) -> bool:
+    """Is `statement` ``x, y = a, b`` (as many plain parts on both sides, none read by the
+    others), which a given value takes part by part (`_rewrite`)?"""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    target, value = targets[0], statement.value
+    return (
+        len(targets) == 1
+        and isinstance(target, ast.Tuple | ast.List)
+        and isinstance(value, ast.Tuple | ast.List)
+        and len(value.elts) == len(target.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+        and not reads(value) & set(_target_names(target))
+    )
 
 
 def inject_given(

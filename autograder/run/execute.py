@@ -153,7 +153,10 @@ def _program(
     hard = None if names is None else tuple(name.removeprefix(SOFT) for name in names)
     if hard not in _compiled and hard not in _not_found:
         try:
-            _compiled[hard] = _compile(request, hard, points), False
+            _compiled[hard] = (
+                _compile_injected(request, hard, points) or _compile(request, hard, points),
+                False,
+            )
         except GivenNotFound as error:
             assert hard is not None  # nothing is looked for without names
             _not_found[hard] = error
@@ -164,6 +167,22 @@ def _program(
     else:  # a value the file may lack is missing: the published case runs without it
         _compiled[names] = _compile(request, names, points), False
     return _compiled[names]
+
+
+def _compile_injected(
+    request: Request, names: tuple[str, ...] | None, points: list[trace.Point]
+) -> Any | None:
+    """The program as the grader put these names' given block in place (`given_text`),
+    compiled from its text: a third of what rewriting the parsed program costs a freshly forked
+    child (measured); None when the request has none for these names, or it does not compile
+    (the parsed program then says why)."""
+    injected = request.injected
+    if points or injected is None or tuple(injected.get("names", ())) != names:
+        return None
+    try:
+        return compile(injected["source"], request.filename, "exec")
+    except (SyntaxError, ValueError, TypeError, KeyError, RecursionError, MemoryError):
+        return None
 
 
 def _compile(request: Request, names: tuple[str, ...] | None, points: list[trace.Point]) -> Any:

@@ -170,6 +170,10 @@ class Request:
     hide_paths: list[str] = field(default_factory=list)
     #: Where to observe the program from inside (`trace.Point.to_plain`), for training loops.
     trace: list[dict[str, Any]] = field(default_factory=list)
+    #: The program with the given block put in place for cases with these given names, as the
+    #: grader wrote it (`given_text`): {"names": [...], "source": "..."}; None: the child
+    #: rewrites the parsed program itself.
+    injected: dict[str, Any] | None = None
 
     def encode(self) -> bytes:
         return json.dumps(_shallow(self)).encode() + b"\n"

@@ -212,6 +212,7 @@ class Sandbox:
             list(job.files),
             list(dict.fromkeys((*always, *job.hide_paths))),
             [p.to_plain() for p in job.trace],
+            _injected(job, cases),
         )
         child = None
         try:
@@ -318,6 +319,24 @@ def _pidfd(pid: Any) -> int | None:
 def _close(fd: int | None) -> None:
     if fd is not None:
         os.close(fd)
+
+
+def _injected(job: Job, cases: tuple[dict[str, Any] | None, ...]) -> dict[str, Any] | None:
+    """The program with its given block put in place, written here (`given_text`) for the
+    child to compile from text, for the names of the job's cases (soft marks dropped: the
+    published case's values are looked up by the same names); None where the child must
+    rewrite the parsed program (trace points to add, an import of a given module, a value the
+    file lacks) or nothing is put in place."""
+    given = next((case for case in cases if case is not None), None)
+    if given is None or job.trace:
+        return None
+    from autograder.load import given_text
+    from autograder.load.program import SOFT
+
+    names = [name.removeprefix(SOFT) for name in given]
+    modules = [Path(f).stem for f in job.files if f.endswith(".py")]
+    source = given_text.injected(job.source, names, job.quantities.values(), modules)
+    return None if source is None else {"names": names, "source": source}
 
 
 def _failure() -> RunResult:
