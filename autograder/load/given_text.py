@@ -33,7 +33,7 @@ def injected(
     text), or None where the tree must do it (see the module docstring) or the file does not
     parse or lacks a given value (the child then says why)."""
     try:
-        tree = ast.parse(source)
+        tree = program.parsed(source)
         found, missing, _ = program.given_bindings(tree, list(keys), graded, modules)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

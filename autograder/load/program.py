@@ -32,6 +32,7 @@ the same reading of the file's statements (what binds, what reads, where grading
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterable
 
 #: The name under which injected given values are visible to the rewritten program.
@@ -65,6 +66,15 @@ class GivenNotFound(Exception):
             f"`{self.names[0]} = …` or `from data_prep import {self.names[0]}` outside any "
             "function, loop or block; keep the given block as it was handed out"
         )
+
+
+@functools.lru_cache(maxsize=16)
+def parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, kept for the few files being graded at once: the grader reads a
+    file's given block twice (the text its case's child compiles, `given_text`, and the notes
+    on changed values, `published_given`). The tree is shared: its readers only read it, and
+    `inline_main_guard`, which they all apply first, changes it the first time only."""
+    return ast.parse(source)
 
 
 def assigned_names(statement: ast.stmt) -> set[str]:

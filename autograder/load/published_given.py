@@ -56,7 +56,7 @@ def changes(exercise: Exercise, source: str) -> list[str]:
 def _changes(exercise: Exercise, source: str) -> list[str]:
     keys = tuple(exercise.given_keys.values())
     graded = tuple(graded_names(exercise))
-    theirs = _last_values(ast.parse(source), keys, graded)
+    theirs = _last_values(program.parsed(source), keys, graded)
     mine = _reference_values(exercise.reference, keys, graded)
     notes = []
     for key, (name, value) in theirs.items():
