@@ -69,7 +69,7 @@ def _is_one_of(kind: type, types: tuple[type, ...]) -> bool:
 def _describe_numeric(value: Any) -> dict[str, Any]:
     array = np.asarray(value)
     type_name = type(value).__name__ if type(value) is not np.ndarray else "ndarray"
-    head = {"type": type_name, "dtype": str(array.dtype), "shape": list(array.shape)}
+    head = {"type": type_name, "dtype": _dtype_name(array.dtype), "shape": list(array.shape)}
     if array.size > MAX_ELEMENTS:
         return {"kind": "too_large", **head}
     if array.dtype.kind == "c":
@@ -78,6 +78,21 @@ def _describe_numeric(value: Any) -> dict[str, Any]:
         return {"kind": "non_numeric", **head}
     flat = array.astype(np.float64).ravel().tolist()
     return {"kind": "real", **head, "data": [_finite_or_name(v) for v in flat]}
+
+
+#: The names of the dtypes described so far: numpy spells a dtype's name in Python, a good
+#: share of describing a small array (every quantity of every case; measured). Only numpy's
+#: own dtypes, so that a program making new ones cannot grow it.
+_DTYPE_NAMES: dict[np.dtype, str] = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = str(dtype)
+        if dtype.isbuiltin == 1 and len(_DTYPE_NAMES) < 64:
+            _DTYPE_NAMES[dtype] = name
+    return name
 
 
 # A list or tuple of real numbers, as students write them (the lesson's own worked example builds
