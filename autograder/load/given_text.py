@@ -33,8 +33,9 @@ def injected(
     text), or None where the tree must do it (see the module docstring) or the file does not
     parse or lacks a given value (the child then says why)."""
     try:
-        tree = program.parsed(source)
-        found, missing, _ = program.given_bindings(tree, list(keys), graded, modules)
+        tree, found, missing, _ = program.parsed_bindings(
+            source, tuple(keys), frozenset(graded), frozenset(modules)
+        )
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if missing:

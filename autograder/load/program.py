@@ -77,6 +77,19 @@ def parsed(source: str) -> ast.Module:
     return ast.parse(source)
 
 
+@functools.lru_cache(maxsize=16)
+def parsed_bindings(
+    source: str,
+    keys: tuple[str, ...],
+    graded: frozenset[str],
+    modules: frozenset[str] = frozenset(),
+) -> tuple[ast.Module, dict[int, dict[str, str]], list[str], int | None]:
+    """`given_bindings` of `parsed(source)`, with that tree, worked out once for both of the
+    grader's readings (read only: the result is shared)."""
+    tree = parsed(source)
+    return (tree, *given_bindings(tree, keys, graded, modules))
+
+
 def assigned_names(statement: ast.stmt) -> set[str]:
     """Names a module-level statement binds directly (`a = b = ...`, `a: T = ...`, `a += ...`)."""
     if isinstance(statement, ast.Assign):

@@ -56,7 +56,8 @@ def changes(exercise: Exercise, source: str) -> list[str]:
 def _changes(exercise: Exercise, source: str) -> list[str]:
     keys = tuple(exercise.given_keys.values())
     graded = tuple(graded_names(exercise))
-    theirs = _last_values(program.parsed(source), keys, graded)
+    tree, found, _, _ = program.parsed_bindings(source, keys, frozenset(graded))
+    theirs = _last_given(tree, found)
     mine = _reference_values(exercise.reference, keys, graded)
     notes = []
     for key, (name, value) in theirs.items():
@@ -85,6 +86,13 @@ def _last_values(
 ) -> dict[str, tuple[str, ast.expr]]:
     """Per given key: the name and right-hand side of its last plain binding."""
     found, _, _ = program.given_bindings(tree, keys, graded)
+    return _last_given(tree, found)
+
+
+def _last_given(
+    tree: ast.Module, found: dict[int, dict[str, str]]
+) -> dict[str, tuple[str, ast.expr]]:
+    """`_last_values` of bindings found already."""
     last: dict[str, tuple[str, ast.expr]] = {}
     for index in sorted(found):
         statement = tree.body[index]
