@@ -100,8 +100,9 @@ def _lookup(name: str, key: str) -> bytes:
 def _segment(lines: list[bytes], node: ast.AST, whole: bool = False) -> bytes | None:
     """The text of `node` when it lies on one line (None otherwise, unless `whole`: a
     statement kept as written may span lines, its own line breaks kept)."""
-    first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
-    start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    assert isinstance(node, ast.expr | ast.stmt)  # what has a place in the text
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    start, end = node.col_offset, node.end_col_offset
     if end is None or (first != last and not whole):
         return None
     if first == last:
@@ -113,7 +114,7 @@ def _segment(lines: list[bytes], node: ast.AST, whole: bool = False) -> bytes | 
 def _replace(lines: list[bytes], statement: ast.stmt, text: bytes) -> None:
     """Put `text` (one line) in the place of `statement`, every line kept: the lines the
     statement spanned become backslash continuations of the first."""
-    first, last = statement.lineno - 1, statement.end_lineno - 1  # type: ignore[attr-defined]
+    first, last = statement.lineno - 1, (statement.end_lineno or statement.lineno) - 1
     start, end = statement.col_offset, statement.end_col_offset
     assert end is not None
     head, tail = lines[first][:start], lines[last][end:]

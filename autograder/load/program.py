@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 #: The name under which injected given values are visible to the rewritten program.
 GIVEN_NAME = "__gdlab_given__"
@@ -121,7 +122,7 @@ def _names(tree: ast.AST, context: type[ast.expr_context]) -> set[str]:
                 names.add(node.id)
             continue
         for field in node._fields:
-            value = getattr(node, field, None)
+            value: Any = getattr(node, field, None)
             if type(value) is list:
                 stack.extend(item for item in value if type(item) not in _LEAVES)
             elif type(value) not in _LEAVES:

@@ -163,6 +163,7 @@ def _program(
     if hard in _compiled:
         _compiled[names] = _compiled[hard][0], hard != names
     elif hard == names:
+        assert hard is not None  # as written (None) has nothing to look for
         raise _not_found[hard]
     else:  # a value the file may lack is missing: the published case runs without it
         _compiled[names] = _compile(request, names, points), False
