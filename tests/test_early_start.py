@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.commands.start import wants_worker
+from autograder.commands.start import wants_worker, workers_wanted
 from tests.helpers import REPO
 
 #: Runs `gdlab ARGS…` as the console script does, saying for each worker started: its pid,
@@ -20,8 +20,8 @@ _PROBE = """
 import os, sys
 from autograder.run import boot
 real = boot.spawn
-def spawn(code):
-    started = real(code)
+def spawn(code, *more):
+    started = real(code, *more)
     loaded = [m for m in ("argparse", "logging", "autograder.commands.cli") if m in sys.modules]
     os.write(1, f"{started.process.pid} {started.home} {','.join(loaded) or '-'}\\n".encode())
     return started
@@ -71,7 +71,7 @@ def test_an_early_worker_the_command_never_uses_is_killed(tmp_path: Path) -> Non
         (["submit", "gradient_basic", "x.py"], True),
         (["run", "--help"], False),
         (["list"], False),
-        (["grade", "course"], False),  # grade starts its own once --workers is read
+        (["grade", "course"], False),  # grade: `workers_wanted` says how many
         ([], False),
         (["submit", "gradient_basic", "x.py", "--server", "https://course"], False),
         (["run", "gradient_basic", "x.py", "--server=https://course"], False),
@@ -83,6 +83,48 @@ def test_only_run_and_submit_start_a_worker_before_parsing(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("GDLAB_SERVER", raising=False)
     assert wants_worker(argv) is early
+
+
+@pytest.mark.parametrize(
+    ("argv", "count"),
+    [
+        (["grade", "course"], os.cpu_count() or 1),
+        (["grade", "course", "--workers", "3"], 3),
+        (["grade", "--workers=1", "course"], 1),
+        (["grade", "course", "--workers", "0"], 0),  # the parser's one line, nothing started
+        (["grade", "course", "--workers", "many"], 0),
+        (["grade", "--help"], 0),
+        (["export"], 0),
+        (["run", "gradient_basic", "x.py"], 1),
+    ],
+)
+def test_grade_starts_the_workers_its_options_ask_for_before_parsing(
+    argv: list[str], count: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("GDLAB_SERVER", raising=False)
+    assert workers_wanted(argv) == count
+
+
+def test_a_batch_s_workers_start_before_argparse_and_grade_the_class(tmp_path: Path) -> None:
+    solved = REPO / "solutions" / "gradient_basic" / "gradient.py"
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "ada.py").write_text(solved.read_text())
+    db = f"sqlite:///{tmp_path / 'book.db'}"
+    status, spawned = _gdlab(
+        "grade",
+        str(tmp_path / "class"),
+        "--exercise",
+        "gradient_basic",
+        "--workers",
+        "2",
+        "--db",
+        db,
+        config=tmp_path,
+    )
+    assert status == 0
+    [(_pid, _home, loaded)] = spawned  # the first worker (it forks the other): before argparse
+    assert loaded == "-"
 
 
 def test_no_worker_is_started_early_where_a_course_server_may_grade(
