@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from autograder.load import given_text, program
-from autograder.run import execute
+from autograder.run import execute, sandbox
 from autograder.run.protocol import Request
+from autograder.run.sandbox import Job
 from autograder.run.values import Value, given_to_plain
 
 LIMITS = {"time": 5, "memory_mb": 512, "output_bytes": 10_000, "files_mb": 1}
@@ -89,3 +90,20 @@ def test_text_for_other_names_or_broken_text_leaves_it_to_the_parsed_program(com
     broken = replace(plain, injected={"names": ["x", "w"], "source": "h = ("})
     assert _h(broken, broken.cases[0]) == 1.0
     assert compiles == [("x", "w"), ("x", "w")]
+
+
+def test_a_file_the_text_cannot_handle_is_left_to_the_tree(monkeypatch):
+    """The grader's text is a shortcut: anything unforeseen in writing it sends no text, and
+    the child rewrites the parsed program as it always could."""
+    job = Job("x = 3.0\nh = x * 2\n", "answer.py", None, {"h": "h"})
+    cases = ({"x": given_to_plain(np.float64(1.0))},)
+    assert sandbox._injected(job, cases) == {
+        "names": ["x"],
+        "source": "x = __gdlab_given__['x']\nh = x * 2\n",
+    }
+
+    def unforeseen(*args, **kwargs):
+        raise KeyError("unforeseen")
+
+    monkeypatch.setattr(given_text, "injected", unforeseen)
+    assert sandbox._injected(job, cases) is None

@@ -70,27 +70,36 @@ def _rewritten(
         names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in kept)
         importing = f"from {'.' * statement.level}{statement.module or ''} import {names}"
         return b"; ".join([importing.encode(), *lookups])
-    assert isinstance(statement, ast.Assign | ast.AnnAssign)  # what `program.binding` takes
+    if not isinstance(statement, ast.Assign | ast.AnnAssign):  # what `program.binding` takes
+        return None
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         return b"; ".join(lookups)
-    target, value = targets[0], statement.value
-    if program.splits(statement):
-        assert isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List)
-        parts = []
-        for element, part in zip(target.elts, value.elts, strict=True):
-            if isinstance(element, ast.Name) and element.id in bound:
-                parts.append(_lookup(element.id, bound[element.id]))
-                continue
-            left, right = _segment(lines, element), _segment(lines, part)
-            if left is None or right is None:
-                return None
-            parts.append(left + b" = " + right)
-        return b"; ".join(parts)
+    if program.splits(statement):  # `x, y = a, b`: one assignment per name
+        return _split(targets[0], statement.value, bound, lines)
     original = _segment(lines, statement, whole=True)
     if original is None:
         return None
     return b"; ".join([original, *lookups])
+
+
+def _split(
+    target: ast.expr, value: ast.expr | None, bound: dict[str, str], lines: list[bytes]
+) -> bytes | None:
+    """``x, y = a, b`` as `program._rewrite` splits it: the given names looked up, each other
+    part assigned as written (None when a part spans lines)."""
+    if not isinstance(target, ast.Tuple | ast.List) or not isinstance(value, ast.Tuple | ast.List):
+        return None
+    parts = []
+    for element, part in zip(target.elts, value.elts, strict=True):
+        if isinstance(element, ast.Name) and element.id in bound:
+            parts.append(_lookup(element.id, bound[element.id]))
+            continue
+        left, right = _segment(lines, element), _segment(lines, part)
+        if left is None or right is None:
+            return None
+        parts.append(left + b" = " + right)
+    return b"; ".join(parts)
 
 
 def _lookup(name: str, key: str) -> bytes:

@@ -337,7 +337,11 @@ def _injected(job: Job, cases: tuple[dict[str, Any] | None, ...]) -> dict[str, A
 
     names = [name.removeprefix(SOFT) for name in given]
     modules = [Path(f).stem for f in job.files if f.endswith(".py")]
-    source = given_text.injected(job.source, names, job.quantities.values(), modules)
+    try:
+        source = given_text.injected(job.source, names, job.quantities.values(), modules)
+    except Exception:  # a file we did not foresee: the child rewrites the tree, as before
+        notes.log.debug("given block not written as text: %s", job.filename, exc_info=True)
+        return None
     return None if source is None else {"names": names, "source": source}
 
 
