@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import re
 import traceback
 
 import numpy as np
@@ -56,11 +57,32 @@ SOURCES = {
         "import numpy as np\nx = np.array([1, 2, 3]); y = 0.5; learnrate = 1; w = np.ones(3); "
         "h = np.dot(x, w); print(h)"
     ),
+    "a walrus as a part of a tuple assignment": (
+        "import numpy as np\nx, z = np.ones(3), (q := 3)\nlearnrate = 1; y = 0.5\n"
+        "w = np.ones(3)\n" + TAIL + "print(z, q)\n"
+    ),
+    "a binding over several lines is the file's last, with no final newline": (
+        "import numpy as np\nlearnrate = 1; y = 0.5; w = np.ones(3)\nh = 0\n"
+        "x = np.array([1,\n2, 3])"
+    ),
+    "a lone carriage return inside a binding, line feeds elsewhere": (
+        "import numpy as np\nx = np.array([1,\r2, 3])\nlearnrate = 1; y = 0.5\n"
+        "w = np.ones(3)\n" + TAIL + "1 / 0\n"
+    ),
+    "a carriage return in a given string, an error after it": (
+        "import numpy as np\nnote = 'a'\nx = np.ones(3); y = '''c\rd'''\n\n"
+        "learnrate = 1; w = np.ones(3)\nh = np.dot(x, w)\n1 / 0\n"
+    ),
     "an error after the given block keeps its line": (
         "import numpy as np\nx = (np.array(\n[1, 2, 3]))\n\n\ny = 0.5 \nlearnrate = 1\t# tab\n"
         "w = np.ones(\n3\n)\nh = undefined_name\n"
     ),
 }
+
+
+def _lines(text: str) -> int:
+    """Lines as Python counts them (a line feed, a carriage return or both end one)."""
+    return len(re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text))
 
 
 def _run(code) -> tuple[dict, tuple | None, str]:
@@ -81,7 +103,7 @@ def _run(code) -> tuple[dict, tuple | None, str]:
 def test_the_text_runs_as_the_rewritten_tree(source):
     text = given_text.injected(source, KEYS, ["h"])
     assert text is not None
-    assert text.count("\n") == source.count("\n")  # every line where it was
+    assert _lines(text) == _lines(source)  # every line where it was
     tree, tree_error, tree_output = _run(program.compile_program(source, "f.py", KEYS, ["h"]))
     mine, error, output = _run(compile(text, "f.py", "exec"))
     assert (error, output) == (tree_error, tree_output)
@@ -102,3 +124,20 @@ def test_what_the_text_cannot_say_is_left_to_the_tree():
     missing = "import numpy as np\nx = np.ones(2)\nh = np.dot(x, x)\n"
     assert given_text.injected(missing, ["x", "w"], ["h"]) is None
     assert given_text.injected("h = (", ["x"], ["h"]) is None
+
+
+def test_a_main_guard_nested_in_one_is_read_alike_whatever_was_read_before():
+    """The grader's readings of one file are kept (`program.parsed_bindings`); reading it with
+    other names first must not change what the next reading finds."""
+    source = (
+        'import numpy as np\nif __name__ == "__main__":\n    if __name__ == "__main__":\n'
+        "        z = 1\n        q = 2\n    x = np.ones(3)\n    y = 0.5\n    learnrate = 1\n"
+        "    w = np.ones(3)\n" + TAIL
+    )
+    program.parsed_bindings(source, ("?x", "?w"), frozenset())  # another reading first
+    text = given_text.injected(source, KEYS, ["h"])
+    assert text is not None
+    tree, tree_error, tree_output = _run(program.compile_program(source, "f.py", KEYS, ["h"]))
+    mine, error, output = _run(compile(text, "f.py", "exec"))
+    assert (error, output) == (tree_error, tree_output)
+    assert mine["q"] == tree["q"] == 2

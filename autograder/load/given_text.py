@@ -87,7 +87,7 @@ def _split(
     target: ast.expr, value: ast.expr | None, bound: dict[str, str], lines: list[bytes]
 ) -> bytes | None:
     """``x, y = a, b`` as `program._rewrite` splits it: the given names looked up, each other
-    part assigned as written (None when a part spans lines)."""
+    part assigned as written, in brackets (None when a part spans lines)."""
     if not isinstance(target, ast.Tuple | ast.List) or not isinstance(value, ast.Tuple | ast.List):
         return None
     parts = []
@@ -98,7 +98,7 @@ def _split(
         left, right = _segment(lines, element), _segment(lines, part)
         if left is None or right is None:
             return None
-        parts.append(left + b" = " + right)
+        parts.append(left + b" = (" + right + b")")  # a walrus part wrote no brackets
     return b"; ".join(parts)
 
 
@@ -122,7 +122,9 @@ def _segment(lines: list[bytes], node: ast.AST, whole: bool = False) -> bytes | 
 
 def _replace(lines: list[bytes], statement: ast.stmt, text: bytes) -> None:
     """Put `text` (one line) in the place of `statement`, every line kept: the lines the
-    statement spanned become backslash continuations of the first."""
+    statement spanned become backslash continuations of the first. They end in a plain line
+    feed, whatever they ended in: a carriage return of the file's (a lone one, inside the
+    statement) would make one line break with the next one's line feed."""
     first, last = statement.lineno - 1, (statement.end_lineno or statement.lineno) - 1
     start, end = statement.col_offset, statement.end_col_offset
     assert end is not None
@@ -133,15 +135,8 @@ def _replace(lines: list[bytes], statement: ast.stmt, text: bytes) -> None:
     if first == last:
         lines[first] = head + text + tail
         return
-    ending = _ending(lines[first])
-    lines[first] = head + text + b" \\" + ending
+    lines[first] = head + text + b" \\\n"
     for number in range(first + 1, last):
-        lines[number] = b"\\" + _ending(lines[number])
-    lines[last] = tail
-
-
-def _ending(line: bytes) -> bytes:
-    for ending in (b"\r\n", b"\n", b"\r"):
-        if line.endswith(ending):
-            return ending
-    return b"\n"
+        lines[number] = b"\\\n"
+    # the continued line must end: a file whose last line this was gets its final line feed
+    lines[last] = tail if tail.endswith((b"\n", b"\r")) else tail + b"\n"

@@ -70,24 +70,19 @@ class GivenNotFound(Exception):
 
 
 @functools.lru_cache(maxsize=16)
-def parsed(source: str) -> ast.Module:
-    """``ast.parse(source)``, kept for the few files being graded at once: the grader reads a
-    file's given block twice (the text its case's child compiles, `given_text`, and the notes
-    on changed values, `published_given`). The tree is shared: its readers only read it, and
-    `inline_main_guard`, which they all apply first, changes it the first time only."""
-    return ast.parse(source)
-
-
-@functools.lru_cache(maxsize=16)
 def parsed_bindings(
     source: str,
     keys: tuple[str, ...],
     graded: frozenset[str],
     modules: frozenset[str] = frozenset(),
 ) -> tuple[ast.Module, dict[int, dict[str, str]], list[str], int | None]:
-    """`given_bindings` of `parsed(source)`, with that tree, worked out once for both of the
-    grader's readings (read only: the result is shared)."""
-    tree = parsed(source)
+    """`given_bindings` of `source`, with the tree they index, worked out once for the few files
+    being graded at once: the grader reads a file's given block twice (the text its case's
+    child compiles, `given_text`, and the notes on changed values, `published_given`). Read
+    only: the result is shared. Each set of arguments parses the file anew, since
+    `given_bindings` opens a main guard in the tree it reads (a second reading would open a
+    guard nested in it)."""
+    tree = ast.parse(source)
     return (tree, *given_bindings(tree, keys, graded, modules))
 
 
