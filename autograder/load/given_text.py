@@ -9,7 +9,7 @@ the string (`compile`, no AST objects), ~1 ms.
 
 The text says what `program._rewrite` builds, statement by statement, and keeps every line where
 it was: a binding that spanned several lines becomes one line continued by backslashes over the
-others, so a traceback, a trace point or a line in a message points where it did. What the text
+others, so a traceback or a line in a message points where it did. What the text
 cannot say as simply (an import of a given module, whose values are set only if the module
 defines them; a part of a tuple assignment spanning lines) is left to the tree: `injected`
 returns None and the child rewrites the tree itself, as before.
