@@ -23,6 +23,7 @@ import os
 import select
 import signal
 import sys
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,7 +43,6 @@ from autograder.run.protocol import (
 from autograder.run.values import Unreadable
 
 F_SETPIPE_SZ = 1031
-FIONREAD = 0x541B
 _PIPE_BYTES = 1 << 20
 #: Longest the output pipe goes unread while a case runs (`Watch._glance_at_output`), seconds.
 _GLANCE = 0.025
@@ -345,7 +345,9 @@ def _open_stat(pid: int) -> int | None:
 def _pending(fd: int) -> int:
     """Bytes waiting in a pipe (0 when the system cannot say)."""
     try:
-        return int.from_bytes(fcntl.ioctl(fd, FIONREAD, bytes(4)), sys.byteorder, signed=True)
+        return int.from_bytes(
+            fcntl.ioctl(fd, termios.FIONREAD, bytes(4)), sys.byteorder, signed=True
+        )
     except OSError:
         return 0
 
