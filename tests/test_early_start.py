@@ -1,5 +1,6 @@
-"""`gdlab run` and `submit` start their sandbox worker before anything else loads
-(`commands/start.py`), in a private scratch home made without `tempfile` (`run/boot.py`)."""
+"""`gdlab run` and `submit` start their sandbox worker, and `grade` the workers its `--workers`
+asks for, before anything else loads (`commands/start.py`), in a private scratch home made
+without `tempfile` (`run/boot.py`)."""
 
 from __future__ import annotations
 
